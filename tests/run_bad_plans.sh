@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Runs `herald check` on every malformed plan in tests/data/bad/ and checks
+# the exit code and the error message against NAME.expect:
+#   line 1: expected exit code
+#   line 2: fragment that must appear in stderr (fixed string)
+# Usage: tests/run_bad_plans.sh path/to/herald
+set -u
+
+if [ $# -ne 1 ]; then
+	echo "usage: $0 path/to/herald" >&2
+	exit 2
+fi
+herald=$1
+if [ ! -x "$herald" ]; then
+	echo "$0: $herald: not an executable" >&2
+	exit 2
+fi
+
+dir=$(cd "$(dirname "$0")" && pwd)/data/bad
+
+# Harmless values for the env: variables the bad plans use legitimately.
+export TEST_SLACK_WEBHOOK=http://127.0.0.1:9/test/slack
+export TEST_SMTP_USER=test-user
+export TEST_SMTP_PASS=test-password-not-a-secret
+export TEST_HOOK_URL=http://127.0.0.1:9/test/hook
+export TEST_HOOK_AUTH=test-token-not-a-secret
+export TEST_HOOK_SECRET=whsec_dGVzdC1zZWNyZXQtbm90LWEtc2VjcmV0
+# The missing-env-var case relies on this one being absent.
+unset HERALD_TEST_MISSING_VAR_XYZ
+
+errfile=$(mktemp)
+trap 'rm -f "$errfile"' EXIT
+
+passed=0
+failed=0
+fail() {
+	echo "FAIL $1: $2"
+	failed=$((failed + 1))
+}
+
+shopt -s nullglob
+plans=("$dir"/*.json)
+if [ ${#plans[@]} -eq 0 ]; then
+	echo "no plans found in $dir" >&2
+	exit 2
+fi
+
+for plan in "${plans[@]}"; do
+	name=$(basename "$plan" .json)
+	expect=${plan%.json}.expect
+	if [ ! -f "$expect" ]; then
+		fail "$name" "missing $name.expect"
+		continue
+	fi
+	want_rc=$(sed -n 1p "$expect")
+	want_frag=$(sed -n 2p "$expect")
+
+	timeout 10 "$herald" check "$plan" >/dev/null 2>"$errfile" </dev/null
+	rc=$?
+
+	if [ "$rc" -ge 124 ]; then
+		if [ "$rc" -eq 124 ]; then
+			fail "$name" "timed out after 10 s"
+		else
+			fail "$name" "killed by a signal or could not run (exit $rc)"
+		fi
+		continue
+	fi
+	if [ "$rc" != "$want_rc" ]; then
+		fail "$name" "exit $rc, want $want_rc; stderr: $(head -c 300 "$errfile" | head -n 3 | tr '\n' ' ')"
+		continue
+	fi
+	if ! grep -qF -- "$want_frag" "$errfile"; then
+		fail "$name" "stderr lacks \"$want_frag\"; stderr: $(head -c 300 "$errfile" | head -n 3 | tr '\n' ' ')"
+		continue
+	fi
+	passed=$((passed + 1))
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
