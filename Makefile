@@ -1,0 +1,102 @@
+# herald - build, test, run, install, bench, sanitizers.
+#
+# `make` builds build/herald from libherald.a; every test links the same
+# library.  Flavours (asan, fuzz) re-run make into another build folder.
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BUILD    ?= build
+CC       ?= gcc
+PKG      ?= pkg-config
+
+LIBS_PC  := libical jansson libcurl sqlite3 libmicrohttpd libcrypto zlib
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -Wformat=2 -Wvla -Wpointer-arith \
+            -Wcast-qual -Wwrite-strings -Wundef -Wno-unused-parameter
+OPT      ?= -O2 -g
+# The user's CPPFLAGS/CFLAGS/LDFLAGS come last so distribution hardening
+# flags apply.
+HCFLAGS   = -std=c17 -D_GNU_SOURCE -Iinclude $(OPT) $(WARN) \
+            $(shell $(PKG) --cflags $(LIBS_PC) 2>/dev/null) $(CPPFLAGS) $(CFLAGS)
+HLDLIBS   = $(shell $(PKG) --libs $(LIBS_PC) 2>/dev/null) -lpthread -lm
+TESTLIBS  = $(shell $(PKG) --libs cmocka 2>/dev/null)
+
+LIB_SRC  := $(filter-out svc/main.c,$(wildcard svc/*.c))
+LIB_OBJ  := $(LIB_SRC:svc/%.c=$(BUILD)/obj/%.o)
+TEST_SRC := $(wildcard tests/test_*.c)
+TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+BENCH_SRC:= $(wildcard tests/bench/*.c)
+
+.PHONY: all deps deps-test deps-bench run test unit integration asan fuzz \
+        bench install uninstall clean
+all: $(BUILD)/herald
+
+deps:
+	@contrib/install-deps build
+deps-test:
+	@contrib/install-deps test
+deps-bench:
+	@contrib/install-deps bench
+
+$(BUILD)/obj/%.o: svc/%.c $(wildcard include/herald/*.h) | $(BUILD)/obj
+	$(CC) $(HCFLAGS) -MMD -c -o $@ $<
+
+$(BUILD)/obj $(BUILD)/tests:
+	@mkdir -p $@
+
+$(BUILD)/libherald.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/herald: $(BUILD)/obj/main.o $(BUILD)/libherald.a
+	$(CC) $(HCFLAGS) -o $@ $^ $(HLDLIBS) $(LDFLAGS)
+
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libherald.a $(wildcard tests/*.h) | $(BUILD)/tests
+	$(CC) $(HCFLAGS) -Wno-missing-prototypes -Itests -o $@ $< \
+	    $(BUILD)/libherald.a $(HLDLIBS) $(TESTLIBS) $(LDFLAGS)
+
+# `make run`: the realistic plan, dry-run, demo secrets, database under var/.
+run: deps $(BUILD)/herald
+	@mkdir -p var
+	$(BUILD)/herald run plans/acme-isms.json --db var/herald.db \
+	    --listen 127.0.0.1:8080 --dry-run
+
+test: deps deps-test $(BUILD)/herald $(TESTS)
+	@tests/run-tests $(BUILD)
+
+unit: $(BUILD)/herald $(TESTS)
+	@HERALD_ONLY=unit tests/run-tests $(BUILD)
+
+# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+asan:
+	$(MAKE) BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer \
+	    -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	    LDFLAGS="$(LDFLAGS) -fsanitize=address,undefined" test
+
+# libFuzzer target over the plan loader and schedule expansion.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@mkdir -p build/fuzz fuzz-corpus
+	clang -std=c17 -D_GNU_SOURCE -Iinclude -g -O1 \
+	    -fsanitize=fuzzer,address,undefined \
+	    $(shell $(PKG) --cflags $(LIBS_PC)) -o build/fuzz/fuzz_plan \
+	    tests/fuzz/fuzz_plan.c $(LIB_SRC) $(HLDLIBS)
+	cp -n plans/*.json plans/examples/*.json tests/data/bad/*.json fuzz-corpus/ 2>/dev/null || true
+	build/fuzz/fuzz_plan -max_total_time=$(FUZZ_SECONDS) -timeout=5 \
+	    -rss_limit_mb=2048 -max_len=65536 fuzz-corpus
+
+bench: deps deps-bench $(BUILD)/herald
+	@tests/bench/run-bench $(BUILD)
+
+install: $(BUILD)/herald
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(BUILD)/herald $(DESTDIR)$(PREFIX)/bin/herald
+	install -m 0644 contrib/herald.1 $(DESTDIR)$(PREFIX)/share/man/man1/herald.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/herald $(DESTDIR)$(PREFIX)/share/man/man1/herald.1
+
+clean:
+	rm -rf build
+
+-include $(wildcard $(BUILD)/obj/*.d)

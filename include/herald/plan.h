@@ -1,0 +1,157 @@
+/*
+ * plan.h - the communication plan: model and loading.
+ *
+ * plan_load() reads a plan file (design.md, "Plan format"), resolves env:
+ * secrets, loads members files, compiles schedules, and either returns a
+ * complete, validated struct plan or an error naming the JSON path.  The
+ * struct is read-only after loading and owned by the caller
+ * (plan_free()).  Indexes, not pointers, link channels, audiences and
+ * communications so a plan can be copied or compared cheaply.
+ */
+#ifndef HERALD_PLAN_H
+#define HERALD_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "herald/err.h"
+#include "herald/sched.h"
+
+enum chan_type { CHAN_SLACK, CHAN_EMAIL, CHAN_WEBHOOK };
+
+/* A value that may have come from env:; literal secrets are linted. */
+struct plan_secret {
+	char *value;   /* resolved; NULL when absent */
+	char *env;     /* variable name when written as env:NAME, else NULL */
+};
+
+struct plan_header {
+	char *name;
+	struct plan_secret value;
+};
+
+struct plan_channel {
+	char *id;
+	enum chan_type type;
+	struct plan_secret webhook;  /* slack */
+	char *smtp;                  /* email: smtp:// or smtps:// URL */
+	char *from;                  /* email: RFC 5322 mailbox */
+	struct plan_secret username, password;
+	bool starttls;               /* email, default true */
+	struct plan_secret url;      /* webhook */
+	struct plan_header *headers;
+	size_t nheaders;
+	struct plan_secret secret;   /* webhook signing key (optional) */
+};
+
+struct plan_member {
+	char *name;
+	char *email;
+};
+
+enum deliver_to { TO_CHANNEL, TO_LIST, TO_MEMBERS };
+
+struct plan_deliver {
+	size_t channel;              /* index into plan->channels */
+	enum deliver_to to;
+	char **addrs;                /* TO_LIST */
+	size_t naddrs;
+};
+
+enum feed_kind { FEED_PRIVATE, FEED_PUBLIC, FEED_NONE };
+
+struct plan_audience {
+	char *id;
+	char *name;
+	bool external;
+	enum feed_kind feed;
+	struct plan_member *members;
+	size_t nmembers;
+	bool members_given;
+	struct plan_deliver *deliver;
+	size_t ndeliver;
+};
+
+struct plan_comm {
+	char *id;
+	char *topic;
+	char *description;           /* may be NULL */
+	char *owner;
+	size_t *audiences;           /* indexes into plan->audiences */
+	size_t naudiences;
+	size_t *channels;            /* indexes into plan->channels; NULL = all */
+	size_t nchannels;
+	bool channels_given;
+	struct schedule sched;
+	int64_t *notify;             /* seconds before start, as written */
+	size_t nnotify;
+	char *message;               /* template; NULL = default */
+	bool acknowledge;
+	int64_t *remind_after;       /* seconds after the message */
+	size_t nremind;
+};
+
+struct plan {
+	char *path;
+	char sha256[65];             /* of the file bytes, hex */
+	char *id, *title, *version, *owner;
+	char *approved_by, *approved_on, *next_review;  /* may be NULL */
+	char *tzid;
+	const struct tz *tz;
+	struct plan_channel *channels;
+	size_t nchannels;
+	struct plan_audience *audiences;
+	size_t naudiences;
+	struct plan_comm *comms;
+	size_t ncomms;
+};
+
+struct plan_load_opts {
+	/*
+	 * Resolves env:NAME.  Returns the value (borrowed) or NULL if missing.
+	 * NULL means getenv().
+	 */
+	const char *(*getenv)(const char *name, void *ctx);
+	void *ctx;
+	/* Dry-run: a missing variable gets a demo value instead of an error. */
+	bool demo_secrets;
+	/* Called once per variable given a demo value (may be NULL). */
+	void (*on_demo)(const char *name, void *ctx);
+};
+
+/*
+ * Loads and validates a plan.  On success *out owns a new plan.  On failure
+ * returns H_EINVAL (bad plan) or H_ERUNTIME (I/O) with err->msg of the form
+ * "PATH: message" (PATH a JSON path or "line L, column C"), never including
+ * a secret's value.  opts may be NULL.
+ */
+enum herald_rc plan_load(const char *path, const struct plan_load_opts *opts,
+			 struct plan **out, struct herald_err *err);
+
+/* Same, from bytes in memory; path names the plan in messages and resolves
+ * file: members relative to its folder. */
+enum herald_rc plan_load_buf(const char *path, const char *data, size_t len,
+			     const struct plan_load_opts *opts,
+			     struct plan **out, struct herald_err *err);
+
+void plan_free(struct plan *p);
+
+/* Lookups by id; return the index or -1. */
+long plan_channel_index(const struct plan *p, const char *id);
+long plan_audience_index(const struct plan *p, const char *id);
+long plan_comm_index(const struct plan *p, const char *id);
+
+/* The zone in force for a communication (its own or the plan's). */
+const struct tz *plan_comm_tz(const struct plan *p, const struct plan_comm *c);
+
+/*
+ * Whether channel ch delivers communication c to audience a, and through
+ * which deliver entry: calls fn for each (audience deliver entry) that
+ * applies, honouring the communication's "channels" filter.
+ */
+bool plan_comm_uses_channel(const struct plan_comm *c, size_t channel);
+
+const char *chan_type_name(enum chan_type t);
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * template.h - message templates with {{name}} placeholders.
+ */
+#ifndef HERALD_TEMPLATE_H
+#define HERALD_TEMPLATE_H
+
+#include <stddef.h>
+
+#include "herald/util.h"
+
+/*
+ * Checks a template: every {{name}} is one of topic, description,
+ * audience, owner, start, end, plan, plan_version, communication, ack_url.
+ * Returns 0, or -1 with a message in msg.
+ */
+int template_check(const char *tmpl, char *msg, size_t msglen);
+
+/* Values for rendering; NULL members render as empty text. */
+struct template_vars {
+	const char *topic, *description, *audience, *owner, *start, *end,
+		*plan, *plan_version, *communication, *ack_url;
+};
+
+/* Appends the rendered template to out. */
+void template_render(const char *tmpl, const struct template_vars *v,
+		     struct buf *out);
+
+/* The message used when a communication has none. */
+const char *template_default(int with_ack);
+
+#endif

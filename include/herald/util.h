@@ -1,0 +1,65 @@
+/*
+ * util.h - allocation that aborts on out-of-memory, a growable string
+ * buffer, and small helpers shared by every module.
+ *
+ * Like redis and OpenSMTPD, herald treats out-of-memory as fatal so call
+ * sites stay readable: x*() never return NULL.
+ */
+#ifndef HERALD_UTIL_H
+#define HERALD_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+/* Grows an array of nmemb elements of size bytes; aborts on overflow. */
+void *xreallocarray(void *p, size_t nmemb, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Frees *p and sets it to NULL. */
+void xfree(void *pp);
+
+/* A growable byte buffer, always NUL-terminated when len > 0 or after init. */
+struct buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
+void buf_init(struct buf *b);
+void buf_free(struct buf *b);
+void buf_reset(struct buf *b);
+void buf_add(struct buf *b, const void *p, size_t n);
+void buf_adds(struct buf *b, const char *s);
+void buf_addc(struct buf *b, char c);
+void buf_printf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+/* Hands the contents over to the caller (who frees them); b is reset. */
+char *buf_take(struct buf *b);
+
+/*
+ * Reads a whole file.  Returns 0 and sets *out (caller frees) and *len, or
+ * -1 with errno set.  Files larger than max bytes fail with EFBIG.
+ */
+int read_file(const char *path, size_t max, char **out, size_t *len);
+
+/* Constant-time comparison of n bytes. */
+bool ct_equal(const void *a, const void *b, size_t n);
+
+/* Lower-case hex of n bytes into out (2n+1 bytes). */
+void hex_encode(const unsigned char *in, size_t n, char *out);
+
+/* SHA-256 of data into out (32 bytes). */
+void sha256(const void *data, size_t n, unsigned char out[32]);
+
+/* True if s is valid UTF-8 (no overlongs, no surrogates). */
+bool utf8_valid(const char *s, size_t n);
+
+#endif

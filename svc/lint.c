@@ -1,0 +1,362 @@
+/*
+ * lint.c - plan warnings (see lint.h).  Each check is one function over the
+ * loaded plan; the table at the end fixes their order.
+ */
+#include "herald/lint.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "herald/plan.h"
+#include "herald/sched.h"
+#include "herald/timeutil.h"
+#include "herald/tz.h"
+
+struct lint {
+	const struct plan *p;
+	int64_t now;
+	void (*fn)(const struct lint_warning *w, void *ctx);
+	void *ctx;
+	size_t count;
+};
+
+__attribute__((format(printf, 5, 6)))
+static void warn(struct lint *l, const char *code, const char *path,
+		 const char *advice, const char *fmt, ...)
+{
+	struct lint_warning w = { .code = code, .advice = advice };
+	snprintf(w.path, sizeof w.path, "%s", path);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(w.message, sizeof w.message, fmt, ap);
+	va_end(ap);
+	l->count++;
+	l->fn(&w, l->ctx);
+}
+
+static bool comm_uses_audience(const struct plan_comm *c, size_t a)
+{
+	for (size_t i = 0; i < c->naudiences; i++)
+		if (c->audiences[i] == a)
+			return true;
+	return false;
+}
+
+/* Channels that push communication c to audience a (calls fn on each). */
+static size_t pushed_channels(const struct plan *p, const struct plan_comm *c,
+			      size_t a)
+{
+	const struct plan_audience *au = &p->audiences[a];
+	size_t n = 0;
+	for (size_t i = 0; i < au->ndeliver; i++)
+		n += plan_comm_uses_channel(c, au->deliver[i].channel);
+	return n;
+}
+
+static void check_approval(struct lint *l)
+{
+	const struct plan *p = l->p;
+	if (!p->approved_by || !p->approved_on)
+		warn(l, "W-NOT-APPROVED", "plan",
+		     "record who approved the plan and when (approved_by, approved_on): Clause 5.1 and 7.5",
+		     "the plan has no %s", !p->approved_by ? "approved_by" : "approved_on");
+	int64_t review;
+	if (!p->next_review) {
+		warn(l, "W-NO-REVIEW", "plan",
+		     "set next_review so the plan is kept current (Clause 7.5.2)",
+		     "the plan has no next_review date");
+	} else if (parse_date(p->next_review, &review) &&
+		   review < tz_instant_to_wall(p->tz, l->now) - 86400 + 1) {
+		warn(l, "W-REVIEW-OVERDUE", "plan.next_review",
+		     "review the plan, then record the new version and the next review date",
+		     "the review date %s has passed", p->next_review);
+	}
+}
+
+static void check_external(struct lint *l)
+{
+	for (size_t i = 0; i < l->p->naudiences; i++)
+		if (l->p->audiences[i].external)
+			return;
+	warn(l, "W-NO-EXTERNAL", "audiences",
+	     "add an external audience (customers, suppliers, regulators): Clause 7.4 covers external communication",
+	     "no audience has scope \"external\"");
+}
+
+static void check_unused(struct lint *l)
+{
+	const struct plan *p = l->p;
+	char path[160];
+	for (size_t a = 0; a < p->naudiences; a++) {
+		bool used = false;
+		for (size_t c = 0; c < p->ncomms && !used; c++)
+			used = comm_uses_audience(&p->comms[c], a);
+		snprintf(path, sizeof path, "audiences.%s", p->audiences[a].id);
+		if (!used)
+			warn(l, "W-AUDIENCE-UNUSED", path,
+			     "address the audience in a communication, or remove it",
+			     "audience \"%s\" is never addressed by a communication",
+			     p->audiences[a].id);
+	}
+	for (size_t ch = 0; ch < p->nchannels; ch++) {
+		bool used = false;
+		for (size_t a = 0; a < p->naudiences && !used; a++)
+			for (size_t d = 0; d < p->audiences[a].ndeliver; d++)
+				used |= p->audiences[a].deliver[d].channel == ch;
+		snprintf(path, sizeof path, "channels.%s", p->channels[ch].id);
+		if (!used)
+			warn(l, "W-CHANNEL-UNUSED", path,
+			     "add the channel to an audience's deliver list, or remove it",
+			     "channel \"%s\" is in no audience's deliver list",
+			     p->channels[ch].id);
+	}
+}
+
+static void check_email_only(struct lint *l)
+{
+	const struct plan *p = l->p;
+	if (p->nchannels == 0)
+		return;
+	for (size_t i = 0; i < p->nchannels; i++)
+		if (p->channels[i].type != CHAN_EMAIL)
+			return;
+	warn(l, "W-EMAIL-ONLY", "channels",
+	     "add a second way to reach people (chat, intranet webhook, calendar feed): email alone is easily missed",
+	     "every channel is email");
+}
+
+static void check_manual(struct lint *l)
+{
+	const struct plan *p = l->p;
+	bool any = false;
+	char path[160];
+	for (size_t c = 0; c < p->ncomms; c++) {
+		const struct plan_comm *m = &p->comms[c];
+		if (m->sched.kind != SCHED_MANUAL)
+			continue;
+		any = true;
+		for (size_t i = 0; i < m->naudiences; i++) {
+			if (pushed_channels(p, m, m->audiences[i]))
+				continue;
+			snprintf(path, sizeof path, "communications[%zu].audiences[%zu]", c, i);
+			warn(l, "W-NO-PUSH", path,
+			     "give the audience a Slack, email or webhook delivery: an incident notice must be pushed, not wait in a calendar",
+			     "manual communication \"%s\" reaches audience \"%s\" through no pushed channel",
+			     m->id, p->audiences[m->audiences[i]].id);
+		}
+	}
+	if (!any)
+		warn(l, "W-NO-INCIDENT-PATH", "communications",
+		     "add a communication with {\"trigger\": \"manual\"} for incident and breach notices (Clause 7.4, A.5.24-A.5.26)",
+		     "no manual (incident or breach) communication is planned");
+}
+
+static void check_reach(struct lint *l)
+{
+	const struct plan *p = l->p;
+	char path[160];
+	for (size_t c = 0; c < p->ncomms; c++) {
+		const struct plan_comm *m = &p->comms[c];
+		bool reach = false;
+		for (size_t i = 0; i < m->naudiences && !reach; i++) {
+			const struct plan_audience *a = &p->audiences[m->audiences[i]];
+			reach = (m->nnotify && pushed_channels(p, m, m->audiences[i])) ||
+				(a->feed != FEED_NONE && m->sched.kind != SCHED_MANUAL);
+		}
+		snprintf(path, sizeof path, "communications[%zu]", c);
+		if (!reach)
+			warn(l, "W-NO-CHANNEL", path,
+			     "give its audiences a delivery or a feed, or notify offsets: how is it communicated?",
+			     "communication \"%s\" reaches nobody: no pushed message and no calendar feed",
+			     m->id);
+	}
+}
+
+static void check_cadence(struct lint *l)
+{
+	const struct plan *p = l->p;
+	char path[160];
+	for (size_t c = 0; c < p->ncomms; c++) {
+		const struct schedule *s = &p->comms[c].sched;
+		if (s->kind != SCHED_RRULE)
+			continue;
+		/* Months between occurrences, at the rule's coarsest. */
+		long months = 0;
+		switch (s->rule_freq) {
+		case 6: /* ICAL_YEARLY_RECURRENCE */
+			months = 12L * s->rule_interval;
+			break;
+		case 5: /* ICAL_MONTHLY_RECURRENCE */
+			months = s->rule_interval;
+			break;
+		case 4: /* ICAL_WEEKLY_RECURRENCE */
+			months = s->rule_interval * 7L / 31;
+			break;
+		default:
+			months = s->rule_interval / 31;
+		}
+		snprintf(path, sizeof path, "communications[%zu].schedule", c);
+		if (months > 12)
+			warn(l, "W-RARE-CADENCE", path,
+			     "communicate at least yearly: an ISMS communication rarer than the management review goes stale",
+			     "communication \"%s\" recurs less often than yearly",
+			     p->comms[c].id);
+	}
+}
+
+static void check_secrets(struct lint *l)
+{
+	const struct plan *p = l->p;
+	char path[200];
+	for (size_t i = 0; i < p->nchannels; i++) {
+		const struct plan_channel *ch = &p->channels[i];
+		const struct {
+			const char *key;
+			const struct plan_secret *s;
+		} f[] = { { "webhook", &ch->webhook }, { "password", &ch->password },
+			  { "url", &ch->url }, { "secret", &ch->secret } };
+		for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
+			if (!f[k].s->value || f[k].s->env)
+				continue;
+			snprintf(path, sizeof path, "channels.%s.%s", ch->id, f[k].key);
+			warn(l, "W-LITERAL-SECRET", path,
+			     "write \"env:NAME\" and set NAME in the service's environment file",
+			     "a secret is written literally in the plan");
+		}
+		for (size_t k = 0; k < ch->nheaders; k++) {
+			if (ch->headers[k].value.env)
+				continue;
+			snprintf(path, sizeof path, "channels.%s.headers.%s", ch->id,
+				 ch->headers[k].name);
+			warn(l, "W-LITERAL-SECRET", path,
+			     "write \"env:NAME\" and set NAME in the service's environment file",
+			     "a header value is written literally in the plan");
+		}
+	}
+}
+
+static bool loopback_smtp(const char *url)
+{
+	const char *h = strstr(url, "://");
+	h = h ? h + 3 : url;
+	const char *at = strchr(h, '@');
+	if (at)
+		h = at + 1;
+	return strncmp(h, "127.", 4) == 0 || strncmp(h, "localhost", 9) == 0 ||
+	       strncmp(h, "[::1]", 5) == 0;
+}
+
+static void check_smtp(struct lint *l)
+{
+	const struct plan *p = l->p;
+	char path[160];
+	for (size_t i = 0; i < p->nchannels; i++) {
+		const struct plan_channel *ch = &p->channels[i];
+		if (ch->type != CHAN_EMAIL || ch->starttls ||
+		    strncasecmp(ch->smtp, "smtps://", 8) == 0 || loopback_smtp(ch->smtp))
+			continue;
+		snprintf(path, sizeof path, "channels.%s.starttls", ch->id);
+		warn(l, "W-PLAIN-SMTP", path,
+		     "keep starttls true (or use smtps://) unless the relay is on this machine",
+		     "mail to a remote relay is sent without TLS");
+	}
+}
+
+struct edge_scan {
+	const struct plan_comm *m;
+	bool found;
+	struct occurrence o;
+	size_t n;
+};
+
+static int edge_fn(const struct occurrence *o, void *ctx)
+{
+	struct edge_scan *e = ctx;
+	e->n++;
+	if (o->flags) {
+		e->found = true;
+		e->o = *o;
+		return 1;
+	}
+	return e->n > 5000; /* enough to see every DST rule of a zone */
+}
+
+static void check_dst(struct lint *l)
+{
+	const struct plan *p = l->p;
+	char path[160], when[40];
+	for (size_t c = 0; c < p->ncomms; c++) {
+		const struct plan_comm *m = &p->comms[c];
+		struct edge_scan e = { .m = m };
+		/* From the plan's past year to three years ahead. */
+		sched_expand(&m->sched, l->now - 366 * 86400LL,
+			     l->now + 3 * 366 * 86400LL, edge_fn, &e);
+		if (!e.found)
+			continue;
+		format_local(e.o.planned_wall, when, sizeof when);
+		snprintf(path, sizeof path, "communications[%zu].schedule", c);
+		warn(l, "W-DST-EDGE", path,
+		     "move the time outside the night-time DST change (for most zones 01:00-03:00): calendar apps disagree there",
+		     "%s in %s %s a daylight-saving change", when,
+		     tz_name(m->sched.tz),
+		     (e.o.flags & TZ_GAP) ? "does not exist: it falls in the gap of"
+					  : "occurs twice: it falls in the overlap of");
+	}
+}
+
+static void check_future(struct lint *l)
+{
+	const struct plan *p = l->p;
+	char path[160];
+	for (size_t c = 0; c < p->ncomms; c++) {
+		const struct plan_comm *m = &p->comms[c];
+		if (m->sched.kind == SCHED_MANUAL)
+			continue;
+		struct occurrence o;
+		snprintf(path, sizeof path, "communications[%zu].schedule", c);
+		if (!sched_next(&m->sched, l->now, &o))
+			warn(l, "W-NO-FUTURE", path,
+			     "extend the schedule (until, COUNT, at) or retire the communication in a new plan version",
+			     "communication \"%s\" has no occurrence after today", m->id);
+	}
+}
+
+static void check_ack(struct lint *l)
+{
+	const struct plan *p = l->p;
+	char path[160];
+	for (size_t c = 0; c < p->ncomms; c++) {
+		const struct plan_comm *m = &p->comms[c];
+		if (!m->nremind)
+			continue;
+		bool personal = false;
+		for (size_t i = 0; i < m->naudiences; i++) {
+			const struct plan_audience *a = &p->audiences[m->audiences[i]];
+			for (size_t d = 0; d < a->ndeliver; d++)
+				personal |= a->deliver[d].to == TO_MEMBERS &&
+					    plan_comm_uses_channel(m, a->deliver[d].channel);
+		}
+		snprintf(path, sizeof path, "communications[%zu].acknowledge", c);
+		if (!personal)
+			warn(l, "W-ACK-NOT-PERSONAL", path,
+			     "deliver to \"members\" by email so each person gets their own link and reminders",
+			     "reminders need per-person delivery, but \"%s\" reaches no audience's members",
+			     m->id);
+	}
+}
+
+size_t lint_plan(const struct plan *p, int64_t now,
+		 void (*fn)(const struct lint_warning *w, void *ctx), void *ctx)
+{
+	struct lint l = { .p = p, .now = now, .fn = fn, .ctx = ctx };
+	void (*const checks[])(struct lint *) = {
+		check_approval, check_external, check_unused, check_email_only,
+		check_manual,   check_reach,    check_cadence, check_secrets,
+		check_smtp,     check_dst,      check_future,  check_ack,
+	};
+	for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++)
+		checks[i](&l);
+	return l.count;
+}

@@ -1,0 +1,50 @@
+/* main.c - herald's entry point: dispatches to the command table. */
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "herald/cli.h"
+#include "herald/version.h"
+
+static const struct cmd *const commands[] = {
+	&cmd_check, &cmd_agenda,
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: herald COMMAND [ARGS...]\n\n"
+		   "herald turns an ISO/IEC 27001 communication plan into calendar feeds,\n"
+		   "scheduled messages and a tamper-evident evidence log.\n\ncommands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+	fprintf(f, "\nherald COMMAND --help shows a command's options; "
+		   "herald --version its version.\n");
+}
+
+int main(int argc, char **argv)
+{
+	setlocale(LC_CTYPE, "C.UTF-8");
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		printf("herald %s\n", HERALD_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(argv[1], commands[i]->name) == 0) {
+			if (cli_wants_help(commands[i], argc - 1, argv + 1))
+				return 0;
+			return commands[i]->run(argc - 1, argv + 1);
+		}
+	fprintf(stderr, "herald: unknown command \"%s\"\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
