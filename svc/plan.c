@@ -933,7 +933,7 @@ static enum herald_rc load_comm_audiences(struct ctx *c, json_t *j,
 {
 	json_t *a = json_object_get(j, "audiences");
 	if (!a)
-		return fail(c, "required key \"audiences\" is missing (with whom)");
+		return FAIL_AT(c, "audiences", "required key \"audiences\" is missing (with whom)");
 	size_t o = push_key(c, "audiences");
 	enum herald_rc rc = H_OK;
 	if (!json_is_array(a) || json_array_size(a) == 0) {
@@ -1077,7 +1077,7 @@ static enum herald_rc load_comm(struct ctx *c, json_t *j, struct plan_comm *m)
 	if (!rc)
 		rc = get_string(c, j, "owner", true, &m->owner);
 	if (!rc && !json_object_get(j, "schedule"))
-		rc = fail(c, "required key \"schedule\" is missing (when)");
+		rc = FAIL_AT(c, "schedule", "required key \"schedule\" is missing (when)");
 	if (!rc)
 		rc = load_schedule(c, json_object_get(j, "schedule"), &m->sched);
 	bool given = false;
@@ -1205,6 +1205,68 @@ static enum herald_rc load_root(struct ctx *c, json_t *root)
 	return rc;
 }
 
+/*
+ * The JSON path of the key just before byte offset pos, found by a light
+ * scan of the text (jansson reports duplicate keys by position only).
+ */
+static char *json_path_at(const char *s, size_t len, size_t pos)
+{
+	enum { MAXD = 64 };
+	struct frame {
+		bool obj;
+		size_t index;
+		char key[64];
+		bool want_key;
+	} st[MAXD];
+	int depth = -1;
+	if (pos > len)
+		pos = len;
+	for (size_t i = 0; i < pos; i++) {
+		char ch = s[i];
+		if (ch == '"') {
+			size_t j = i + 1;
+			while (j < len && s[j] != '"')
+				j += s[j] == '\\' ? 2 : 1;
+			if (depth >= 0 && depth < MAXD && st[depth].obj && st[depth].want_key) {
+				snprintf(st[depth].key, sizeof st[depth].key, "%.*s",
+					 (int)(j - i - 1), s + i + 1);
+				st[depth].want_key = false;
+			}
+			i = j;
+		} else if (ch == '{' || ch == '[') {
+			depth++;
+			if (depth < MAXD) {
+				st[depth].obj = ch == '{';
+				st[depth].index = 0;
+				st[depth].key[0] = '\0';
+				st[depth].want_key = ch == '{';
+			}
+		} else if (ch == '}' || ch == ']') {
+			depth--;
+		} else if (ch == ',' && depth >= 0 && depth < MAXD) {
+			if (st[depth].obj)
+				st[depth].want_key = true;
+			else
+				st[depth].index++;
+		}
+	}
+	struct buf b;
+	buf_init(&b);
+	for (int d = 0; d <= depth && d < MAXD; d++) {
+		if (st[d].obj && st[d].key[0]) {
+			if (plain_key(st[d].key))
+				buf_printf(&b, "%s%s", b.len ? "." : "", st[d].key);
+			else
+				buf_printf(&b, "[\"%s\"]", st[d].key);
+		} else if (!st[d].obj) {
+			buf_printf(&b, "[%zu]", st[d].index);
+		}
+	}
+	if (!b.len)
+		buf_adds(&b, "(top level)");
+	return buf_take(&b);
+}
+
 enum herald_rc plan_load_buf(const char *path, const char *data, size_t len,
 			     const struct plan_load_opts *opts,
 			     struct plan **out, struct herald_err *err)
@@ -1215,11 +1277,19 @@ enum herald_rc plan_load_buf(const char *path, const char *data, size_t len,
 		return herald_err_set(err, H_EINVAL, "(top level): the plan is larger than %u bytes",
 				      PLAN_MAX_BYTES);
 	json_error_t je;
-	json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+	json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
 	if (!root) {
 		if (len == 0)
 			return herald_err_set(err, H_EINVAL,
 					      "line 1, column 1: the file is empty (a plan is a JSON object)");
+		if (strstr(je.text, "duplicate object key")) {
+			char *jpath = json_path_at(data, len, (size_t)je.position);
+			enum herald_rc rc = herald_err_set(
+				err, H_EINVAL, "%s: duplicate key (line %d, column %d): "
+				"JSON readers disagree on which value wins", jpath, je.line, je.column);
+			free(jpath);
+			return rc;
+		}
 		return herald_err_set(err, H_EINVAL, "line %d, column %d: %s",
 				      je.line < 1 ? 1 : je.line,
 				      je.column < 1 ? 1 : je.column, je.text);
