@@ -38,7 +38,7 @@ deps-test:
 deps-bench:
 	@contrib/install-deps bench
 
-$(BUILD)/obj/%.o: svc/%.c $(wildcard include/herald/*.h) | $(BUILD)/obj
+$(BUILD)/obj/%.o: svc/%.c | $(BUILD)/obj
 	$(CC) $(HCFLAGS) -MMD -c -o $@ $<
 
 $(BUILD)/obj $(BUILD)/tests:
