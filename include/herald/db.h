@@ -74,8 +74,13 @@ struct ev_value {
 	const char *s;
 };
 
+/* Value constructors; EVS(NULL) is a NULL value. */
+static inline struct ev_value ev_text(const char *s)
+{
+	return (struct ev_value){ .type = s ? EV_TEXT : EV_NULL, .s = s };
+}
 #define EVI(x) ((struct ev_value){ .type = EV_INT, .i = (x) })
-#define EVS(x) ((struct ev_value){ .type = (x) ? EV_TEXT : EV_NULL, .s = (x) })
+#define EVS(x) ev_text(x)
 #define EVN ((struct ev_value){ .type = EV_NULL })
 
 /*
