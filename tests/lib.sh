@@ -6,6 +6,7 @@
 set -u
 : "${HERALD:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/herald}"
 : "${PY:=/usr/bin/python3}"
+export HERALD PY
 TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$TESTS_DIR/.." && pwd)
 T=$(mktemp -d)

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The command line: exit codes, usage errors, help, check output format.
+. "$(dirname "$0")/../lib.sh"
+demo_env
+code() { "$@" >/dev/null 2>&1; echo $?; }
+
+check "--version prints the version" bash -c '"$HERALD" --version | grep -q "^herald [0-9]"'
+check "--help lists commands" bash -c '"$HERALD" --help | grep -q "check"'
+check "no command is a usage error" test "$(code "$HERALD")" = 2
+check "unknown command is a usage error" test "$(code "$HERALD" frobnicate)" = 2
+check "check --help exits 0" test "$(code "$HERALD" check --help)" = 0
+check "check without a plan is a usage error" test "$(code "$HERALD" check)" = 2
+check "check with an unknown option is a usage error" test "$(code "$HERALD" check --strictt "$ROOT/plans/acme-isms.json")" = 2
+check "realistic plan is valid" test "$(code "$HERALD" check "$ROOT/plans/acme-isms.json")" = 0
+check "missing file is a runtime error" test "$(code "$HERALD" check "$T/nope.json")" = 3
+check "a directory is a runtime error" test "$(code "$HERALD" check "$T")" = 3
+
+# The realistic plan: no warnings at all, a summary on stdout.
+"$HERALD" check "$ROOT/plans/acme-isms.json" >"$T/out" 2>"$T/err"
+check "realistic plan has no warnings" test ! -s "$T/err"
+check "summary line" grep -q "ok: plan ACME-ISMS-COMMS" "$T/out"
+
+# Errors: herald: PLAN: PATH: message, on stderr; the worst exit wins.
+sed '0,/"version": *"[^"]*",/s///' "$ROOT/plans/acme-isms.json" >"$T/bad.json"
+"$HERALD" check "$ROOT/plans/acme-isms.json" "$T/bad.json" >"$T/out" 2>"$T/err"
+check "bad plan among good exits 1" test $? = 1
+check "error names plan and path" grep -q "^herald: $T/bad.json: plan.version: required key" "$T/err"
+check "good plan still reported" grep -q "ACME-ISMS-COMMS" "$T/out"
+
+# A warning carries a stable code and one line of advice.
+sed 's/"approved_by": *"[^"]*",//' "$ROOT/plans/acme-isms.json" >"$T/unapproved.json"
+mkdir -p "$T/people" && cp "$ROOT/plans/people/"* "$T/people/"
+"$HERALD" check "$T/unapproved.json" >/dev/null 2>"$T/err"
+check "warnings keep exit 0" test $? = 0
+check "warning code" grep -q "plan: warning W-NOT-APPROVED:" "$T/err"
+check "advice line" grep -q "^    advice: " "$T/err"
+
+# agenda usage errors.
+P="$ROOT/plans/acme-isms.json"
+check "agenda bad --from" test "$(code "$HERALD" agenda "$P" --from yesterday)" = 2
+check "agenda --to and --days" test "$(code "$HERALD" agenda "$P" --to 2027-01-01 --days 3)" = 2
+check "agenda bad --format" test "$(code "$HERALD" agenda "$P" --format xml)" = 2
+check "agenda unknown audience" test "$(code "$HERALD" agenda "$P" --audience nobody)" = 2
+check "agenda --days 0" test "$(code "$HERALD" agenda "$P" --days 0)" = 2
+check "agenda json parses" bash -c '"$HERALD" agenda "$0" --from 2027-01-01 --days 60 --format json | "$PY" -c "import json,sys; d=json.load(sys.stdin); assert len(d) > 0"' "$P"
+check "agenda text groups by day" bash -c '"$HERALD" agenda "$0" --from 2027-01-01 --days 60 | grep -Eq "^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) 2027-"' "$P"
+finish

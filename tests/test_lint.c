@@ -1,0 +1,183 @@
+/* test_lint.c - each lint warning is raised by the defect it names, and
+ * a clean plan raises none. */
+#include "testutil.h"
+
+#include "herald/lint.h"
+#include "herald/timeutil.h"
+
+static const char *CLEAN =
+	"{\"plan\":{\"id\":\"P\",\"version\":\"1.0\",\"owner\":\"Dana\","
+	"\"timezone\":\"Europe/London\",\"approved_by\":\"CISO\","
+	"\"approved_on\":\"2026-01-12\",\"next_review\":\"2027-01-12\"},"
+	"\"channels\":{\"slack\":{\"type\":\"slack\",\"webhook\":\"env:LT_SLACK\"},"
+	"\"mail\":{\"type\":\"email\",\"smtp\":\"smtp://mail.acme.example:587\","
+	"\"from\":\"isms@acme.example\",\"username\":\"env:LT_USER\",\"password\":\"env:LT_PASS\"}},"
+	"\"audiences\":{\"staff\":{\"scope\":\"internal\","
+	"\"members\":[{\"name\":\"Ann\",\"email\":\"ann@acme.example\"}],"
+	"\"deliver\":[{\"channel\":\"slack\"},{\"channel\":\"mail\",\"to\":\"members\"}]},"
+	"\"ext\":{\"scope\":\"external\",\"feed\":\"public\","
+	"\"deliver\":[{\"channel\":\"mail\",\"to\":[\"ciso@customer.example\"]}]}},"
+	"\"communications\":[{\"id\":\"AWR\",\"topic\":\"Awareness\","
+	"\"audiences\":[\"staff\"],\"owner\":\"Dana\",\"acknowledge\":{\"remind_after\":[\"P3D\"]},"
+	"\"schedule\":{\"cadence\":\"monthly\",\"start\":\"2026-01-15T09:30\"}},"
+	"{\"id\":\"CERT\",\"topic\":\"Certification status\",\"audiences\":[\"ext\"],"
+	"\"owner\":\"CISO\",\"schedule\":{\"cadence\":\"annually\",\"start\":\"2026-03-01T10:00\"}},"
+	"{\"id\":\"BREACH\",\"topic\":\"Breach\",\"audiences\":[\"staff\",\"ext\"],"
+	"\"owner\":\"CISO\",\"schedule\":{\"trigger\":\"manual\"}}]}";
+
+struct seen {
+	char codes[2048];
+	size_t n;
+};
+
+static void collect(const struct lint_warning *w, void *ctx)
+{
+	struct seen *s = ctx;
+	strncat(s->codes, w->code, sizeof s->codes - strlen(s->codes) - 2);
+	strncat(s->codes, " ", sizeof s->codes - strlen(s->codes) - 1);
+	strncat(s->codes, w->path, sizeof s->codes - strlen(s->codes) - 2);
+	strncat(s->codes, ";", sizeof s->codes - strlen(s->codes) - 1);
+	assert_non_null(w->advice);
+	assert_true(strlen(w->message) > 0);
+	s->n++;
+}
+
+/* 2026-06-01T12:00:00Z */
+#define NOW 1780315200
+
+static struct seen lint_str(const char *json)
+{
+	struct plan *p;
+	struct herald_err err;
+	if (load_str(json, &p, &err) != H_OK)
+		fail_msg("plan does not load: %s", err.msg);
+	struct seen s = { "", 0 };
+	size_t n = lint_plan(p, NOW, collect, &s);
+	assert_int_equal(n, s.n);
+	plan_free(p);
+	return s;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	setenv("LT_SLACK", "https://hooks.slack.test/x", 1);
+	setenv("LT_USER", "u", 1);
+	setenv("LT_PASS", "p", 1);
+	return 0;
+}
+
+static void clean_plan_has_no_warnings(void **state)
+{
+	(void)state;
+	struct seen s = lint_str(CLEAN);
+	if (s.n)
+		fail_msg("unexpected warnings: %s", s.codes);
+}
+
+static void expect(const char *from, const char *to, const char *code_and_path)
+{
+	char *j = replace(CLEAN, from, to);
+	struct seen s = lint_str(j);
+	free(j);
+	assert_contains(s.codes, code_and_path);
+}
+
+static void each_warning_fires(void **state)
+{
+	(void)state;
+	expect("\"scope\":\"external\"", "\"scope\":\"internal\"", "W-NO-EXTERNAL audiences;");
+	expect("\"approved_by\":\"CISO\",", "", "W-NOT-APPROVED plan;");
+	expect("\"next_review\":\"2027-01-12\"", "\"next_review\":\"2026-05-01\"",
+	       "W-REVIEW-OVERDUE plan.next_review;");
+	expect(",\"next_review\":\"2027-01-12\"", "", "W-NO-REVIEW plan;");
+	expect("\"schedule\":{\"trigger\":\"manual\"}",
+	       "\"schedule\":{\"cadence\":\"weekly\",\"start\":\"2026-01-05T10:00\"}",
+	       "W-NO-INCIDENT-PATH communications;");
+}
+
+static void unused_audience_and_channel(void **state)
+{
+	(void)state;
+	expect("\"ext\":{", "\"board\":{\"scope\":\"internal\"},\"ext\":{",
+	       "W-AUDIENCE-UNUSED audiences.board;");
+	expect("\"channels\":{", "\"channels\":{\"spare\":{\"type\":\"webhook\",\"url\":\"env:LT_SLACK\"},",
+	       "W-CHANNEL-UNUSED channels.spare;");
+}
+
+static void email_only_and_plain_smtp(void **state)
+{
+	(void)state;
+	char *a = replace(CLEAN, "\"slack\":{\"type\":\"slack\",\"webhook\":\"env:LT_SLACK\"},", "");
+	char *b = replace(a, "{\"channel\":\"slack\"},", "");
+	struct seen s = lint_str(b);
+	assert_contains(s.codes, "W-EMAIL-ONLY channels;");
+	free(a);
+	free(b);
+	expect("\"from\":\"isms@acme.example\"", "\"from\":\"isms@acme.example\",\"starttls\":false",
+	       "W-PLAIN-SMTP channels.mail.starttls;");
+}
+
+static void literal_secrets(void **state)
+{
+	(void)state;
+	expect("\"webhook\":\"env:LT_SLACK\"", "\"webhook\":\"https://hooks.slack.test/literal\"",
+	       "W-LITERAL-SECRET channels.slack.webhook;");
+	expect("\"password\":\"env:LT_PASS\"", "\"password\":\"hunter2\"",
+	       "W-LITERAL-SECRET channels.mail.password;");
+}
+
+static void dst_edge_and_rare_cadence(void **state)
+{
+	(void)state;
+	/* Europe/London springs forward at 01:00 on the last Sunday of March. */
+	expect("\"cadence\":\"monthly\",\"start\":\"2026-01-15T09:30\"",
+	       "\"rrule\":\"FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\",\"start\":\"2026-03-29T01:30\"",
+	       "W-DST-EDGE communications[0].schedule;");
+	/* ... and falls back at 02:00 on the last Sunday of October. */
+	expect("\"cadence\":\"monthly\",\"start\":\"2026-01-15T09:30\"",
+	       "\"at\":[\"2026-10-25T01:15\"]", "W-DST-EDGE communications[0].schedule;");
+	expect("\"cadence\":\"annually\"", "\"rrule\":\"FREQ=YEARLY;INTERVAL=2\"",
+	       "W-RARE-CADENCE communications[1].schedule;");
+}
+
+static void manual_without_push(void **state)
+{
+	(void)state;
+	char *a = replace(CLEAN, "\"deliver\":[{\"channel\":\"mail\",\"to\":[\"ciso@customer.example\"]}]", "\"deliver\":[]");
+	struct seen s = lint_str(a);
+	free(a);
+	assert_contains(s.codes, "W-NO-PUSH communications[2].audiences[1];");
+}
+
+static void no_future_and_unreachable(void **state)
+{
+	(void)state;
+	expect("\"start\":\"2026-03-01T10:00\"}", "\"start\":\"2020-03-01T10:00\",\"until\":\"2021-01-01T00:00\"}",
+	       "W-NO-FUTURE communications[1].schedule;");
+	expect("\"feed\":\"public\",\"deliver\":[{\"channel\":\"mail\",\"to\":[\"ciso@customer.example\"]}]",
+	       "\"feed\":\"none\"", "W-NO-CHANNEL communications[1];");
+}
+
+static void reminders_need_people(void **state)
+{
+	(void)state;
+	expect("{\"channel\":\"mail\",\"to\":\"members\"}", "{\"channel\":\"mail\",\"to\":[\"all@acme.example\"]}",
+	       "W-ACK-NOT-PERSONAL communications[0].acknowledge;");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(clean_plan_has_no_warnings),
+		cmocka_unit_test(each_warning_fires),
+		cmocka_unit_test(unused_audience_and_channel),
+		cmocka_unit_test(email_only_and_plain_smtp),
+		cmocka_unit_test(literal_secrets),
+		cmocka_unit_test(dst_edge_and_rare_cadence),
+		cmocka_unit_test(manual_without_push),
+		cmocka_unit_test(no_future_and_unreachable),
+		cmocka_unit_test(reminders_need_people),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
