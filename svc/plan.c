@@ -199,8 +199,10 @@ static enum herald_rc get_string(struct ctx *c, json_t *obj, const char *key,
 	}
 	size_t o = push_key(c, key);
 	enum herald_rc rc = string_value(c, j, out);
-	if (!rc && required && !**out)
+	if (!rc && required && !**out) {
 		rc = fail(c, "must not be empty");
+		xfree(out); /* callers own *out only on success */
+	}
 	pop(c, o);
 	return rc;
 }

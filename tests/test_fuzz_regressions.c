@@ -1,0 +1,65 @@
+/*
+ * test_fuzz_regressions.c - every input the fuzzer ever tripped on
+ * (tests/fuzz/regressions/) goes through the same path as the fuzz target:
+ * load with every env: variable set, expand, lint.  Under `make asan` a
+ * leak or overflow fails this test.
+ */
+#include "testutil.h"
+
+#include <dirent.h>
+
+#include "herald/agenda.h"
+#include "herald/lint.h"
+#include "herald/util.h"
+
+static const char *fake_env(const char *name, void *ctx)
+{
+	(void)name;
+	(void)ctx;
+	return "https://hooks.example.test/services/T0/B0/fuzz";
+}
+
+static void ignore(const struct lint_warning *w, void *ctx)
+{
+	(void)w;
+	(void)ctx;
+}
+
+static void replay(void **state)
+{
+	(void)state;
+	DIR *d = opendir("tests/fuzz/regressions");
+	assert_non_null(d);
+	struct dirent *e;
+	int n = 0;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char *path = xasprintf("tests/fuzz/regressions/%s", e->d_name);
+		char *data;
+		size_t len;
+		assert_int_equal(read_file(path, 1 << 24, &data, &len), 0);
+		struct plan_load_opts o = { .getenv = fake_env };
+		struct plan *p = NULL;
+		struct herald_err err;
+		if (plan_load_buf("tests/data/fuzz.json", data, len, &o, &p, &err) == H_OK) {
+			struct agenda_item *items = NULL;
+			size_t k = 0;
+			if (agenda_collect(p, 1772323200, 1811000000, -1, &items, &k, &err) == H_OK)
+				free(items);
+			lint_plan(p, 1780272000, ignore, NULL);
+			plan_free(p);
+		}
+		free(data);
+		free(path);
+		n++;
+	}
+	closedir(d);
+	assert_true(n > 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = { cmocka_unit_test(replay) };
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
