@@ -347,6 +347,46 @@ static void check_ack(struct lint *l)
 	}
 }
 
+struct wall_hit {
+	int64_t wall;
+	bool hit;
+};
+
+static int wall_fn(const struct occurrence *o, void *ctx)
+{
+	struct wall_hit *w = ctx;
+	if (o->planned_wall == w->wall) {
+		w->hit = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* An except that matches no occurrence cancels nothing: usually a typo. */
+static void check_except(struct lint *l)
+{
+	const struct plan *p = l->p;
+	char path[160], when[40];
+	for (size_t c = 0; c < p->ncomms; c++) {
+		const struct schedule *s = &p->comms[c].sched;
+		struct schedule probe = *s; /* shallow: same rule, no exceptions */
+		probe.nexcept = 0;
+		for (size_t i = 0; i < s->nexcept; i++) {
+			struct wall_hit w = { .wall = s->except[i] };
+			sched_expand(&probe, s->except[i] - 2 * 86400, s->except[i] + 2 * 86400,
+				     wall_fn, &w);
+			if (w.hit)
+				continue;
+			format_local(s->except[i], when, sizeof when);
+			snprintf(path, sizeof path, "communications[%zu].schedule.except[%zu]", c, i);
+			warn(l, "W-EXCEPT-UNMATCHED", path,
+			     "give the exact local start of the occurrence to skip (date and time)",
+			     "%s is not an occurrence of \"%s\", so nothing is skipped", when,
+			     p->comms[c].id);
+		}
+	}
+}
+
 size_t lint_plan(const struct plan *p, int64_t now,
 		 void (*fn)(const struct lint_warning *w, void *ctx), void *ctx)
 {
@@ -355,6 +395,7 @@ size_t lint_plan(const struct plan *p, int64_t now,
 		check_approval, check_external, check_unused, check_email_only,
 		check_manual,   check_reach,    check_cadence, check_secrets,
 		check_smtp,     check_dst,      check_future,  check_ack,
+		check_except,
 	};
 	for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++)
 		checks[i](&l);

@@ -159,6 +159,18 @@ static void no_future_and_unreachable(void **state)
 	       "\"feed\":\"none\"", "W-NO-CHANNEL communications[1];");
 }
 
+static void except_must_match(void **state)
+{
+	(void)state;
+	expect("\"start\":\"2026-01-15T09:30\"}", "\"start\":\"2026-01-15T09:30\",\"except\":[\"2026-04-15T09:30\",\"2026-05-15T10:30\"]}",
+	       "W-EXCEPT-UNMATCHED communications[0].schedule.except[1];");
+	struct seen s;
+	char *j = replace(CLEAN, "\"start\":\"2026-01-15T09:30\"}", "\"start\":\"2026-01-15T09:30\",\"except\":[\"2026-04-15T09:30\"]}");
+	s = lint_str(j);
+	free(j);
+	assert_int_equal(s.n, 0);
+}
+
 static void reminders_need_people(void **state)
 {
 	(void)state;
@@ -178,6 +190,7 @@ int main(void)
 		cmocka_unit_test(manual_without_push),
 		cmocka_unit_test(no_future_and_unreachable),
 		cmocka_unit_test(reminders_need_people),
+		cmocka_unit_test(except_must_match),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
