@@ -175,6 +175,49 @@ static bool monthday_impossible(const struct icalrecurrencetype *r)
 	return true;
 }
 
+static bool has(const short *by)
+{
+	return by[0] != ICAL_RECURRENCE_ARRAY_MAX;
+}
+
+/*
+ * Rule shapes herald refuses (docs/recurrence.md lists them with the test
+ * vectors behind each): those RFC 5545 §3.3.10 forbids, which dateutil
+ * accepts leniently, and valid ones libical 3.0.16 expands wrongly, which
+ * would otherwise silently produce other dates than the plan means.
+ * Returns the reason, or NULL if the shape is fine.
+ */
+static const char *unsupported_shape(const struct icalrecurrencetype *r)
+{
+	bool yearly = r->freq == ICAL_YEARLY_RECURRENCE;
+	if (has(r->by_week_no) && !yearly)
+		return "BYWEEKNO is only allowed with FREQ=YEARLY (RFC 5545 §3.3.10)";
+	if (has(r->by_week_no))
+		return "BYWEEKNO is not supported: libical 3.0.16 expands it wrongly "
+		       "(BYWEEKNO=1;BYDAY=MO yields a Tuesday, out of order); "
+		       "use BYMONTH with BYDAY or BYMONTHDAY instead";
+	if (has(r->by_year_day) && !yearly)
+		return "BYYEARDAY is not allowed with FREQ=DAILY, WEEKLY or MONTHLY "
+		       "(RFC 5545 §3.3.10); use FREQ=YEARLY";
+	if (has(r->by_year_day) && has(r->by_month))
+		return "BYYEARDAY together with BYMONTH is not supported: libical 3.0.16 "
+		       "finds no occurrence for it; use BYMONTH with BYMONTHDAY";
+	if (has(r->by_month_day) && r->freq == ICAL_WEEKLY_RECURRENCE)
+		return "BYMONTHDAY is not allowed with FREQ=WEEKLY (RFC 5545 §3.3.10); "
+		       "use FREQ=MONTHLY";
+	if (has(r->by_month_day) && yearly && !has(r->by_month) &&
+	    !has(r->by_year_day))
+		return "FREQ=YEARLY with BYMONTHDAY needs BYMONTH: RFC 5545 means every "
+		       "month, libical 3.0.16 only the start's month; list the months "
+		       "(BYMONTH=…) or use FREQ=MONTHLY";
+	if (has(r->by_set_pos) &&
+	    (has(r->by_hour) || has(r->by_minute) || has(r->by_second)))
+		return "BYSETPOS with BYHOUR, BYMINUTE or BYSECOND is not supported: "
+		       "libical 3.0.16 ignores BYSETPOS or finds nothing when times "
+		       "within a day are expanded";
+	return NULL;
+}
+
 enum herald_rc sched_compile_rule(struct schedule *s, const char *rule,
 				  struct herald_err *err)
 {
@@ -212,6 +255,9 @@ enum herald_rc sched_compile_rule(struct schedule *s, const char *rule,
 	if (r.count < 0 || r.count > 100000)
 		return herald_err_set(err, H_EINVAL,
 				      "COUNT must be between 1 and 100000");
+	const char *why = unsupported_shape(&r);
+	if (why)
+		return herald_err_set(err, H_EINVAL, "%s", why);
 	if (monthday_impossible(&r))
 		return herald_err_set(err, H_EINVAL,
 				      "the rule never produces an occurrence "
