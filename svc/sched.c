@@ -210,6 +210,17 @@ static const char *unsupported_shape(const struct icalrecurrencetype *r)
 		return "FREQ=YEARLY with BYMONTHDAY needs BYMONTH: RFC 5545 means every "
 		       "month, libical 3.0.16 only the start's month; list the months "
 		       "(BYMONTH=…) or use FREQ=MONTHLY";
+	if (has(r->by_set_pos) && (r->freq == ICAL_DAILY_RECURRENCE ||
+				   r->freq == ICAL_WEEKLY_RECURRENCE))
+		return "BYSETPOS with FREQ=DAILY or WEEKLY is not supported: "
+		       "libical 3.0.16 ignores BYSETPOS there "
+		       "(FREQ=WEEKLY;BYDAY=MO;BYSETPOS=2 gives every Monday)";
+	if (r->freq == ICAL_DAILY_RECURRENCE && has(r->by_month_day))
+		for (int i = 0; r->by_month_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+			if (r->by_month_day[i] < 0)
+				return "a negative BYMONTHDAY with FREQ=DAILY is not supported: "
+				       "libical 3.0.16 skips most of those days; "
+				       "use FREQ=MONTHLY";
 	if (has(r->by_set_pos) &&
 	    (has(r->by_hour) || has(r->by_minute) || has(r->by_second)))
 		return "BYSETPOS with BYHOUR, BYMINUTE or BYSECOND is not supported: "
