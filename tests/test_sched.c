@@ -38,7 +38,7 @@ static const struct {
 } refused[] = {
 	{ "testDailyByMonthAndYearDay", SHAPE_YEARDAY_FREQ },
 	{ "testDailyByMonthAndYearDayNeg", SHAPE_YEARDAY_FREQ },
-	{ "testDailyBySetPos", SHAPE_SETPOS_TIME },
+	{ "testDailyBySetPos", SHAPE_SETPOS_FREQ },
 	{ "testDailyByWeekNo", SHAPE_WEEKNO_FREQ },
 	{ "testDailyByWeekNoAndWeekDay", SHAPE_WEEKNO_FREQ },
 	{ "testDailyByWeekNoAndWeekDay53", SHAPE_WEEKNO_FREQ },
@@ -63,7 +63,7 @@ static const struct {
 	{ "testToStrWeeklyByMonthAndYearDayNeg", SHAPE_YEARDAY_FREQ },
 	{ "testToStrWeeklyByMonthDay", SHAPE_WEEKLY_MONTHDAY },
 	{ "testToStrWeeklyByMonthDayAndWeekDay", SHAPE_WEEKLY_MONTHDAY },
-	{ "testToStrWeeklyBySetPos", SHAPE_SETPOS_TIME },
+	{ "testToStrWeeklyBySetPos", SHAPE_SETPOS_FREQ },
 	{ "testToStrWeeklyByWeekNo", SHAPE_WEEKNO_FREQ },
 	{ "testToStrWeeklyByWeekNoAndWeekDay", SHAPE_WEEKNO_FREQ },
 	{ "testToStrWeeklyByWeekNoAndWeekDay53", SHAPE_WEEKNO_FREQ },
