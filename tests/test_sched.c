@@ -166,6 +166,17 @@ static void test_dateutil_vectors(void **state)
 	assert_int_equal(reject, 81 + NREFUSED);
 }
 
+/* The same vectors through libical's iterator: both paths agree. */
+static void test_vectors_via_libical(void **state)
+{
+	size_t match = 0, reject = 0;
+	vec_force_libical = true;
+	run_file("tz_vectors.txt", &match, &reject);
+	run_file("dateutil_vectors.txt", &match, &reject);
+	vec_force_libical = false;
+	assert_int_equal(match + reject, 14 + 211);
+}
+
 /* ---------- expansion windows ---------- */
 
 struct collect {
@@ -390,6 +401,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tz_vectors),
 		cmocka_unit_test(test_dateutil_vectors),
+		cmocka_unit_test(test_vectors_via_libical),
 		cmocka_unit_test(test_windows_are_tails),
 		cmocka_unit_test(test_half_open_window),
 		cmocka_unit_test(test_except_and_until),

@@ -9,6 +9,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <libical/ical.h>
+#include <time.h>
+
 #include "herald/timeutil.h"
 #include "herald/tz.h"
 
@@ -107,6 +110,30 @@ static void test_offsets(void **state)
 	}
 }
 
+/* The per-year offset cache answers exactly what libical does. */
+static void test_cache_matches_libical(void **state)
+{
+	static const char *const names[] = {
+		"Europe/London", "America/New_York", "Australia/Lord_Howe",
+		"Australia/Sydney", "America/Sao_Paulo", "Asia/Tehran",
+		"Africa/Casablanca", "Pacific/Chatham",
+	};
+	icaltimezone *utc = icaltimezone_get_utc_timezone();
+	for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+		const struct tz *z = tz_get(names[k]);
+		assert_non_null(z);
+		int64_t t0 = instant("2015-01-01T00:00:00Z");
+		for (int64_t t = t0; t < t0 + 15 * 366 * 86400LL; t += 3593) {
+			struct icaltimetype it = icaltime_from_timet_with_zone((time_t)t, 0, utc);
+			int dst;
+			int want = icaltimezone_get_utc_offset_of_utc_time(tz_ical(z), &it, &dst);
+			if (tz_offset(z, t) != want)
+				print_error("%s at %lld\n", names[k], (long long)t);
+			assert_int_equal(tz_offset(z, t), want);
+		}
+	}
+}
+
 static void test_get(void **state)
 {
 	assert_null(tz_get("Mars/Olympus_Mons"));
@@ -124,6 +151,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wall_to_instant),
 		cmocka_unit_test(test_offsets),
+		cmocka_unit_test(test_cache_matches_libical),
 		cmocka_unit_test(test_get),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
