@@ -534,8 +534,10 @@ enum herald_rc sched_compile_rule(struct schedule *s, const char *rule,
 	if (strncasecmp(rule, "RRULE:", 6) == 0)
 		rule += 6;
 	enum herald_rc rc = check_rule_text(rule, &until, err);
-	if (rc)
+	if (rc) {
+		free(until);   /* a later part may be bad after UNTIL was read */
 		return rc;
+	}
 	s->rule_has_until = false;
 	if (until) {
 		bool ok = parse_until_utc(until, &s->rule_until);
