@@ -31,7 +31,11 @@ static int cmp_items(const void *a, const void *b)
 	const struct agenda_item *x = a, *y = b;
 	if (x->o.start != y->o.start)
 		return x->o.start < y->o.start ? -1 : 1;
-	return (x->comm > y->comm) - (x->comm < y->comm);
+	if (x->comm != y->comm)
+		return x->comm < y->comm ? -1 : 1;
+	/* Two wall times can meet at one instant after a gap: keep wall order. */
+	return (x->o.planned_wall > y->o.planned_wall) -
+	       (x->o.planned_wall < y->o.planned_wall);
 }
 
 static bool has_audience(const struct plan_comm *c, long a)

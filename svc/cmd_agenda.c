@@ -234,7 +234,12 @@ static void print_json(const struct plan *p, const struct agenda_item *it,
 		format_rfc3339_local(it[i].o.wall_end, it[i].o.end_offset, end, sizeof end);
 		fputs(i ? ",\n" : "\n", stdout);
 		fwrite(*c, 1, (size_t)(sep - *c), stdout);
-		printf("\"start\":\"%s\",\"end\":\"%s\",%s", start, end, sep + 1);
+		fputs("\"start\":\"", stdout);
+		fputs(start, stdout);
+		fputs("\",\"end\":\"", stdout);
+		fputs(end, stdout);
+		fputs("\",", stdout);
+		fputs(sep + 1, stdout);
 	}
 	fputs(n ? "\n]\n" : "]\n", stdout);
 	for (size_t i = 0; i < p->ncomms; i++)

@@ -3,6 +3,8 @@
 
 #include <libical/ical.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "herald/timeutil.h"
@@ -14,10 +16,22 @@
  * comparatively costly, so each zone remembers [lo, hi) where the offset is
  * known to be constant.
  */
+struct tz_year {
+	int64_t lo, hi;          /* [lo, hi): the UTC year covered */
+	int off0;                /* offset at lo */
+	int ntrans;
+	int64_t at[8];           /* instants where the offset changes */
+	int off[8];              /* the offset from at[i] on */
+	struct tz_year *next;
+};
+
 struct tz {
 	char *name;
 	icaltimezone *ical;
 	struct tz *next;
+	pthread_mutex_t lock;    /* guards years and last */
+	struct tz_year *years;
+	const struct tz_year *last;
 };
 
 static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -40,6 +54,7 @@ const struct tz *tz_get(const char *name)
 			z = xcalloc(1, sizeof *z);
 			z->name = xstrdup(name);
 			z->ical = ical;
+			pthread_mutex_init(&z->lock, NULL);
 			z->next = tz_list;
 			tz_list = z;
 		}
@@ -58,7 +73,7 @@ icaltimezone *tz_ical(const struct tz *z)
 	return z->ical;
 }
 
-int tz_offset(const struct tz *z, int64_t instant)
+static int ical_offset(const struct tz *z, int64_t instant)
 {
 	struct civil c;
 	secs_to_civil(instant, &c);
@@ -72,6 +87,84 @@ int tz_offset(const struct tz *z, int64_t instant)
 	t.zone = icaltimezone_get_utc_timezone();
 	int dst = 0;
 	return icaltimezone_get_utc_offset_of_utc_time(z->ical, &t, &dst);
+}
+
+/*
+ * Offsets of one UTC year, from libical: sampled every three hours, each
+ * change located to the second by bisection.  Real zones never change
+ * offset twice within three hours, nor more than eight times a year; a
+ * year that would is not cached (NULL) and answered by libical directly.
+ */
+#define TZ_SAMPLE (3 * 3600)
+
+static struct tz_year *year_table(const struct tz *z, int y)
+{
+	struct tz_year *ty = xcalloc(1, sizeof *ty);
+	ty->lo = days_from_civil(y, 1, 1) * 86400;
+	ty->hi = days_from_civil(y + 1, 1, 1) * 86400;
+	ty->off0 = ical_offset(z, ty->lo);
+	int prev = ty->off0;
+	for (int64_t t = ty->lo + TZ_SAMPLE; t < ty->hi + TZ_SAMPLE; t += TZ_SAMPLE) {
+		int64_t probe = t < ty->hi ? t : ty->hi - 1;
+		int cur = ical_offset(z, probe);
+		if (cur == prev)
+			continue;
+		int64_t a = t - TZ_SAMPLE, b = probe;   /* off(a) = prev, off(b) = cur */
+		while (b - a > 1) {
+			int64_t m = a + (b - a) / 2;
+			if (ical_offset(z, m) == prev)
+				a = m;
+			else
+				b = m;
+		}
+		if (ty->ntrans == 8) {
+			free(ty);
+			return NULL;
+		}
+		ty->at[ty->ntrans] = b;
+		ty->off[ty->ntrans++] = cur;
+		prev = cur;
+	}
+	return ty;
+}
+
+static int year_offset(const struct tz_year *ty, int64_t instant)
+{
+	int off = ty->off0;
+	for (int i = 0; i < ty->ntrans && ty->at[i] <= instant; i++)
+		off = ty->off[i];
+	return off;
+}
+
+int tz_offset(const struct tz *cz, int64_t instant)
+{
+	/* The cache is not part of the zone's value: it may change under const. */
+	struct tz *z = (struct tz *)(uintptr_t)cz;
+	if (z->ical == icaltimezone_get_utc_timezone())
+		return 0;
+	pthread_mutex_lock(&z->lock);
+	const struct tz_year *ty = z->last;
+	if (!ty || instant < ty->lo || instant >= ty->hi) {
+		for (ty = z->years; ty; ty = ty->next)
+			if (instant >= ty->lo && instant < ty->hi)
+				break;
+		if (!ty) {
+			struct civil c;
+			secs_to_civil(instant, &c);
+			struct tz_year *n = c.year >= 1900 && c.year <= 2200
+						    ? year_table(z, c.year) : NULL;
+			if (n) {
+				n->next = z->years;
+				z->years = n;
+			}
+			ty = n;
+		}
+		if (ty)
+			z->last = ty;
+	}
+	int off = ty ? year_offset(ty, instant) : ical_offset(z, instant);
+	pthread_mutex_unlock(&z->lock);
+	return off;
 }
 
 int64_t tz_wall_to_instant(const struct tz *z, int64_t wall, unsigned *flags)

@@ -23,6 +23,27 @@ enum sched_kind { SCHED_RRULE, SCHED_AT, SCHED_MANUAL };
 
 #define SCHED_MAX_STEPS 200000
 
+/*
+ * A rule herald expands with its own code (sched.c): frequency DAILY to
+ * YEARLY with INTERVAL, COUNT, BYMONTH, BYMONTHDAY, BYDAY, BYSETPOS and
+ * WKST.  Other rules (BYHOUR, BYMINUTE, BYSECOND, BYYEARDAY) go through
+ * libical's iterator.  Filled by sched_compile_rule.
+ */
+struct sched_fast {
+	bool on;
+	unsigned char freq;         /* 1 daily, 2 weekly, 3 monthly, 4 yearly */
+	unsigned char wkst;         /* 0 = Monday … 6 = Sunday */
+	int interval;
+	unsigned months;            /* bit m set for BYMONTH=m; 0 = none */
+	signed char mdays[62];      /* BYMONTHDAY values */
+	unsigned char nmdays, ndays, nsetpos;
+	struct {
+		signed char ord;    /* 0 = every such weekday */
+		unsigned char wd;   /* 0 = Monday … 6 = Sunday */
+	} days[56];                 /* BYDAY */
+	short setpos[64];           /* BYSETPOS */
+};
+
 struct schedule {
 	enum sched_kind kind;
 	char *cadence;          /* keyword as written, or NULL */
@@ -42,6 +63,7 @@ struct schedule {
 	int64_t duration;       /* seconds, default 1800 */
 	char *tzid;             /* per-schedule zone or NULL */
 	const struct tz *tz;    /* zone in force (own or plan's); set at load */
+	struct sched_fast fast; /* set by sched_compile_rule */
 };
 
 struct occurrence {
