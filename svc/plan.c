@@ -25,7 +25,56 @@
 #define PLAN_MAX_BYTES (16u << 20)
 #define STRING_MAX 65536
 
+/*
+ * A set of ids (open addressing, FNV-1a): duplicate communication ids are
+ * found in linear time, which matters for plans of thousands of them.
+ */
+struct idset {
+	const char **ids;   /* borrowed from the plan */
+	size_t *index;
+	size_t cap, n;
+};
+
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* Adds id with its index; returns the index already there, or -1. */
+static long idset_add(struct idset *set, const char *id, size_t index)
+{
+	if (2 * (set->n + 1) > set->cap) {
+		struct idset big = { .cap = set->cap ? set->cap * 2 : 64 };
+		big.ids = xcalloc(big.cap, sizeof *big.ids);
+		big.index = xcalloc(big.cap, sizeof *big.index);
+		for (size_t i = 0; i < set->cap; i++)
+			if (set->ids[i])
+				idset_add(&big, set->ids[i], set->index[i]);
+		free(set->ids);
+		free(set->index);
+		*set = big;
+	}
+	size_t i = fnv1a(id) & (set->cap - 1);
+	for (; set->ids[i]; i = (i + 1) & (set->cap - 1))
+		if (strcmp(set->ids[i], id) == 0)
+			return (long)set->index[i];
+	set->ids[i] = id;
+	set->index[i] = index;
+	set->n++;
+	return -1;
+}
+
+static void idset_free(struct idset *set)
+{
+	free(set->ids);
+	free(set->index);
+}
+
 struct ctx {
+	struct idset comm_ids;
 	const char *file;
 	const struct plan_load_opts *opts;
 	struct herald_err *err;
@@ -142,20 +191,20 @@ static enum herald_rc check_keys(struct ctx *c, json_t *obj,
 	json_object_foreach(obj, key, v) {
 		if (strncmp(key, "x-", 2) == 0)
 			continue;
+		const char *const *a;
+		for (a = allowed; *a; a++)
+			if (strcmp(*a, key) == 0)
+				break;
+		if (*a)
+			continue;
+		/* Unknown: suggest the closest allowed key, if close. */
 		const char *best = NULL;
 		size_t bestd = 3;
-		bool ok = false;
-		for (const char *const *a = allowed; *a; a++) {
-			if (strcmp(*a, key) == 0) {
-				ok = true;
-				break;
-			}
+		for (a = allowed; *a; a++) {
 			size_t d = edit_distance(*a, key);
 			if (d < bestd)
 				bestd = d, best = *a;
 		}
-		if (ok)
-			continue;
 		if (best)
 			return FAIL_AT(c, key, "unknown key \"%.60s\" (did you mean \"%s\"?)",
 				       key, best);
@@ -1064,10 +1113,12 @@ static enum herald_rc load_comm(struct ctx *c, json_t *j, struct plan_comm *m)
 		rc = check_id(c, m->id);
 		pop(c, o);
 	}
-	for (size_t k = 0; !rc && k + 1 < c->plan->ncomms; k++)
-		if (strcmp(c->plan->comms[k].id, m->id) == 0)
-			rc = FAIL_AT(c, "id", "duplicate communication id \"%s\" (also communications[%zu])",
+	if (!rc) {
+		long k = idset_add(&c->comm_ids, m->id, c->plan->ncomms - 1);
+		if (k >= 0)
+			rc = FAIL_AT(c, "id", "duplicate communication id \"%s\" (also communications[%ld])",
 				     m->id, k);
+	}
 	if (!rc)
 		rc = get_string(c, j, "topic", true, &m->topic);
 	if (!rc)
@@ -1304,6 +1355,7 @@ enum herald_rc plan_load_buf(const char *path, const char *data, size_t len,
 	enum herald_rc rc = load_root(&c, root);
 	json_decref(root);
 	buf_free(&c.path);
+	idset_free(&c.comm_ids);
 	if (rc) {
 		plan_free(c.plan);
 		return rc;
