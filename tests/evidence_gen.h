@@ -21,13 +21,13 @@
 #include "herald/timeutil.h"
 #include "herald/token.h"
 
-static void gen_die(const struct herald_err *e)
+static inline void gen_die(const struct herald_err *e)
 {
 	fprintf(stderr, "gen: %s\n", e->msg);
 	exit(3);
 }
 
-static void gen_append(struct db *db, enum ev_table t,
+static inline void gen_append(struct db *db, enum ev_table t,
 		       const struct ev_value *v, size_t n)
 {
 	struct herald_err e;
@@ -35,12 +35,12 @@ static void gen_append(struct db *db, enum ev_table t,
 		gen_die(&e);
 }
 
-static void gen_ts(int64_t t, char out[32])
+static inline void gen_ts(int64_t t, char out[32])
 {
 	format_rfc3339_utc(t, out, 32);
 }
 
-static void gen_plan(struct db *db, int64_t at, const char *event,
+static inline void gen_plan(struct db *db, int64_t at, const char *event,
 		     const char *version)
 {
 	char a[32];
@@ -54,7 +54,7 @@ static void gen_plan(struct db *db, int64_t at, const char *event,
 	gen_append(db, EV_PLAN_VERSIONS, v, 10);
 }
 
-static void gen_event(struct db *db, int64_t at, const char *kind,
+static inline void gen_event(struct db *db, int64_t at, const char *kind,
 		      const char *detail)
 {
 	char a[32];
@@ -71,7 +71,7 @@ struct gen_delivery {
 };
 
 /* Appends the deliveries row; key and ack id are written to key/ackid. */
-static void gen_delivery_row(struct db *db, const struct gen_delivery *g,
+static inline void gen_delivery_row(struct db *db, const struct gen_delivery *g,
 			     long i, char key[128],
 			     char ackid[TOKEN_ACKID_LEN + 1])
 {
@@ -97,7 +97,7 @@ static void gen_delivery_row(struct db *db, const struct gen_delivery *g,
 	gen_append(db, EV_DELIVERIES, v, 21);
 }
 
-static void gen_attempt(struct db *db, const char *key, int n, int64_t at,
+static inline void gen_attempt(struct db *db, const char *key, int n, int64_t at,
 			const char *outcome, int status, int possible_dup)
 {
 	char s[32], f[32];
@@ -113,7 +113,7 @@ static void gen_attempt(struct db *db, const char *key, int n, int64_t at,
 	gen_append(db, EV_ATTEMPTS, v, 10);
 }
 
-static void gen_state(struct db *db, const char *key, int64_t at,
+static inline void gen_state(struct db *db, const char *key, int64_t at,
 		      const char *state, int late, int dup)
 {
 	char a[32];
@@ -122,7 +122,7 @@ static void gen_state(struct db *db, const char *key, int64_t at,
 	gen_append(db, EV_DELIVERY_STATES, v, 6);
 }
 
-static void gen_ack(struct db *db, const char *key, int64_t at,
+static inline void gen_ack(struct db *db, const char *key, int64_t at,
 		    const struct gen_delivery *g)
 {
 	char a[32];
@@ -138,7 +138,7 @@ enum gen_outcome { G_ONTIME, G_LATE, G_RETRIED, G_FAILED, G_MISSED,
 		   G_DRYRUN, G_PENDING };
 
 /* One delivery with its attempts, final state and (optionally) an ack. */
-static void gen_one(struct db *db, const struct gen_delivery *g, long i,
+static inline void gen_one(struct db *db, const struct gen_delivery *g, long i,
 		    enum gen_outcome o, int acked, int possible_dup)
 {
 	char key[128], ackid[TOKEN_ACKID_LEN + 1];
@@ -178,21 +178,20 @@ static void gen_one(struct db *db, const struct gen_delivery *g, long i,
 		gen_ack(db, key, t + 3600, g);
 }
 
-static const struct gen_delivery gen_kinds[] = {
-	{ "AWR-Q", "Quarterly security awareness", "all-staff", "slack",
-	  "slack-staff", NULL, NULL, NULL, NULL, NULL, 0 },
-	{ "AWR-Q", "Quarterly security awareness", "all-staff", "email",
-	  "mail", "ana@acme.example", "Ana Lopez", NULL, NULL, NULL, 0 },
-	{ "BRD-REVIEW", "Board ISMS performance review", "board", "email",
-	  "mail", "board@acme.example", NULL, NULL, NULL, NULL, 0 },
-	{ "SUP-UPD", "Supplier security requirements, \"v2\"", "suppliers",
-	  "webhook", "portal", NULL, NULL, NULL, NULL, NULL, 0 },
-	{ "INC-NOTICE", "=HYPERLINK(\"http://x\") incident notice", "customers",
-	  "webhook", "status-page", NULL, NULL, "manual", "dana", "breach, \nsee ticket", 0 },
-};
-
-static void gen_random(struct db *db, long n, unsigned seed)
+static inline void gen_random(struct db *db, long n, unsigned seed)
 {
+	static const struct gen_delivery gen_kinds[] = {
+		{ "AWR-Q", "Quarterly security awareness", "all-staff", "slack",
+		  "slack-staff", NULL, NULL, NULL, NULL, NULL, 0 },
+		{ "AWR-Q", "Quarterly security awareness", "all-staff", "email",
+		  "mail", "ana@acme.example", "Ana Lopez", NULL, NULL, NULL, 0 },
+		{ "BRD-REVIEW", "Board ISMS performance review", "board", "email",
+		  "mail", "board@acme.example", NULL, NULL, NULL, NULL, 0 },
+		{ "SUP-UPD", "Supplier security requirements, \"v2\"", "suppliers",
+		  "webhook", "portal", NULL, NULL, NULL, NULL, NULL, 0 },
+		{ "INC-NOTICE", "=HYPERLINK(\"http://x\") incident notice", "customers",
+		  "webhook", "status-page", NULL, NULL, "manual", "dana", "breach, \nsee ticket", 0 },
+	};
 	struct herald_err e;
 	srand(seed);
 	int64_t base = 1767225600; /* 2026-01-01T00:00:00Z */
@@ -228,7 +227,7 @@ static void gen_random(struct db *db, long n, unsigned seed)
  *   INC-NOTICE / customers 2 (manual): 1 on time, 1 late; 0 acked
  *   BRD-REVIEW / board   3: 1 on time, 1 missed, 1 pending; 1 acked
  */
-static void gen_scenario(struct db *db)
+static inline void gen_scenario(struct db *db)
 {
 	struct herald_err e;
 	int64_t t0 = 1772323200; /* 2026-03-01T00:00:00Z */
