@@ -2,7 +2,7 @@
  * evidence_gen.h - evidence databases for tests and benches, written with
  * db_append so the canonical encoding has one implementation.
  *
- *   gen_random(db, n, seed)  n deliveries, a realistic mix: on time, late,
+ *   gen_random(db, first, n, seed)  n deliveries (numbered from first), a realistic mix: on time, late,
  *                            retried, failed, missed, dry-run, pending,
  *                            manual sends, possible duplicates, acks, plan
  *                            versions and events; one transaction.
@@ -178,7 +178,7 @@ static inline void gen_one(struct db *db, const struct gen_delivery *g, long i,
 		gen_ack(db, key, t + 3600, g);
 }
 
-static inline void gen_random(struct db *db, long n, unsigned seed)
+static inline void gen_random(struct db *db, long first, long n, unsigned seed)
 {
 	static const struct gen_delivery gen_kinds[] = {
 		{ "AWR-Q", "Quarterly security awareness", "all-staff", "slack",
@@ -199,8 +199,8 @@ static inline void gen_random(struct db *db, long n, unsigned seed)
 		gen_die(&e);
 	gen_plan(db, base - 86400, "loaded", "2.0");
 	gen_event(db, base - 86400, "start", "herald 0.1");
-	for (long i = 0; i < n; i++) {
-		if (i && i % 100000 == 0)
+	for (long i = first; i < first + n; i++) {
+		if ((i && i % 100000 == 0) || i == first + n / 2)
 			gen_plan(db, base + i * 60, "reloaded", "2.1");
 		if (i % 5000 == 2500)
 			gen_event(db, base + i * 60, "restart", NULL);
@@ -213,7 +213,7 @@ static inline void gen_random(struct db *db, long n, unsigned seed)
 		int sent = o == G_ONTIME || o == G_LATE || o == G_RETRIED;
 		gen_one(db, &g, i, o, sent && rand() % 3 == 0, rand() % 200 == 0);
 	}
-	gen_event(db, base + n * 60, "stop", NULL);
+	gen_event(db, base + (first + n) * 60, "stop", NULL);
 	if (db_commit(db, &e))
 		gen_die(&e);
 }

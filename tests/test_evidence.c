@@ -3,6 +3,7 @@
  *
  * Also the evidence generator of the integration tests and the bench:
  *   test_evidence --generate DB N [SEED]   a realistic mix of N deliveries
+ *   test_evidence --append DB N [SEED]     N more deliveries
  *   test_evidence --scenario DB            the scripted mix of report.sh
  */
 #include <setjmp.h>
@@ -328,8 +329,19 @@ static int generate(int argc, char **argv)
 		     NULL, NULL, NULL);
 	if (strcmp(argv[1], "--scenario") == 0)
 		gen_scenario(db);
-	else
-		gen_random(db, atol(argv[3]), argc > 4 ? (unsigned)atol(argv[4]) : 1);
+	else {
+		/* --append: number the new deliveries after the existing ones. */
+		long first = 0;
+		sqlite3_stmt *st;
+		if (strcmp(argv[1], "--append") == 0 &&
+		    sqlite3_prepare_v2(db_handle(db), "SELECT count(*) FROM deliveries", -1,
+				       &st, NULL) == SQLITE_OK) {
+			if (sqlite3_step(st) == SQLITE_ROW)
+				first = (long)sqlite3_column_int64(st, 0);
+			sqlite3_finalize(st);
+		}
+		gen_random(db, first, atol(argv[3]), argc > 4 ? (unsigned)atol(argv[4]) : 1);
+	}
 	db_close(db);
 	return 0;
 }
@@ -338,7 +350,8 @@ int main(int argc, char **argv)
 {
 	if (argc >= 3 && strcmp(argv[1], "--scenario") == 0)
 		return generate(argc, argv);
-	if (argc >= 4 && strcmp(argv[1], "--generate") == 0)
+	if (argc >= 4 && (strcmp(argv[1], "--generate") == 0 ||
+			  strcmp(argv[1], "--append") == 0))
 		return generate(argc, argv);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_empty, setup, teardown),
