@@ -232,7 +232,7 @@ static const char css[] =
 	"font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}"
 	"h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.25rem;margin-top:2rem;"
 	"border-bottom:2px solid var(--fg)}"
-	"code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em;word-break:break-all}"
+	"code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em;overflow-wrap:anywhere}"
 	".meta{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:0}"
 	".meta dt{font-weight:600}.meta dd{margin:0}"
 	".badge{display:inline-block;padding:.1rem .5rem;border:2px solid;border-radius:.3rem;font-weight:700}"
@@ -243,7 +243,7 @@ static const char css[] =
 	"th,td{border:1px solid var(--line);padding:.3rem .5rem;vertical-align:top}"
 	"tbody th{text-align:left;font-weight:400}thead th{background:var(--head);font-size:.9em}td.n{text-align:right;font-variant-numeric:tabular-nums}"
 	"tfoot td,tfoot th{font-weight:700;background:var(--head)}"
-	"svg{width:100%;height:auto;display:block}"
+	"svg{width:100%;height:auto;display:block}.chart svg{min-width:36rem}"
 	".legend{display:flex;flex-wrap:wrap;gap:1rem;padding:0;list-style:none}"
 	"footer{margin-top:2rem;color:var(--muted);font-size:.9rem}"
 	"@media (max-width:40rem){body{font-size:15px;padding:.5rem}"
@@ -541,7 +541,7 @@ static void section_timeline(struct buf *b, struct agg *a)
 	day(a->from, f);
 	day(a->to - 1, t);
 	buf_printf(b, "<section aria-labelledby=\"h-timeline\"><h2 id=\"h-timeline\">Timeline</h2>"
-		      "<figure><svg viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-labelledby=\"tl-title tl-desc\" "
+		      "<figure><div class=\"wrap chart\"><svg viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-labelledby=\"tl-title tl-desc\" "
 		      "xmlns=\"http://www.w3.org/2000/svg\" font-family=\"system-ui,sans-serif\" font-size=\"12\">"
 		      "<title id=\"tl-title\">Deliveries over time, %s to %s</title>"
 		      "<desc id=\"tl-desc\">One lane per communication; the period is cut into %d "
@@ -591,7 +591,7 @@ static void section_timeline(struct buf *b, struct agg *a)
 		}
 		buf_adds(b, "</g>");
 	}
-	buf_adds(b, "</svg><figcaption><ul class=\"legend\">");
+	buf_adds(b, "</svg></div><figcaption><ul class=\"legend\">");
 	static const char *const names[] = { "on time", "late", "failed", "missed",
 					     "pending or dry-run" };
 	static const enum outcome os[] = { O_ONTIME, O_LATE, O_FAILED, O_MISSED, O_PENDING };
