@@ -90,7 +90,10 @@ static inline struct ev_value ev_text(const char *s)
  */
 enum herald_rc db_open(const char *path, struct db **out, struct herald_err *err);
 
-/* Opens an existing database read-only (verify, export, report). */
+/*
+ * Opens an existing database read-only (verify, export, report).  The
+ * handle has no per-call mutex: use it from one thread at a time.
+ */
 enum herald_rc db_open_readonly(const char *path, struct db **out,
 				struct herald_err *err);
 

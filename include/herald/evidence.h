@@ -1,0 +1,130 @@
+/*
+ * evidence.h - what an auditor does with the evidence log (db.h holds the
+ * schema and the chain): verify it, sign its head, export it, back it up,
+ * and read one derived row per delivery (export and report share it).
+ *
+ * Everything here reads only the chained evidence tables and, for the
+ * chain head and the checkpoint key, internal_meta.  Reads run inside one
+ * read transaction, so what is stated as the head covers exactly the rows
+ * read, even while the daemon appends.
+ */
+#ifndef HERALD_EVIDENCE_H
+#define HERALD_EVIDENCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "herald/err.h"
+#include "herald/util.h"
+
+struct db;
+
+/* ------------------------------------------------------------- verify */
+
+struct evidence_head {
+	int64_t seq;              /* 0 for an empty log */
+	unsigned char hash[32];
+	char hex[65];             /* hash as lower-case hex */
+};
+
+/*
+ * Recomputes the chain over every evidence table merged by seq: seq must
+ * run 1, 2, … without gaps or repeats, each row's prev must be the hash of
+ * the row before, its hash must match its contents, and the last row must
+ * be the head recorded in internal_meta (tail truncation and rows appended
+ * behind the chain's back are caught there).  *head gets the verified head
+ * and *rows the number of rows checked (either may be NULL).
+ * Returns H_OK, H_EINVAL with err->msg naming the first bad row
+ * ("deliveries seq 42: …"), or H_ERUNTIME.
+ */
+enum herald_rc evidence_verify(struct db *db, struct evidence_head *head,
+			       int64_t *rows, struct herald_err *err);
+
+/* The recorded head (not verified), in a form to print. */
+enum herald_rc evidence_head_get(struct db *db, struct evidence_head *head,
+				 struct herald_err *err);
+
+/* -------------------------------------------------------- checkpoints */
+
+/*
+ * Appends to out a signed statement of head (a head evidence_verify has
+ * just verified): a few "name: value" lines (database id, head seq and
+ * hash, time, Ed25519 public key) and a last "signature:" line over the
+ * bytes before it.  The signing key and the database id are created on
+ * first use and kept in internal_meta, so db must be writable.
+ */
+enum herald_rc evidence_checkpoint(struct db *db,
+				   const struct evidence_head *head,
+				   struct buf *out, struct herald_err *err);
+
+/*
+ * Checks a statement made by evidence_checkpoint against db: the signature
+ * is valid, it names this database and its key, and the row at its seq
+ * still has its hash (the log only grew since).  Call after
+ * evidence_verify has passed, which proves the rows after it extend it.
+ * H_EINVAL with the reason when it does not hold.
+ */
+enum herald_rc evidence_check_checkpoint(struct db *db, const char *stmt,
+					 struct herald_err *err);
+
+/* ----------------------------------------------------------- delivery */
+
+/*
+ * One delivery as an auditor sees it: the deliveries row plus what its
+ * attempts, states and acknowledgements say.  Strings are borrowed for the
+ * duration of the callback; absent values are NULL.
+ */
+struct evidence_delivery {
+	int64_t seq;
+	const char *key, *kind, *due, *sent, *state;
+	bool late, duplicate, possible_duplicate;
+	const char *plan_id, *plan_version, *communication, *topic, *audience;
+	const char *channel_type, *channel_id, *recipient, *requested_by;
+	int64_t attempts;
+	const char *acked_at;     /* first acknowledgement */
+	const char *acked_by;
+};
+
+/*
+ * Calls fn for every delivery whose due time is in [from, to) (NULL =
+ * unbounded; RFC 3339 UTC text), by due time then seq, inside one read
+ * transaction; *head (may be NULL) gets the head that covers them.  fn
+ * returns non-zero to stop.  state is the latest delivery_states row's
+ * ("pending" when there is none); sent is when the state became "sent".
+ */
+enum herald_rc evidence_each_delivery(struct db *db, const char *from,
+				      const char *to,
+				      int (*fn)(const struct evidence_delivery *d,
+						void *ctx),
+				      void *ctx, struct evidence_head *head,
+				      struct herald_err *err);
+
+/* ------------------------------------------------------------- export */
+
+enum evidence_format { EVIDENCE_CSV, EVIDENCE_JSON };
+
+/*
+ * Writes one row per delivery due in [from, to) to f: CSV (RFC 4180, a
+ * header line, cells that a spreadsheet would read as a formula prefixed
+ * with a quote, and a trailing "# chain head: seq N sha256 H" line) or
+ * JSON ({"chain_head": {…}, "deliveries": […]}).  *count (may be NULL)
+ * gets the number of deliveries written.
+ */
+enum herald_rc evidence_export(struct db *db, const char *from, const char *to,
+			       enum evidence_format format, FILE *f,
+			       int64_t *count, struct herald_err *err);
+
+/* ------------------------------------------------------------- backup */
+
+/*
+ * Copies the database at src_path to dest with SQLite's online backup
+ * (a consistent snapshot; writers carry on), verifies the copy, and only
+ * then moves it into place (temp file, fsync, rename).  *head (may be
+ * NULL) gets the copy's verified head.  dest must not be the source.
+ */
+enum herald_rc evidence_backup(const char *src_path, const char *dest,
+			       struct evidence_head *head, int64_t *rows,
+			       struct herald_err *err);
+
+#endif

@@ -1,0 +1,758 @@
+/*
+ * report.c - the auditor's HTML report (see report.h).
+ *
+ * Figures come from evidence_each_delivery (one snapshot, one head); the
+ * plan, when given, adds what was planned and the check warnings.  The
+ * page is built for three readers: a browser on a phone (one column,
+ * tables scroll sideways), paper (@media print), and a test reading the
+ * DOM (data-* attributes on every count).
+ */
+#include "herald/report.h"
+
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "herald/agenda.h"
+#include "herald/db.h"
+#include "herald/evidence.h"
+#include "herald/lint.h"
+#include "herald/plan.h"
+#include "herald/timeutil.h"
+#include "herald/version.h"
+
+#define NBUCKETS 52
+
+enum outcome { O_ONTIME, O_LATE, O_FAILED, O_MISSED, O_PENDING, O_DRYRUN, O_N };
+
+struct row {
+	char *comm, *aud, *topic;
+	int64_t planned;          /* from the plan; -1 = unknown */
+	int64_t recorded, n[O_N], acked;
+	bool manual;
+};
+
+struct lane {
+	char *comm;
+	int64_t b[NBUCKETS][O_N];
+};
+
+struct agg {
+	struct row *rows;
+	size_t nrows;
+	struct lane *lanes;
+	size_t nlanes;
+	size_t last_row, last_lane;
+	int64_t from, to;         /* period, for the buckets */
+	int64_t min_due, max_due;
+	bool buckets;             /* second pass fills the timeline */
+};
+
+static void esc(struct buf *b, const char *s)
+{
+	if (!s)
+		return;
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': buf_adds(b, "&amp;"); break;
+		case '<': buf_adds(b, "&lt;"); break;
+		case '>': buf_adds(b, "&gt;"); break;
+		case '"': buf_adds(b, "&quot;"); break;
+		case '\'': buf_adds(b, "&#39;"); break;
+		default: buf_addc(b, *s); break;
+		}
+	}
+}
+
+static bool same(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+static struct row *row_get(struct agg *a, const char *comm, const char *aud)
+{
+	if (a->last_row < a->nrows && same(a->rows[a->last_row].comm, comm) &&
+	    same(a->rows[a->last_row].aud, aud))
+		return &a->rows[a->last_row];
+	for (size_t i = 0; i < a->nrows; i++)
+		if (same(a->rows[i].comm, comm) && same(a->rows[i].aud, aud)) {
+			a->last_row = i;
+			return &a->rows[i];
+		}
+	a->rows = xreallocarray(a->rows, a->nrows + 1, sizeof *a->rows);
+	struct row *r = &a->rows[a->nrows];
+	memset(r, 0, sizeof *r);
+	r->comm = xstrdup(comm ? comm : "");
+	r->aud = xstrdup(aud ? aud : "");
+	r->planned = -1;
+	a->last_row = a->nrows++;
+	return r;
+}
+
+static struct lane *lane_get(struct agg *a, const char *comm)
+{
+	if (a->last_lane < a->nlanes && same(a->lanes[a->last_lane].comm, comm))
+		return &a->lanes[a->last_lane];
+	for (size_t i = 0; i < a->nlanes; i++)
+		if (same(a->lanes[i].comm, comm)) {
+			a->last_lane = i;
+			return &a->lanes[i];
+		}
+	a->lanes = xreallocarray(a->lanes, a->nlanes + 1, sizeof *a->lanes);
+	struct lane *l = &a->lanes[a->nlanes];
+	memset(l, 0, sizeof *l);
+	l->comm = xstrdup(comm ? comm : "");
+	a->last_lane = a->nlanes++;
+	return l;
+}
+
+static enum outcome classify(const struct evidence_delivery *d)
+{
+	if (strcmp(d->state, "sent") == 0)
+		return d->late ? O_LATE : O_ONTIME;
+	if (strcmp(d->state, "failed") == 0)
+		return O_FAILED;
+	if (strcmp(d->state, "missed") == 0)
+		return O_MISSED;
+	if (strcmp(d->state, "dry-run") == 0)
+		return O_DRYRUN;
+	return O_PENDING;
+}
+
+static int on_delivery(const struct evidence_delivery *d, void *ctx)
+{
+	struct agg *a = ctx;
+	int64_t due = 0;
+	parse_rfc3339(d->due, &due);
+	enum outcome o = classify(d);
+	if (a->buckets) {
+		if (a->to > a->from) {
+			int64_t k = (due - a->from) * NBUCKETS / (a->to - a->from);
+			if (k >= 0 && k < NBUCKETS)
+				lane_get(a, d->communication)->b[k][o]++;
+		}
+		return 0;
+	}
+	if (!a->min_due || due < a->min_due)
+		a->min_due = due;
+	if (due > a->max_due)
+		a->max_due = due;
+	struct row *r = row_get(a, d->communication, d->audience);
+	if (!r->topic && d->topic)
+		r->topic = xstrdup(d->topic);
+	if (d->kind && strcmp(d->kind, "manual") == 0)
+		r->manual = true;
+	r->recorded++;
+	r->n[o]++;
+	if (d->acked_at)
+		r->acked++;
+	return 0;
+}
+
+static void agg_free(struct agg *a)
+{
+	for (size_t i = 0; i < a->nrows; i++) {
+		free(a->rows[i].comm);
+		free(a->rows[i].aud);
+		free(a->rows[i].topic);
+	}
+	free(a->rows);
+	for (size_t i = 0; i < a->nlanes; i++)
+		free(a->lanes[i].comm);
+	free(a->lanes);
+}
+
+/* ------------------------------------------------------------ planned */
+
+/* Messages one occurrence of c makes for audience a. */
+static int64_t targets(const struct plan *p, const struct plan_comm *c,
+		       const struct plan_audience *a)
+{
+	int64_t n = 0;
+	for (size_t i = 0; i < a->ndeliver; i++) {
+		const struct plan_deliver *d = &a->deliver[i];
+		if (c->channels_given && !plan_comm_uses_channel(c, d->channel))
+			continue;
+		n += d->to == TO_LIST ? (int64_t)d->naddrs :
+		     d->to == TO_MEMBERS ? (int64_t)a->nmembers : 1;
+	}
+	(void)p;
+	return n;
+}
+
+/* Fills planned counts from the plan: occurrences whose notify time falls
+ * in the period, times the messages each makes. */
+static void add_planned(struct agg *a, const struct plan *p)
+{
+	for (size_t ci = 0; ci < p->ncomms; ci++) {
+		const struct plan_comm *c = &p->comms[ci];
+		for (size_t k = 0; k < c->naudiences; k++) {
+			struct row *r = row_get(a, c->id, p->audiences[c->audiences[k]].id);
+			if (!r->topic)
+				r->topic = xstrdup(c->topic);
+			if (c->sched.kind == SCHED_MANUAL)
+				r->manual = true;
+			else
+				r->planned = 0;
+		}
+	}
+	int64_t maxoff = 0;
+	for (size_t ci = 0; ci < p->ncomms; ci++)
+		for (size_t k = 0; k < p->comms[ci].nnotify; k++)
+			if (p->comms[ci].notify[k] > maxoff)
+				maxoff = p->comms[ci].notify[k];
+	struct agenda_item *items = NULL;
+	size_t n = 0;
+	struct herald_err err;
+	if (agenda_collect(p, a->from, a->to + maxoff, -1, &items, &n, &err))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const struct plan_comm *c = &p->comms[items[i].comm];
+		for (size_t k = 0; k < c->nnotify; k++) {
+			int64_t due = items[i].o.start - c->notify[k];
+			if (due < a->from || due >= a->to)
+				continue;
+			for (size_t j = 0; j < c->naudiences; j++) {
+				const struct plan_audience *au = &p->audiences[c->audiences[j]];
+				row_get(a, c->id, au->id)->planned += targets(p, c, au);
+			}
+		}
+	}
+	free(items);
+}
+
+/* ---------------------------------------------------------------- page */
+
+static const char css[] =
+	":root{--fg:#1a1a1a;--muted:#4a4a4a;--line:#b8b8b8;--bg:#fff;--head:#eef1f5;"
+	"--ok:#1b6e35;--late:#8a5300;--bad:#b00020;--miss:#3d3d3d;--pend:#1f4e99}"
+	"*{box-sizing:border-box}"
+	"body{margin:0 auto;max-width:72rem;padding:1rem;color:var(--fg);background:var(--bg);"
+	"font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}"
+	"h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.25rem;margin-top:2rem;"
+	"border-bottom:2px solid var(--fg)}"
+	"code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em;overflow-wrap:anywhere}"
+	".meta{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:0}"
+	".meta dt{font-weight:600}.meta dd{margin:0}"
+	".badge{display:inline-block;padding:.1rem .5rem;border:2px solid;border-radius:.3rem;font-weight:700}"
+	".good{color:var(--ok)}.warn{color:var(--late)}.bad{color:var(--bad)}"
+	".wrap{overflow-x:auto}"
+	"table{border-collapse:collapse;width:100%;margin:.5rem 0}"
+	"caption{text-align:left;font-weight:600;padding:.3rem 0;color:var(--muted)}"
+	"th,td{border:1px solid var(--line);padding:.3rem .5rem;vertical-align:top}"
+	"tbody th{text-align:left;font-weight:400}thead th{background:var(--head);font-size:.9em}td.n{text-align:right;font-variant-numeric:tabular-nums}"
+	"tfoot td,tfoot th{font-weight:700;background:var(--head)}"
+	"svg{width:100%;height:auto;display:block}.chart svg{min-width:36rem}"
+	".legend{display:flex;flex-wrap:wrap;gap:1rem;padding:0;list-style:none}"
+	"footer{margin-top:2rem;color:var(--muted);font-size:.9rem}"
+	"@media (max-width:40rem){body{font-size:15px;padding:.5rem}"
+	".meta{grid-template-columns:1fr}.meta dd{margin-bottom:.4rem}"
+	"th,td{padding:.2rem .3rem}}"
+	"@media print{body{max-width:none;font-size:10pt;padding:0}"
+	".wrap{overflow:visible}thead th,tfoot td,tfoot th{background:none}"
+	"table,figure,section{break-inside:avoid}h2{break-after:avoid}"
+	"a{color:inherit;text-decoration:none}}";
+
+static void day(int64_t t, char out[16])
+{
+	char s[32];
+	format_rfc3339_utc(t, s, sizeof s);
+	memcpy(out, s, 10);
+	out[10] = '\0';
+}
+
+static void pct(struct buf *b, int64_t num, int64_t den)
+{
+	if (den <= 0)
+		buf_adds(b, "—");
+	else
+		buf_printf(b, "%" PRId64 "%%", (num * 100 + den / 2) / den);
+}
+
+struct plan_meta {
+	char *id, *title, *version, *owner, *sha256, *approved_by, *approved_on,
+		*next_review, *loaded_at;
+};
+
+static void meta_free(struct plan_meta *m)
+{
+	free(m->id); free(m->title); free(m->version); free(m->owner);
+	free(m->sha256); free(m->approved_by); free(m->approved_on);
+	free(m->next_review); free(m->loaded_at);
+}
+
+static char *dup_col(sqlite3_stmt *st, int i)
+{
+	const char *s = (const char *)sqlite3_column_text(st, i);
+	return s ? xstrdup(s) : NULL;
+}
+
+static void meta_from_log(struct db *db, struct plan_meta *m)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db_handle(db),
+			       "SELECT plan_id, version, sha256, approved_by, approved_on,"
+			       " next_review, at FROM plan_versions"
+			       " WHERE event IN ('loaded','reloaded') ORDER BY seq DESC LIMIT 1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		m->id = dup_col(st, 0);
+		m->version = dup_col(st, 1);
+		m->sha256 = dup_col(st, 2);
+		m->approved_by = dup_col(st, 3);
+		m->approved_on = dup_col(st, 4);
+		m->next_review = dup_col(st, 5);
+		m->loaded_at = dup_col(st, 6);
+	}
+	sqlite3_finalize(st);
+}
+
+static void meta_from_plan(const struct plan *p, struct plan_meta *m)
+{
+	m->id = xstrdup(p->id);
+	m->title = xstrdup(p->title ? p->title : p->id);
+	m->version = xstrdup(p->version);
+	m->owner = p->owner ? xstrdup(p->owner) : NULL;
+	m->sha256 = xstrdup(p->sha256);
+	m->approved_by = p->approved_by ? xstrdup(p->approved_by) : NULL;
+	m->approved_on = p->approved_on ? xstrdup(p->approved_on) : NULL;
+	m->next_review = p->next_review ? xstrdup(p->next_review) : NULL;
+}
+
+static void dl_item(struct buf *b, const char *dt, const char *dd, bool code)
+{
+	buf_printf(b, "<dt>%s</dt><dd>", dt);
+	if (!dd)
+		buf_adds(b, "<em>not recorded</em>");
+	else {
+		buf_adds(b, code ? "<code>" : "");
+		esc(b, dd);
+		buf_adds(b, code ? "</code>" : "");
+	}
+	buf_adds(b, "</dd>");
+}
+
+static void section_plan(struct buf *b, const struct plan_meta *m, int64_t now,
+			 bool from_plan)
+{
+	buf_adds(b, "<section aria-labelledby=\"h-plan\"><h2 id=\"h-plan\">Plan</h2>");
+	char today[16];
+	day(now, today);
+	const char *cls, *status;
+	if (!m->approved_by || !m->approved_on) {
+		cls = "bad";
+		status = "Not approved";
+	} else if (m->next_review && strcmp(m->next_review, today) < 0) {
+		cls = "warn";
+		status = "Approved, review overdue";
+	} else {
+		cls = "good";
+		status = "Approved";
+	}
+	buf_printf(b, "<p>Approval status: <span id=\"approval\" class=\"badge %s\">%s</span></p>",
+		   cls, status);
+	buf_adds(b, "<dl class=\"meta\">");
+	dl_item(b, "Plan", m->id, false);
+	if (m->title)
+		dl_item(b, "Title", m->title, false);
+	dl_item(b, "Version", m->version, false);
+	if (from_plan)
+		dl_item(b, "Owner", m->owner, false);
+	dl_item(b, "File SHA-256", m->sha256, true);
+	dl_item(b, "Approved by", m->approved_by, false);
+	dl_item(b, "Approved on", m->approved_on, false);
+	dl_item(b, "Next review", m->next_review, false);
+	if (!from_plan)
+		dl_item(b, "Last loaded", m->loaded_at, false);
+	buf_printf(b, "</dl><p class=\"note\">Source: %s.</p></section>",
+		   from_plan ? "the plan file given to the report" :
+			       "the latest plan version recorded in the evidence log");
+}
+
+static void section_versions(struct buf *b, struct db *db)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db_handle(db),
+			       "SELECT seq, at, event, plan_id, version, sha256, detail"
+			       " FROM plan_versions ORDER BY seq DESC LIMIT 50",
+			       -1, &st, NULL) != SQLITE_OK)
+		return;
+	buf_adds(b, "<section aria-labelledby=\"h-versions\"><h2 id=\"h-versions\">Plan versions loaded</h2>"
+		    "<div class=\"wrap\"><table><caption>Plan versions recorded (latest 50, newest first)</caption>"
+		    "<thead><tr><th scope=\"col\">Seq</th><th scope=\"col\">At (UTC)</th>"
+		    "<th scope=\"col\">Event</th><th scope=\"col\">Plan</th><th scope=\"col\">Version</th>"
+		    "<th scope=\"col\">SHA-256</th><th scope=\"col\">Detail</th></tr></thead><tbody>");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		buf_printf(b, "<tr><td class=\"n\">%lld</td>", (long long)sqlite3_column_int64(st, 0));
+		for (int i = 1; i < 7; i++) {
+			buf_adds(b, i == 5 ? "<td><code>" : "<td>");
+			esc(b, (const char *)sqlite3_column_text(st, i));
+			buf_adds(b, i == 5 ? "</code></td>" : "</td>");
+		}
+		buf_adds(b, "</tr>");
+	}
+	sqlite3_finalize(st);
+	buf_adds(b, "</tbody></table></div></section>");
+}
+
+static const char *const metric_names[O_N] = {
+	"on-time", "late", "failed", "missed", "pending", "dry-run",
+};
+
+static void cell(struct buf *b, const char *comm, const char *aud,
+		 const char *metric, int64_t v)
+{
+	buf_adds(b, "<td class=\"n\" data-comm=\"");
+	esc(b, comm);
+	buf_adds(b, "\" data-aud=\"");
+	esc(b, aud);
+	buf_printf(b, "\" data-metric=\"%s\">", metric);
+	if (v < 0)
+		buf_adds(b, "—");
+	else
+		buf_printf(b, "%" PRId64, v);
+	buf_adds(b, "</td>");
+}
+
+static void rate_cell(struct buf *b, const char *comm, const char *aud,
+		      const char *metric, int64_t num, int64_t den)
+{
+	buf_adds(b, "<td class=\"n\" data-comm=\"");
+	esc(b, comm);
+	buf_adds(b, "\" data-aud=\"");
+	esc(b, aud);
+	buf_printf(b, "\" data-metric=\"%s\">", metric);
+	pct(b, num, den);
+	buf_adds(b, "</td>");
+}
+
+static void row_cells(struct buf *b, const struct row *r, const char *comm,
+		      const char *aud)
+{
+	cell(b, comm, aud, "planned", r->planned);
+	cell(b, comm, aud, "recorded", r->recorded);
+	for (int o = 0; o < O_N; o++)
+		cell(b, comm, aud, metric_names[o], r->n[o]);
+	cell(b, comm, aud, "acknowledged", r->acked);
+	int64_t base = r->planned >= 0 ? (r->planned > r->recorded ? r->planned : r->recorded)
+				       : r->recorded;
+	rate_cell(b, comm, aud, "on-time-rate", r->n[O_ONTIME], base);
+	rate_cell(b, comm, aud, "ack-rate", r->acked, r->n[O_ONTIME] + r->n[O_LATE]);
+}
+
+static int row_cmp(const void *x, const void *y)
+{
+	const struct row *a = x, *b = y;
+	int c = strcmp(a->comm, b->comm);
+	return c ? c : strcmp(a->aud, b->aud);
+}
+
+static void section_counts(struct buf *b, struct agg *a, bool with_plan)
+{
+	qsort(a->rows, a->nrows, sizeof *a->rows, row_cmp);
+	a->last_row = (size_t)-1;
+	buf_adds(b, "<section aria-labelledby=\"h-counts\"><h2 id=\"h-counts\">Communications</h2>"
+		    "<p>One delivery is one message to one recipient through one channel. "
+		    "<em>Planned</em> counts the messages the plan schedules in the period");
+	buf_adds(b, with_plan ? "" : " (shown as — without <code>--plan</code>)");
+	buf_adds(b, "; <em>recorded</em> the deliveries in the evidence log. "
+		    "The on-time rate is on time ÷ the larger of the two; the acknowledgement "
+		    "rate is acknowledged ÷ sent.</p>"
+		    "<div class=\"wrap\"><table id=\"counts\"><caption>Deliveries per communication "
+		    "and audience in the period</caption><thead><tr>"
+		    "<th scope=\"col\">Communication</th><th scope=\"col\">Audience</th>"
+		    "<th scope=\"col\">Planned</th><th scope=\"col\">Recorded</th>"
+		    "<th scope=\"col\">On time</th><th scope=\"col\">Late</th>"
+		    "<th scope=\"col\">Failed</th><th scope=\"col\">Missed</th>"
+		    "<th scope=\"col\">Pending</th><th scope=\"col\">Dry-run</th>"
+		    "<th scope=\"col\">Acknowledged</th><th scope=\"col\">On-time rate</th>"
+		    "<th scope=\"col\">Ack rate</th></tr></thead><tbody>");
+	struct row tot = { .planned = with_plan ? 0 : -1 };
+	for (size_t i = 0; i < a->nrows; i++) {
+		const struct row *r = &a->rows[i];
+		buf_adds(b, "<tr><th scope=\"row\"><code>");
+		esc(b, r->comm);
+		buf_adds(b, "</code>");
+		if (r->topic) {
+			buf_adds(b, "<br>");
+			esc(b, r->topic);
+		}
+		if (r->manual)
+			buf_adds(b, " <em>(manual)</em>");
+		buf_adds(b, "</th><td>");
+		esc(b, r->aud);
+		buf_adds(b, "</td>");
+		row_cells(b, r, r->comm, r->aud);
+		buf_adds(b, "</tr>");
+		if (tot.planned >= 0 && r->planned >= 0)
+			tot.planned += r->planned;
+		tot.recorded += r->recorded;
+		for (int o = 0; o < O_N; o++)
+			tot.n[o] += r->n[o];
+		tot.acked += r->acked;
+	}
+	if (!a->nrows)
+		buf_adds(b, "<tr><td colspan=\"13\">No deliveries in the period.</td></tr>");
+	buf_adds(b, "</tbody><tfoot><tr><th scope=\"row\" colspan=\"2\">Total</th>");
+	row_cells(b, &tot, "_total", "_total");
+	buf_adds(b, "</tr></tfoot></table></div></section>");
+}
+
+/* Marker of a bucket's worst outcome: shape and colour both carry it. */
+static void marker(struct buf *b, double x, double y, enum outcome o)
+{
+	switch (o) {
+	case O_FAILED:
+		buf_printf(b, "<path d=\"M%.1f %.1fl8 8m0-8l-8 8\" stroke=\"#b00020\" stroke-width=\"3\"/>",
+			   x - 4, y - 4);
+		break;
+	case O_MISSED:
+		buf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"9\" height=\"9\" fill=\"#fff\" "
+			      "stroke=\"#3d3d3d\" stroke-width=\"2.5\"/>", x - 4.5, y - 4.5);
+		break;
+	case O_LATE:
+		buf_printf(b, "<path d=\"M%.1f %.1fl5.5 9.5h-11z\" fill=\"#8a5300\"/>", x, y - 5.5);
+		break;
+	case O_PENDING:
+	case O_DRYRUN:
+		buf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"#fff\" stroke=\"#1f4e99\" "
+			      "stroke-width=\"2.5\"/>", x, y);
+		break;
+	default:
+		buf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"#1b6e35\"/>", x, y);
+		break;
+	}
+}
+
+static int lane_cmp(const void *x, const void *y)
+{
+	return strcmp(((const struct lane *)x)->comm, ((const struct lane *)y)->comm);
+}
+
+static void section_timeline(struct buf *b, struct agg *a)
+{
+	qsort(a->lanes, a->nlanes, sizeof *a->lanes, lane_cmp);
+	const double left = 150, right = 20, width = 900, lh = 28, top = 30;
+	double h = top + lh * (double)(a->nlanes ? a->nlanes : 1) + 30;
+	double plot = width - left - right;
+	char f[16], t[16];
+	day(a->from, f);
+	day(a->to - 1, t);
+	buf_printf(b, "<section aria-labelledby=\"h-timeline\"><h2 id=\"h-timeline\">Timeline</h2>"
+		      "<figure><div class=\"wrap chart\"><svg viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-labelledby=\"tl-title tl-desc\" "
+		      "xmlns=\"http://www.w3.org/2000/svg\" font-family=\"system-ui,sans-serif\" font-size=\"12\">"
+		      "<title id=\"tl-title\">Deliveries over time, %s to %s</title>"
+		      "<desc id=\"tl-desc\">One lane per communication; the period is cut into %d "
+		      "equal parts and each part shows its worst outcome: failed (cross), missed "
+		      "(open square), late (triangle), pending or dry-run (open circle), on time "
+		      "(filled circle). The table above has the exact counts.</desc>",
+		   width, h, f, t, NBUCKETS);
+	/* Axis: ticks at 0, 1/4, … of the period. */
+	for (int k = 0; k <= 4; k++) {
+		double x = left + plot * k / 4;
+		char d[16];
+		day(a->from + (a->to - a->from) * k / 4 - (k == 4), d);
+		buf_printf(b, "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" stroke=\"#b8b8b8\"/>"
+			      "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"%s\" fill=\"#1a1a1a\">%s</text>",
+			   x, top - 10, x, h - 25, x, h - 8,
+			   k == 0 ? "start" : k == 4 ? "end" : "middle", d);
+	}
+	for (size_t i = 0; i < a->nlanes; i++) {
+		const struct lane *l = &a->lanes[i];
+		double y = top + lh * (double)i + lh / 2;
+		buf_printf(b, "<g><text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#1a1a1a\">",
+			   left - 10, y + 4);
+		char clip[24];
+		snprintf(clip, sizeof clip, "%.20s", l->comm);
+		esc(b, clip);
+		buf_printf(b, "</text><line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"#dddddd\"/>",
+			   left, y, left + plot, y);
+		for (int k = 0; k < NBUCKETS; k++) {
+			const int64_t *c = l->b[k];
+			int64_t total = 0;
+			for (int o = 0; o < O_N; o++)
+				total += c[o];
+			if (!total)
+				continue;
+			enum outcome worst = c[O_FAILED] ? O_FAILED : c[O_MISSED] ? O_MISSED :
+					     c[O_LATE] ? O_LATE : c[O_PENDING] ? O_PENDING :
+					     c[O_DRYRUN] ? O_DRYRUN : O_ONTIME;
+			double x = left + plot * (k + 0.5) / NBUCKETS;
+			buf_adds(b, "<g><title>");
+			esc(b, l->comm);
+			buf_printf(b, ": %" PRId64 " on time, %" PRId64 " late, %" PRId64 " failed, %"
+				      PRId64 " missed, %" PRId64 " pending, %" PRId64 " dry-run</title>",
+				   c[O_ONTIME], c[O_LATE], c[O_FAILED], c[O_MISSED], c[O_PENDING],
+				   c[O_DRYRUN]);
+			marker(b, x, y, worst);
+			buf_adds(b, "</g>");
+		}
+		buf_adds(b, "</g>");
+	}
+	buf_adds(b, "</svg></div><figcaption><ul class=\"legend\">");
+	static const char *const names[] = { "on time", "late", "failed", "missed",
+					     "pending or dry-run" };
+	static const enum outcome os[] = { O_ONTIME, O_LATE, O_FAILED, O_MISSED, O_PENDING };
+	for (int i = 0; i < 5; i++) {
+		buf_adds(b, "<li><svg width=\"14\" height=\"14\" viewBox=\"-7 -7 14 14\" "
+			    "aria-hidden=\"true\" style=\"display:inline;width:14px\">");
+		marker(b, 0, 0, os[i]);
+		buf_printf(b, "</svg> %s</li>", names[i]);
+	}
+	buf_adds(b, "</ul></figcaption></figure></section>");
+}
+
+struct warn_ctx {
+	struct buf *b;
+	size_t n;
+};
+
+static void on_warning(const struct lint_warning *w, void *ctx)
+{
+	struct warn_ctx *x = ctx;
+	struct buf *b = x->b;
+	buf_adds(b, "<tr><td><code>");
+	esc(b, w->code);
+	buf_adds(b, "</code></td><td><code>");
+	esc(b, w->path);
+	buf_adds(b, "</code></td><td>");
+	esc(b, w->message);
+	buf_adds(b, "</td><td>");
+	esc(b, w->advice);
+	buf_adds(b, "</td></tr>");
+	x->n++;
+}
+
+static void section_warnings(struct buf *b, const struct plan *p, int64_t now)
+{
+	buf_adds(b, "<section aria-labelledby=\"h-warn\"><h2 id=\"h-warn\">Check warnings in force</h2>");
+	if (!p) {
+		buf_adds(b, "<p id=\"warnings\" data-count=\"unknown\">Not evaluated: give the plan "
+			    "(<code>herald report --plan PLAN</code>) to list the warnings of "
+			    "<code>herald check</code>.</p></section>");
+		return;
+	}
+	struct buf rows;
+	buf_init(&rows);
+	struct warn_ctx x = { &rows, 0 };
+	lint_plan(p, now, on_warning, &x);
+	if (!x.n) {
+		buf_adds(b, "<p id=\"warnings\" data-count=\"0\">None: the plan passes every check.</p>");
+	} else {
+		buf_printf(b, "<div class=\"wrap\"><table id=\"warnings\" data-count=\"%zu\"><caption>"
+			      "%zu warning%s of <code>herald check</code></caption><thead><tr>"
+			      "<th scope=\"col\">Code</th><th scope=\"col\">Where</th>"
+			      "<th scope=\"col\">Finding</th><th scope=\"col\">Advice</th></tr></thead><tbody>",
+			   x.n, x.n, x.n == 1 ? "" : "s");
+		buf_add(b, rows.data, rows.len);
+		buf_adds(b, "</tbody></table></div>");
+	}
+	buf_free(&rows);
+	buf_adds(b, "</section>");
+}
+
+static void section_integrity(struct buf *b, bool ok, const char *msg, int64_t rows,
+			      const struct evidence_head *vh,
+			      const struct evidence_head *head)
+{
+	buf_adds(b, "<section aria-labelledby=\"h-chain\"><h2 id=\"h-chain\">Integrity of the evidence</h2>");
+	if (ok)
+		buf_printf(b, "<p id=\"verify\" data-ok=\"true\"><span class=\"badge good\">Verified</span> "
+			      "The hash chain of all %" PRId64 " evidence rows recomputes: no row was "
+			      "edited, deleted, inserted or reordered up to seq %" PRId64 ".</p>",
+			   rows, vh->seq);
+	else {
+		buf_adds(b, "<p id=\"verify\" data-ok=\"false\"><span class=\"badge bad\">Verification FAILED</span> ");
+		esc(b, msg);
+		buf_adds(b, ". The figures below cannot be relied on.</p>");
+	}
+	buf_printf(b, "<dl class=\"meta\"><dt>Chain head seq</dt><dd><code id=\"chain-head-seq\">%" PRId64
+		      "</code></dd><dt>Chain head SHA-256</dt><dd><code id=\"chain-head-sha256\">%s</code></dd>"
+		      "</dl><p>To check this independently: <code>herald evidence verify</code> and "
+		      "compare the head; a signed checkpoint (<code>herald evidence checkpoint</code>) kept "
+		      "off the machine proves the log only grew since.</p></section>",
+		   head->seq, head->hex);
+}
+
+enum herald_rc report_render(struct db *db, const struct report_opts *o,
+			     struct buf *out, bool *verified,
+			     struct herald_err *err)
+{
+	struct herald_err verr;
+	herald_err_clear(&verr);
+	struct evidence_head vh = { 0 }, head = { 0 };
+	int64_t rows = 0;
+	enum herald_rc vrc = evidence_verify(db, &vh, &rows, &verr);
+	if (vrc == H_ERUNTIME) {
+		*err = verr;
+		return vrc;
+	}
+	if (verified)
+		*verified = vrc == H_OK;
+
+	struct agg a = { 0 };
+	a.last_row = a.last_lane = (size_t)-1;
+	char from[32], to[32];
+	if (o->has_from)
+		format_rfc3339_utc(o->from, from, sizeof from);
+	if (o->has_to)
+		format_rfc3339_utc(o->to, to, sizeof to);
+	enum herald_rc rc = evidence_each_delivery(db, o->has_from ? from : NULL,
+						   o->has_to ? to : NULL, on_delivery, &a,
+						   &head, err);
+	if (rc) {
+		agg_free(&a);
+		return rc;
+	}
+	/* The period: as asked, else the span of the deliveries (whole days). */
+	a.from = o->has_from ? o->from : a.min_due ? a.min_due - a.min_due % 86400
+						   : o->now - 90 * 86400;
+	a.to = o->has_to ? o->to : a.max_due ? a.max_due - a.max_due % 86400 + 86400 : o->now;
+	if (a.to <= a.from)
+		a.to = a.from + 86400;
+	if (o->plan)
+		add_planned(&a, o->plan);
+	a.buckets = true;
+	if ((rc = evidence_each_delivery(db, o->has_from ? from : NULL, o->has_to ? to : NULL,
+					 on_delivery, &a, NULL, err))) {
+		agg_free(&a);
+		return rc;
+	}
+
+	struct plan_meta m = { 0 };
+	if (o->plan)
+		meta_from_plan(o->plan, &m);
+	else
+		meta_from_log(db, &m);
+	char f[16], t[16], gen[32];
+	day(a.from, f);
+	day(a.to - 1, t);
+	format_rfc3339_utc(o->now, gen, sizeof gen);
+
+	buf_adds(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+		      "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+		      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+		      "style-src 'unsafe-inline'; img-src data:\">"
+		      "<title>ISMS communication report: ");
+	esc(out, m.id ? m.id : "no plan recorded");
+	buf_printf(out, " (%s to %s)</title><style>%s</style></head><body>", f, t, css);
+	buf_adds(out, "<header><p>ISO/IEC 27001 Clause 7.4 communication evidence</p><h1>");
+	esc(out, m.title ? m.title : m.id ? m.id : "No plan recorded");
+	buf_printf(out, "</h1><p>Period <time id=\"period-from\" datetime=\"%s\">%s</time> to "
+			"<time id=\"period-to\" datetime=\"%s\">%s</time> (due dates, UTC, inclusive). "
+			"Generated %s by herald %s.</p></header><main>",
+		   f, f, t, t, gen, HERALD_VERSION);
+	section_integrity(out, vrc == H_OK, verr.msg, rows, &vh, &head);
+	section_plan(out, &m, o->now, o->plan != NULL);
+	section_counts(out, &a, o->plan != NULL);
+	section_timeline(out, &a);
+	section_warnings(out, o->plan, o->now);
+	section_versions(out, db);
+	buf_printf(out, "</main><footer><p>Figures read at chain head seq %" PRId64
+			" (<code>%s</code>).</p></footer></body></html>\n", head.seq, head.hex);
+	meta_free(&m);
+	agg_free(&a);
+	return H_OK;
+}
