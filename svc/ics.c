@@ -100,25 +100,29 @@ static bool zone_is_utc(const struct tz *z)
 	return strcmp(tz_name(z), "UTC") == 0;
 }
 
-/* "NAME;TZID=zone:wall" or "NAME:instantZ" for a UTC zone. */
+/*
+ * UTC event times are written as TZID=Etc/GMT (offset 0, no DST, with its
+ * VTIMEZONE) rather than with 'Z': Google and python's x_wr_timezone
+ * re-read 'Z' times in the X-WR-TIMEZONE zone (a UTC series then follows
+ * that zone's wall clock, and python re-localizes a time in its overlap to
+ * the second reading), while a fixed zone is read as written everywhere.
+ */
+#define GMT_TZID "Etc/GMT"
+
+/* "NAME;TZID=zone:wall" (Etc/GMT for a UTC zone). */
 static void prop_wall(struct w *w, const char *name, const struct tz *z,
 		      int64_t wall)
 {
 	char t[32];
-	if (zone_is_utc(z)) {
-		format_ical(wall, true, t, sizeof t);
-		prop(w, "%s:%s", name, t);
-	} else {
-		format_ical(wall, false, t, sizeof t);
-		prop(w, "%s;TZID=%s:%s", name, tz_name(z), t);
-	}
+	format_ical(wall, false, t, sizeof t);
+	prop(w, "%s;TZID=%s:%s", name, zone_is_utc(z) ? GMT_TZID : tz_name(z), t);
 }
 
 static void prop_utc(struct w *w, const char *name, int64_t instant)
 {
 	char t[32];
-	format_ical(instant, true, t, sizeof t);
-	prop(w, "%s:%s", name, t);
+	format_ical(instant, false, t, sizeof t);
+	prop(w, "%s;TZID=" GMT_TZID ":%s", name, t);
 }
 
 /* An occurrence whose reading differs between clients. */
@@ -271,6 +275,24 @@ static bool array_empty(const short *a)
 
 static const char *const ical_days[] = { "", "SU", "MO", "TU", "WE", "TH", "FR", "SA" };
 
+static int keep_last(const struct occurrence *o, void *ctx)
+{
+	*(int64_t *)ctx = o->start;
+	return 0;
+}
+
+/* The start of the schedule's last instance (bounded by an UNTIL). */
+static bool last_instance(const struct schedule *s, int64_t *last)
+{
+	int64_t hi = s->rule_has_until ? s->rule_until + 1 : INT64_MAX;
+	if (s->has_until && s->until + 86400 < hi)
+		hi = s->until + 86400;   /* wall ~ instant within a day */
+	*last = INT64_MIN;
+	if (sched_expand(s, s->start - 2 * 86400, hi, keep_last, last) < 0)
+		return false;
+	return *last != INT64_MIN;
+}
+
 /*
  * Writes into rule the RRULE for s when every major client reads it the
  * same way (see ics.h), else returns false (the schedule is expanded).
@@ -349,14 +371,16 @@ static bool rule_mappable(const struct schedule *s, const struct tz *z,
 			buf_printf(rule, ";INTERVAL=%d", r.interval);
 		if (s->rule_count)
 			buf_printf(rule, ";COUNT=%d", s->rule_count);
-		char u[32];
-		if (s->rule_has_until) {
-			format_ical(s->rule_until, true, u, sizeof u);
-			buf_printf(rule, ";UNTIL=%s", u);
-		} else if (s->has_until) {
-			int64_t inst = zone_is_utc(z) ? s->until
-						      : tz_wall_to_instant(z, s->until, NULL);
-			format_ical(inst, true, u, sizeof u);
+		if (s->rule_has_until || s->has_until) {
+			/* UNTIL is the last instance plus 2 hours: the same set
+			 * (instances are at least ~22 h apart), and it survives
+			 * clients that test UNTIL against an instance carrying
+			 * DTSTART's UTC offset (dateutil with pytz). */
+			int64_t last;
+			if (!last_instance(s, &last))
+				ok = false;
+			char u[32];
+			format_ical(last + 7200, true, u, sizeof u);
 			buf_printf(rule, ";UNTIL=%s", u);
 		}
 		if (byday.len)
@@ -373,6 +397,7 @@ struct feed {
 	const struct plan *p;
 	const char *feed_id;
 	const char *stamp;           /* DTSTAMP / LAST-MODIFIED value */
+	bool gmt;                    /* Etc/GMT used */
 	struct w w;
 	struct zones zones;
 };
@@ -403,6 +428,7 @@ static void event_times(struct feed *f, const struct tz *z,
 			const struct occurrence *o)
 {
 	if (on_edge(o) || zone_is_utc(z)) {
+		f->gmt = true;
 		prop_utc(&f->w, "DTSTART", o->start);
 		prop_utc(&f->w, "DTEND", o->end);
 	} else {
@@ -410,6 +436,12 @@ static void event_times(struct feed *f, const struct tz *z,
 		prop_wall(&f->w, "DTSTART", z, o->wall_start);
 		prop_wall(&f->w, "DTEND", z, o->wall_end);
 	}
+}
+
+static int wall_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
 }
 
 struct collect {
@@ -449,38 +481,38 @@ static enum herald_rc comm_events(struct feed *f, const struct plan_comm *c,
 	char t[32];
 	if (series) {
 		/* The master: DTSTART is the start, which rule_mappable made
-		 * sure is the rule's first instance. */
+		 * sure is the rule's first instance.  Edge instances are
+		 * excluded from it and written as UTC events of their own. */
 		int64_t st = zone_is_utc(z) ? s->start : tz_wall_to_instant(z, s->start, NULL);
-		int64_t wend = s->start + s->duration;
 		zone_note(&f->zones, z, st);
+		f->gmt |= zone_is_utc(z);
 		prop(&f->w, "BEGIN:VEVENT");
 		prop(&f->w, "UID:%s", uid);
 		event_common(f, c);
 		prop_wall(&f->w, "DTSTART", z, s->start);
-		prop_wall(&f->w, "DTEND", z, wend);
+		prop_wall(&f->w, "DTEND", z, s->start + s->duration);
 		prop(&f->w, "RRULE:%s", rule.data);
+		size_t nx = 0;
+		int64_t *ex = xcalloc(s->nexcept + cl.n + 1, sizeof *ex);
 		for (size_t i = 0; i < s->nexcept; i++)
 			if (s->except[i] >= s->start)
-				prop_wall(&f->w, "EXDATE", z, s->except[i]);
+				ex[nx++] = s->except[i];
+		for (size_t i = 0; i < cl.n; i++)
+			ex[nx++] = cl.v[i].planned_wall;
+		qsort(ex, nx, sizeof *ex, wall_cmp);
+		for (size_t i = 0; i < nx; i++)
+			if (i == 0 || ex[i] != ex[i - 1])
+				prop_wall(&f->w, "EXDATE", z, ex[i]);
+		free(ex);
 		prop(&f->w, "END:VEVENT");
-		/* Edge instances: overrides with their times in UTC. */
-		for (size_t i = 0; i < cl.n; i++) {
-			prop(&f->w, "BEGIN:VEVENT");
-			prop(&f->w, "UID:%s", uid);
-			event_common(f, c);
-			prop_wall(&f->w, "RECURRENCE-ID", z, cl.v[i].planned_wall);
-			event_times(f, z, &cl.v[i]);
-			prop(&f->w, "END:VEVENT");
-		}
-	} else {
-		for (size_t i = 0; i < cl.n; i++) {
-			format_ical(cl.v[i].planned_wall, false, t, sizeof t);
-			prop(&f->w, "BEGIN:VEVENT");
-			prop(&f->w, "UID:%s/%s/%s@%s", c->id, f->feed_id, t, f->p->id);
-			event_common(f, c);
-			event_times(f, z, &cl.v[i]);
-			prop(&f->w, "END:VEVENT");
-		}
+	}
+	for (size_t i = 0; i < cl.n; i++) {
+		format_ical(cl.v[i].planned_wall, false, t, sizeof t);
+		prop(&f->w, "BEGIN:VEVENT");
+		prop(&f->w, "UID:%s/%s/%s@%s", c->id, f->feed_id, t, f->p->id);
+		event_common(f, c);
+		event_times(f, z, &cl.v[i]);
+		prop(&f->w, "END:VEVENT");
 	}
 	free(cl.v);
 	buf_free(&rule);
@@ -564,6 +596,12 @@ enum herald_rc ics_render(const struct plan *p, const struct ics_opts *o,
 	prop(w, "REFRESH-INTERVAL;VALUE=DURATION:PT1H");
 	prop(w, "X-PUBLISHED-TTL:PT1H");
 	qsort(f.zones.v, f.zones.n, sizeof *f.zones.v, zone_cmp);
+	if (f.gmt) {
+		prop(w, "BEGIN:VTIMEZONE");
+		prop(w, "TZID:" GMT_TZID);
+		observance(w, false, 0, 0, 0);
+		prop(w, "END:VTIMEZONE");
+	}
 	for (size_t i = 0; i < f.zones.n; i++) {
 		int64_t lo = f.zones.v[i].lo < o->from ? f.zones.v[i].lo : o->from;
 		vtimezone(w, f.zones.v[i].z, lo, o->to);

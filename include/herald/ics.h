@@ -18,10 +18,19 @@
  *    schedule) is written as separate VEVENTs for the instances in the
  *    window [from, to).
  *  - DTSTART and EXDATE carry TZID=<bare IANA name>; a VTIMEZONE per zone
- *    holds the transitions from the earliest time written to `to`.
+ *    holds the transitions from the earliest time written to `to`.  UNTIL
+ *    is the last instance + 2 h in UTC (same set, robust to clients that
+ *    compare it with DTSTART's offset).
  *  - An occurrence on a DST edge (start or end in a gap or overlap, or a
- *    UTC offset change between start and end) is written in UTC: as a
- *    RECURRENCE-ID override of its series, or as a UTC single event.
+ *    UTC offset change between start and end) is written in UTC: in a
+ *    series, an EXDATE (in DTSTART's form) plus an event of its own
+ *    (instance UID) in UTC.  Not a RECURRENCE-ID override: python's
+ *    recurring-ical-events matches overrides by date only, and ical.js
+ *    drops an override whose instance an EXDATE removed.
+ *  - UTC times are written as TZID=Etc/GMT with its VTIMEZONE, not 'Z':
+ *    Google and python's x_wr_timezone re-read 'Z' times in the
+ *    X-WR-TIMEZONE zone (a UTC series then follows that zone's wall
+ *    clock; a time in its overlap becomes the second reading).
  *  - DTSTAMP and LAST-MODIFIED are the plan's approved_on (midnight UTC),
  *    or 2000-01-01 without one: never the clock.
  */
