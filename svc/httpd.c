@@ -113,6 +113,9 @@ struct httpd {
 	atomic_ullong bytes;
 };
 
+/* The mark of a request whose headers were seen (see on_request). */
+static char headers_seen;
+
 /* Per-request state for requests with a body (routes only). */
 struct req_ctx {
 	const struct route *route;
@@ -724,7 +727,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 {
 	struct httpd *h = cls;
 	(void)version;
-	struct req_ctx *rc = *con_cls;
+	/* libmicrohttpd keeps a connection alive only when the response is
+	 * queued after the request was fully read: the first call (headers
+	 * only) just marks the request. */
+	if (!*con_cls) {
+		*con_cls = &headers_seen;
+		return MHD_YES;
+	}
+	struct req_ctx *rc = *con_cls == &headers_seen ? NULL : *con_cls;
 	if (rc) {
 		/* Later calls: a body for a route. */
 		if (*upload_size) {
@@ -808,11 +818,11 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)c;
 	(void)toe;
 	struct req_ctx *rc = *con_cls;
-	if (rc) {
+	if (rc && *con_cls != (void *)&headers_seen) {
 		buf_free(&rc->body);
 		free(rc);
-		*con_cls = NULL;
 	}
+	*con_cls = NULL;
 }
 
 static void on_log(void *cls, const char *fmt, va_list ap)
