@@ -731,6 +731,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	 * queued after the request was fully read: the first call (headers
 	 * only) just marks the request. */
 	if (!*con_cls) {
+		/* An announced body that is too large is refused before it is
+		 * read (the connection then closes). */
+		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl && strtoull(cl, NULL, 10) > h->cfg.max_body) {
+			struct buf b;
+			buf_init(&b);
+			buf_adds(&b, "request body too large\n");
+			return send_buf(h, c, PC_OTHER, 413, NULL, &b, NULL, false);
+		}
 		*con_cls = &headers_seen;
 		return MHD_YES;
 	}
@@ -754,6 +764,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		return call_route(h, c, rc->route, url, method, &rc->body);
 	}
 	bool get = strcmp(method, "GET") == 0, head = strcmp(method, "HEAD") == 0;
+	if (*upload_size) {
+		/* A body nobody takes is read and dropped: libmicrohttpd answers
+		 * only once the request has been read. */
+		bool other;
+		if (get || head || !find_route(h, url, method, &other)) {
+			*upload_size = 0;
+			return MHD_YES;
+		}
+	}
 	enum path_class pc = PC_OTHER;
 	if (strcmp(url, "/") == 0)
 		pc = PC_INDEX;
@@ -796,14 +815,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 			     : send_resp(h, c, PC_OTHER, 404, h->r404, 10, head);
 	if (get || head)
 		return call_route(h, c, rt, url, method, NULL);
-	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl && strtoull(cl, NULL, 10) > h->cfg.max_body) {
-		struct buf b;
-		buf_init(&b);
-		buf_adds(&b, "request body too large\n");
-		return send_buf(h, c, PC_ROUTE, 413, NULL, &b, NULL, false);
-	}
 	rc = xcalloc(1, sizeof *rc);
 	rc->route = rt;
 	buf_init(&rc->body);

@@ -38,8 +38,11 @@ c=$(curl -s -D - "$base/feeds/regulators.ics" | tr -d '\r' | grep -iv '^date:')
 check "404s are indistinguishable" [ "$a" = "$b" -a "$b" = "$c" ]
 check "unknown path 404" [ "$(code "$base/nope")" = 404 ]
 check "POST to a feed 405" [ "$(code -X POST "$base/feeds/public.ics")" = 405 ]
+check "POST with a body to a feed 405" [ "$(code -X POST --data-binary 'x=1' "$base/feeds/public.ics")" = 405 ]
 check "DELETE / 405" [ "$(code -X DELETE "$base/")" = 405 ]
 check "oversize headers 431" [ "$(code -H "X-Big: $(head -c 40000 /dev/zero | tr '\0' a)" "$base/feeds/public.ics")" = 431 ]
+head -c 200000 /dev/zero >"$T/big.bin"
+check "oversize body 413" [ "$(code -X POST --data-binary @"$T/big.bin" "$base/")" = 413 ]
 check "healthz 200 JSON" bash -c "curl -s '$base/healthz' | $PY -c 'import json,sys; j=json.load(sys.stdin); assert j[\"plan\"][\"version\"]==\"3.0\" and j[\"database\"]==\"ok\" and \"uptime_seconds\" in j'"
 check "content type" [ "$(hdr "$base/feeds/public.ics" Content-Type)" = "text/calendar; charset=utf-8" ]
 check "cache-control" [ -n "$(hdr "$base/feeds/public.ics" Cache-Control)" ]
