@@ -78,4 +78,13 @@ void httpd_stop(struct httpd *h);
 void httpd_metrics_source(struct httpd *h,
 			  void (*fn)(struct buf *out, void *ctx), void *ctx);
 
+/* Adds JSON members (e.g. "\"pending\":3", no braces, no leading
+ * comma) produced by fn to /healthz at each request. */
+void httpd_health_source(struct httpd *h,
+			 void (*fn)(struct buf *out, void *ctx), void *ctx);
+
+/* Re-renders the feeds when the default window moved to a new day (call
+ * every few seconds from the service's main loop). */
+void httpd_tick(struct httpd *h);
+
 #endif
