@@ -164,21 +164,6 @@ static int zone_cmp(const void *a, const void *b)
 		      tz_name(((const struct zone_use *)b)->z));
 }
 
-static int offset_dst(const struct tz *z, int64_t instant, int *dst)
-{
-	struct civil c;
-	secs_to_civil(instant, &c);
-	struct icaltimetype t = icaltime_null_time();
-	t.year = c.year;
-	t.month = c.month;
-	t.day = c.day;
-	t.hour = c.hour;
-	t.minute = c.min;
-	t.second = c.sec;
-	t.zone = icaltimezone_get_utc_timezone();
-	*dst = 0;
-	return icaltimezone_get_utc_offset_of_utc_time(tz_ical(z), &t, dst);
-}
 
 static void format_offset(int off, char *out, size_t n)
 {
@@ -216,18 +201,18 @@ static void vtimezone(struct w *w, const struct tz *z, int64_t lo, int64_t hi)
 	prop(w, "TZID:%s", tz_name(z));
 	/* The observance in force at lo starts at the last change before it
 	 * (searched up to ~2 years back), or at 1970 for a fixed zone. */
-	int dst0, off0 = offset_dst(z, lo, &dst0);
+	int dst0, off0 = tz_ical_offset(z, lo, &dst0);
 	int64_t t = lo, start = INT64_MIN;
 	int prev_off = off0;
 	for (int64_t k = 0; k < 2 * 366 * 4; k++) {
-		int d, off = offset_dst(z, t - STEP, &d);
+		int d, off = tz_ical_offset(z, t - STEP, &d);
 		if (off != off0 || d != dst0) {
 			prev_off = off;
 			/* bisect (t - STEP, t] for the first second of off0 */
 			int64_t a = t - STEP, b = t;
 			while (b - a > 1) {
 				int64_t m = a + (b - a) / 2;
-				int dm, om = offset_dst(z, m, &dm);
+				int dm, om = tz_ical_offset(z, m, &dm);
 				if (om == off0 && dm == dst0)
 					b = m;
 				else
@@ -244,19 +229,19 @@ static void vtimezone(struct w *w, const struct tz *z, int64_t lo, int64_t hi)
 		observance(w, dst0, start + prev_off, prev_off, off0);
 	int cur = off0, curdst = dst0;
 	for (t = lo; t < hi; t += STEP) {
-		int d, off = offset_dst(z, t + STEP, &d);
+		int d, off = tz_ical_offset(z, t + STEP, &d);
 		if (off == cur && d == curdst)
 			continue;
 		int64_t a = t, b = t + STEP;
 		while (b - a > 1) {
 			int64_t m = a + (b - a) / 2;
-			int dm, om = offset_dst(z, m, &dm);
+			int dm, om = tz_ical_offset(z, m, &dm);
 			if (om == cur && dm == curdst)
 				a = m;
 			else
 				b = m;
 		}
-		int dn, on = offset_dst(z, b, &dn);
+		int dn, on = tz_ical_offset(z, b, &dn);
 		if (b <= hi)
 			observance(w, dn, b + cur, cur, on);
 		cur = on;

@@ -979,6 +979,36 @@ out:
 	return rc;
 }
 
+/*
+ * Reads a list of ids (at the current path) resolved by lookup into
+ * indexes; unknown ids and repeats are errors.  `what` names the kind.
+ */
+static enum herald_rc load_ref_list(struct ctx *c, json_t *a, const char *what,
+				    long (*lookup)(const struct plan *, const char *),
+				    size_t **out, size_t *n)
+{
+	*out = xcalloc(json_array_size(a) ? json_array_size(a) : 1, sizeof **out);
+	size_t i;
+	json_t *v;
+	json_array_foreach(a, i, v) {
+		size_t o = push_index(c, i);
+		char *id = NULL;
+		enum herald_rc rc = string_value(c, v, &id);
+		long k = rc ? -1 : lookup(c->plan, id);
+		if (!rc && k < 0)
+			rc = fail(c, "unknown %s \"%.60s\"", what, id);
+		for (size_t j = 0; !rc && j < *n; j++)
+			if ((*out)[j] == (size_t)k)
+				rc = fail(c, "%s \"%.60s\" is listed twice", what, id);
+		free(id);
+		pop(c, o);
+		if (rc)
+			return rc;
+		(*out)[(*n)++] = (size_t)k;
+	}
+	return H_OK;
+}
+
 static enum herald_rc load_comm_audiences(struct ctx *c, json_t *j,
 					  struct plan_comm *m)
 {
@@ -986,31 +1016,10 @@ static enum herald_rc load_comm_audiences(struct ctx *c, json_t *j,
 	if (!a)
 		return FAIL_AT(c, "audiences", "required key \"audiences\" is missing (with whom)");
 	size_t o = push_key(c, "audiences");
-	enum herald_rc rc = H_OK;
-	if (!json_is_array(a) || json_array_size(a) == 0) {
-		rc = fail(c, "expected a non-empty list of audience ids");
-		goto out;
-	}
-	m->audiences = xcalloc(json_array_size(a), sizeof *m->audiences);
-	size_t i;
-	json_t *v;
-	json_array_foreach(a, i, v) {
-		size_t o2 = push_index(c, i);
-		char *id = NULL;
-		rc = string_value(c, v, &id);
-		long ai = rc ? -1 : plan_audience_index(c->plan, id);
-		if (!rc && ai < 0)
-			rc = fail(c, "unknown audience \"%.60s\"", id);
-		for (size_t k = 0; !rc && k < m->naudiences; k++)
-			if (m->audiences[k] == (size_t)ai)
-				rc = fail(c, "audience \"%.60s\" is listed twice", id);
-		free(id);
-		pop(c, o2);
-		if (rc)
-			break;
-		m->audiences[m->naudiences++] = (size_t)ai;
-	}
-out:
+	enum herald_rc rc = json_is_array(a) && json_array_size(a)
+				    ? load_ref_list(c, a, "audience", plan_audience_index,
+						    &m->audiences, &m->naudiences)
+				    : fail(c, "expected a non-empty list of audience ids");
 	pop(c, o);
 	return rc;
 }
@@ -1031,39 +1040,23 @@ static enum herald_rc load_comm_channels(struct ctx *c, json_t *j,
 		return H_OK;
 	m->channels_given = true;
 	size_t o = push_key(c, "channels");
-	enum herald_rc rc = H_OK;
-	if (!json_is_array(a)) {
-		rc = fail(c, "expected a list of channel ids, found %s", json_kind(a));
-		goto out;
-	}
-	m->channels = xcalloc(json_array_size(a) ? json_array_size(a) : 1,
-			      sizeof *m->channels);
-	size_t i;
-	json_t *v;
-	json_array_foreach(a, i, v) {
-		size_t o2 = push_index(c, i);
-		char *id = NULL;
-		rc = string_value(c, v, &id);
-		long ci = rc ? -1 : plan_channel_index(c->plan, id);
-		if (!rc && ci < 0)
-			rc = fail(c, "unknown channel \"%.60s\"", id);
+	enum herald_rc rc = json_is_array(a)
+				    ? load_ref_list(c, a, "channel", plan_channel_index,
+						    &m->channels, &m->nchannels)
+				    : fail(c, "expected a list of channel ids, found %s", json_kind(a));
+	/* "channels" narrows the audiences' deliver lists; it cannot add. */
+	for (size_t i = 0; !rc && i < m->nchannels; i++) {
 		bool used = false;
-		for (size_t k = 0; !rc && k < m->naudiences; k++)
+		for (size_t k = 0; k < m->naudiences; k++)
 			used |= audience_delivers(&c->plan->audiences[m->audiences[k]],
-						  (size_t)ci);
-		if (!rc && !used)
+						  m->channels[i]);
+		if (!used) {
+			size_t o2 = push_index(c, i);
 			rc = fail(c, "channel \"%.60s\" is not in the deliver list of any of this "
-				  "communication's audiences", id);
-		for (size_t k = 0; !rc && k < m->nchannels; k++)
-			if (m->channels[k] == (size_t)ci)
-				rc = fail(c, "channel \"%.60s\" is listed twice", id);
-		free(id);
-		pop(c, o2);
-		if (rc)
-			break;
-		m->channels[m->nchannels++] = (size_t)ci;
+				  "communication's audiences", c->plan->channels[m->channels[i]].id);
+			pop(c, o2);
+		}
 	}
-out:
 	pop(c, o);
 	return rc;
 }

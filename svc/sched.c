@@ -40,15 +40,8 @@ const char *sched_cadence_rule(const char *cadence)
 
 static struct icaltimetype wall_to_ical(int64_t wall)
 {
-	struct civil c;
-	secs_to_civil(wall, &c);
-	struct icaltimetype t = icaltime_null_time();
-	t.year = c.year;
-	t.month = c.month;
-	t.day = c.day;
-	t.hour = c.hour;
-	t.minute = c.min;
-	t.second = c.sec;
+	struct icaltimetype t;
+	tz_fill_icaltime(wall, &t);
 	return t;
 }
 

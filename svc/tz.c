@@ -73,20 +73,34 @@ icaltimezone *tz_ical(const struct tz *z)
 	return z->ical;
 }
 
-static int ical_offset(const struct tz *z, int64_t instant)
+void tz_fill_icaltime(int64_t secs, struct icaltimetype *t)
 {
 	struct civil c;
-	secs_to_civil(instant, &c);
-	struct icaltimetype t = icaltime_null_time();
-	t.year = c.year;
-	t.month = c.month;
-	t.day = c.day;
-	t.hour = c.hour;
-	t.minute = c.min;
-	t.second = c.sec;
+	secs_to_civil(secs, &c);
+	*t = icaltime_null_time();
+	t->year = c.year;
+	t->month = c.month;
+	t->day = c.day;
+	t->hour = c.hour;
+	t->minute = c.min;
+	t->second = c.sec;
+}
+
+int tz_ical_offset(const struct tz *z, int64_t instant, int *is_dst)
+{
+	struct icaltimetype t;
+	tz_fill_icaltime(instant, &t);
 	t.zone = icaltimezone_get_utc_timezone();
 	int dst = 0;
-	return icaltimezone_get_utc_offset_of_utc_time(z->ical, &t, &dst);
+	int off = icaltimezone_get_utc_offset_of_utc_time(z->ical, &t, &dst);
+	if (is_dst)
+		*is_dst = dst;
+	return off;
+}
+
+static int ical_offset(const struct tz *z, int64_t instant)
+{
+	return tz_ical_offset(z, instant, NULL);
 }
 
 /*

@@ -33,6 +33,16 @@ const char *tz_name(const struct tz *z);
 /* The libical zone (for VTIMEZONE output). */
 icaltimezone *tz_ical(const struct tz *z);
 
+/*
+ * libical's own answer for the offset at an instant and whether it is
+ * daylight time (uncached: for VTIMEZONE output and the cache itself).
+ */
+int tz_ical_offset(const struct tz *z, int64_t instant, int *is_dst);
+
+struct icaltimetype;
+/* Fills *t with the civil fields of secs (floating; the caller sets zone). */
+void tz_fill_icaltime(int64_t secs, struct icaltimetype *t);
+
 /* UTC offset in seconds (east positive) in force at an instant. */
 int tz_offset(const struct tz *z, int64_t instant);
 
