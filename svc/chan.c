@@ -181,6 +181,7 @@ struct chan_pool {
 	unsigned max;
 	size_t active;          /* transfers in multi */
 	struct done_item *done; /* finished without a transfer (dry-run, refused) */
+	struct pool_req *running;
 	size_t ndone, capdone;
 };
 
@@ -188,6 +189,7 @@ struct pool_req {
 	struct chan_req r;
 	void *tag;
 	int64_t started;
+	struct pool_req *prev, *next;   /* the pool's running list */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -224,14 +226,12 @@ void chan_pool_free(struct chan_pool *p)
 {
 	if (!p)
 		return;
-	CURL **handles = curl_multi_get_handles(p->multi);
-	for (size_t i = 0; handles && handles[i]; i++) {
-		struct pool_req *q = NULL;
-		curl_easy_getinfo(handles[i], CURLINFO_PRIVATE, (char **)&q);
-		curl_multi_remove_handle(p->multi, handles[i]);
+	while (p->running) {
+		struct pool_req *q = p->running;
+		p->running = q->next;
+		curl_multi_remove_handle(p->multi, q->r.easy);
 		req_free(q);
 	}
-	curl_free(handles);
 	curl_multi_cleanup(p->multi);
 	free(p->done);
 	free(p);
@@ -302,6 +302,10 @@ void chan_pool_add(struct chan_pool *p, const struct chan_msg *m, bool dry_run,
 		return;
 	}
 	q->started = mono_ms();
+	q->next = p->running;
+	if (p->running)
+		p->running->prev = q;
+	p->running = q;
 	curl_multi_add_handle(p->multi, e);
 	p->active++;
 }
@@ -350,6 +354,12 @@ size_t chan_pool_run(struct chan_pool *p, int timeout_ms, chan_done_fn done,
 			curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&q);
 			curl_multi_remove_handle(p->multi, e);
 			p->active--;
+			if (q->prev)
+				q->prev->next = q->next;
+			else
+				p->running = q->next;
+			if (q->next)
+				q->next->prev = q->prev;
 			struct chan_outcome o = { .retry_after = -1 };
 			o.latency_ms = mono_ms() - q->started;
 			curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &o.status);
