@@ -7,7 +7,7 @@
 #include "herald/version.h"
 
 static const struct cmd *const commands[] = {
-	&cmd_check, &cmd_agenda,
+	&cmd_check, &cmd_agenda, &cmd_send,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

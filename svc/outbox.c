@@ -736,6 +736,36 @@ enum herald_rc outbox_recover(struct db *db, int64_t now, struct herald_err *err
 	return rc;
 }
 
+enum herald_rc outbox_release(struct db *db, const char *queue,
+			      const char *const *keys, size_t n,
+			      struct herald_err *err)
+{
+	enum herald_rc rc = db_begin(db, err);
+	if (rc)
+		return rc;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db_handle(db),
+			       "UPDATE internal_outbox SET state=?, attempts=attempts-1,"
+			       " inflight_since=NULL WHERE key=?", -1, &st, NULL) != SQLITE_OK) {
+		rc = sqlerr(db, err, "release");
+		db_rollback(db);
+		return rc;
+	}
+	for (size_t i = 0; !rc && i < n; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, keys[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = sqlerr(db, err, "release");
+	}
+	sqlite3_finalize(st);
+	if (rc) {
+		db_rollback(db);
+		return rc;
+	}
+	return db_commit(db, err);
+}
+
 enum herald_rc outbox_stats(struct db *db, struct outbox_stats *s,
 			    struct herald_err *err)
 {

@@ -144,6 +144,11 @@ enum herald_rc outbox_record(struct db *db, struct outbox_result *r, size_t n,
  */
 enum herald_rc outbox_recover(struct db *db, int64_t now, struct herald_err *err);
 
+/* Returns claimed but unsent deliveries to queue, undoing their claim. */
+enum herald_rc outbox_release(struct db *db, const char *queue,
+			      const char *const *keys, size_t n,
+			      struct herald_err *err);
+
 struct outbox_stats {
 	int64_t pending, inflight, sent, failed, missed, cancelled;
 };
