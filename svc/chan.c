@@ -287,7 +287,9 @@ void chan_pool_add(struct chan_pool *p, const struct chan_msg *m, bool dry_run,
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_VERBOSE, 0L);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, TOTAL_TIMEOUT_MS);
+	const char *tmo = getenv("HERALD_SEND_TIMEOUT_MS");
+	long total = tmo && atol(tmo) > 0 ? atol(tmo) : TOTAL_TIMEOUT_MS;
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, total);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, q->r.errbuf);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, q);
 	curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);

@@ -684,9 +684,10 @@ enum herald_rc outbox_record(struct db *db, struct outbox_result *res, size_t n,
 		uint32_t rnd;
 		random_bytes((unsigned char *)&rnd, sizeof rnd);
 		int64_t delay = outbox_backoff_ms(pol, it->attempt, rnd);
-		if (r->o.retry_after >= 0 && r->o.retry_after * 1000 > delay)
-			delay = r->o.retry_after * 1000;
-		/* next_at is in whole seconds; round up */
+		/* next_at is in whole seconds: round up, and a Retry-After gets
+		 * one second more, so the wait is never shorter than asked. */
+		if (r->o.retry_after >= 0 && (r->o.retry_after + 1) * 1000 > delay)
+			delay = (r->o.retry_after + 1) * 1000;
 		r->next_at = r->finished + (delay + 999) / 1000;
 		sqlite3_reset(retry);
 		sqlite3_bind_text(retry, 1, it->queue, -1, SQLITE_STATIC);

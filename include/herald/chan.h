@@ -11,7 +11,8 @@
  * are masked).
  *
  * Environment: HERALD_CA_BUNDLE names a PEM file of trusted CAs used
- * instead of the system store (tests with a throwaway certificate).
+ * instead of the system store (tests with a throwaway certificate);
+ * HERALD_SEND_TIMEOUT_MS the total time a send may take (default 15 s).
  */
 #ifndef HERALD_CHAN_H
 #define HERALD_CHAN_H
