@@ -247,7 +247,9 @@ static enum herald_rc insert_one(struct creator *cr, const struct target *t,
 	sqlite3_bind_text(cr->ins, 1, key, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(cr->ins, 2, due);
 	sqlite3_bind_int64(cr->ins, 3, due);
-	sqlite3_bind_text(cr->ins, 4, cr->queue, -1, SQLITE_STATIC);
+	/* Reminders fall due days later: the service sends them, whoever
+	 * queued the original. */
+	sqlite3_bind_text(cr->ins, 4, parent ? "pending" : cr->queue, -1, SQLITE_STATIC);
 	if (parent)
 		sqlite3_bind_text(cr->ins, 5, parent, -1, SQLITE_TRANSIENT);
 	else
@@ -395,6 +397,16 @@ enum herald_rc outbox_create_manual(struct db *db, const struct plan *p,
 	struct creator cr = { .db = db, .p = p, .c = c, .kind = "manual", .key_kind = kk,
 			      .queue = queue, .due = now, .requested_by = requested_by,
 			      .note = note, .err = err };
+	/* A scheduled communication sent by hand speaks of its next
+	 * occurrence (its time in the message, the calendar attachment). */
+	char occ[32];
+	struct occurrence o;
+	if (c->sched.kind != SCHED_MANUAL && sched_next(&c->sched, now, &o)) {
+		format_rfc3339_utc(o.start, occ, sizeof occ);
+		cr.occurrence = occ;
+		cr.start = o.start;
+		cr.end = o.end;
+	}
 	cr.keys = xmalloc(sizeof *cr.keys);
 	enum herald_rc rc = db_begin(db, err);
 	if (rc) {
