@@ -18,6 +18,8 @@
 #include "herald/util.h"
 
 #define SLACK_INTERVAL_MS 1000
+#define BATCH_MS 25       /* gather finished sends this long per transaction */
+#define BATCH_MAX 512
 
 struct job {
 	struct outbox_item *it;
@@ -354,18 +356,35 @@ enum herald_rc engine_step(struct engine *e, int64_t now, int wait_ms, bool clai
 		}
 		free(items);
 	}
-	int64_t wake = 0;
-	start_ready(e, &wake);
-	if (e->wait_head) {
-		int64_t until = wake ? wake - mono_ms() : 50;
-		if (until < 1)
-			until = 1;
-		if (until < wait_ms)
-			wait_ms = (int)until;
+	/* Drive transfers; once something finished, keep going a little
+	 * longer (starting more as slots free up) so one transaction, one
+	 * fsync, records a batch rather than a single send. */
+	int64_t t0 = mono_ms(), deadline = t0 + wait_ms, batch_end = 0;
+	for (;;) {
+		int64_t wake = 0;
+		start_ready(e, &wake);
+		int64_t now_ms = mono_ms();
+		int64_t end = batch_end ? batch_end : deadline;
+		if (e->wait_head) {
+			int64_t until = wake ? wake : now_ms + 50;
+			if (until < end)
+				end = until;
+		}
+		int tmo = end > now_ms ? (int)(end - now_ms) : 0;
+		size_t before = e->nres;
+		chan_pool_run(e->pool, tmo, on_done, e);
+		now_ms = mono_ms();
+		if (e->nres && !batch_end)
+			batch_end = now_ms + BATCH_MS;
+		if (e->nres >= BATCH_MAX || (e->nres && now_ms >= batch_end))
+			break;
+		if (e->nres && chan_pool_active(e->pool) == 0 && !e->wait_head)
+			break;
+		if (!e->nres && now_ms >= deadline)
+			break;
+		if (!e->nres && e->wait_head && before == e->nres && now_ms < deadline)
+			continue;
 	}
-	if (e->nres)
-		wait_ms = 0;
-	chan_pool_run(e->pool, wait_ms, on_done, e);
 	if (e->nres == 0)
 		return H_OK;
 	rc = outbox_record(e->o.db, e->res, e->nres, &e->pol, err);
