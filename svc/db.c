@@ -103,7 +103,7 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS internal_outbox("
 	"  key TEXT PRIMARY KEY, due INTEGER NOT NULL, next_at INTEGER NOT NULL,"
 	"  attempts INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL,"
-	"  inflight_since INTEGER);"
+	"  inflight_since INTEGER, parent TEXT);"
 	"CREATE INDEX IF NOT EXISTS internal_outbox_next"
 	"  ON internal_outbox(state, next_at);";
 

@@ -1,51 +1,306 @@
 /*
- * dispatcher.c - PLACEHOLDER until the delivery engine lands: starts
- * nothing and sends nothing, so `herald run` can serve feeds meanwhile.
+ * dispatcher.c - the delivery engine of `herald run` (see dispatcher.h).
+ *
+ * One thread: at start it returns claims a dead process left in flight to
+ * the queue (they are re-sent flagged as possible duplicates), then loops:
+ * materialise the deliveries falling due within the horizon (every minute
+ * and on every plan change; after downtime from where the last run
+ * stopped, so what fell due meanwhile is sent late or recorded missed),
+ * and run one engine round.  POST /api/communications/ID/send queues a
+ * manual send from an HTTP thread and wakes the loop.
  */
 #include "herald/dispatcher.h"
 
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "herald/admin.h"
+#include "herald/db.h"
+#include "herald/engine.h"
+#include "herald/httpd.h"
+#include "herald/outbox.h"
+#include "herald/plan.h"
+#include "herald/runtime.h"
 #include "herald/util.h"
+
+#define MATERIALISE_EVERY 60
+#define CATCHUP_MAX (35 * 86400)
+#define META_HORIZON "outbox_materialised_to"
 
 struct dispatcher {
 	struct runtime *rt;
+	pthread_t thread;
+	atomic_bool stop, plan_changed;
+	struct engine *e;
+	struct outbox_policy pol;
+	unsigned char admin[32];
+	pthread_mutex_t lock;          /* guards stats */
+	struct outbox_stats stats;
+	struct engine_counters counters;
 };
+
+static const struct plan *current_plan(void *ctx)
+{
+	struct dispatcher *d = ctx;
+	return runtime_plan(d->rt);
+}
+
+static void meta_i64(struct db *db, const char *k, int64_t *v, bool *found)
+{
+	unsigned char b[8];
+	size_t len = 0;
+	*found = db_meta_get(db, k, b, sizeof b, &len) && len == 8;
+	if (*found) {
+		int64_t x = 0;
+		for (int i = 0; i < 8; i++)
+			x = (x << 8) | b[i];
+		*v = x;
+	}
+}
+
+static void materialise(struct dispatcher *d, int64_t now)
+{
+	struct db *db = d->rt->db;
+	int64_t last = now;
+	bool found;
+	meta_i64(db, META_HORIZON, &last, &found);
+	int64_t from = found && last < now ? last : now;
+	if (from < now - CATCHUP_MAX)
+		from = now - CATCHUP_MAX;
+	int64_t to = now + d->pol.horizon;
+	struct herald_err err;
+	herald_err_clear(&err);
+	size_t made = 0;
+	if (outbox_materialise(db, runtime_plan(d->rt), from, to, &made, &err)) {
+		fprintf(stderr, "herald: outbox: %s\n", err.msg);
+		return;
+	}
+	unsigned char b[8];
+	for (int i = 0; i < 8; i++)
+		b[i] = (unsigned char)((uint64_t)to >> (56 - 8 * i));
+	db_meta_set(db, META_HORIZON, b, 8, NULL);
+	if (made)
+		fprintf(stderr, "herald: outbox: %zu new deliver%s due before the horizon\n",
+			made, made == 1 ? "y" : "ies");
+}
+
+static void refresh_stats(struct dispatcher *d)
+{
+	struct outbox_stats s;
+	if (outbox_stats(d->rt->db, &s, NULL))
+		return;
+	pthread_mutex_lock(&d->lock);
+	d->stats = s;
+	d->counters = *engine_counters(d->e);
+	pthread_mutex_unlock(&d->lock);
+}
+
+static void *loop(void *arg)
+{
+	struct dispatcher *d = arg;
+	struct herald_err err;
+	herald_err_clear(&err);
+	int64_t next_mat = 0, next_stats = 0;
+	if (outbox_recover(d->rt->db, engine_now(), &err))
+		fprintf(stderr, "herald: outbox: %s\n", err.msg);
+	while (!atomic_load(&d->stop)) {
+		int64_t now = engine_now();
+		if (atomic_exchange(&d->plan_changed, false) || now >= next_mat) {
+			materialise(d, now);
+			next_mat = now + MATERIALISE_EVERY;
+		}
+		if (engine_step(d->e, now, 1000, true, &err)) {
+			fprintf(stderr, "herald: outbox: %s\n", err.msg);
+			herald_err_clear(&err);
+		}
+		if (now >= next_stats) {
+			refresh_stats(d);
+			next_stats = now + 1;
+		}
+	}
+	/* Stop taking work; give back what has not started; finish sends
+	 * in flight (each bounded by the transfer timeout). */
+	if (engine_release(d->e, &err))
+		fprintf(stderr, "herald: outbox: %s\n", err.msg);
+	for (int i = 0; engine_inflight(d->e) > 0 && i < 400; i++)
+		if (engine_step(d->e, engine_now(), 100, false, &err))
+			break;
+	refresh_stats(d);
+	return NULL;
+}
 
 enum herald_rc dispatcher_start(struct runtime *rt, struct dispatcher **out,
 				struct herald_err *err)
 {
-	(void)err;
 	struct dispatcher *d = xcalloc(1, sizeof *d);
 	d->rt = rt;
+	outbox_policy_default(&d->pol);
+	pthread_mutex_init(&d->lock, NULL);
+	enum herald_rc rc = admin_init(rt->db, d->admin, err);
+	if (rc) {
+		free(d);
+		return rc;
+	}
+	struct engine_opts eo = { .db = rt->db, .queue = "pending", .dry_run = rt->dry_run,
+				  .base_url = rt->base_url, .key = rt->key,
+				  .plan = current_plan, .ctx = d };
+	d->e = engine_new(&eo);
+	if (rt->dry_run)
+		fprintf(stderr, "herald: dry-run: messages go to the null channel and are "
+			"recorded with outcome dry-run\n");
+	if (pthread_create(&d->thread, NULL, loop, d) != 0) {
+		engine_free(d->e);
+		free(d);
+		return herald_err_set(err, H_ERUNTIME, "cannot start the dispatcher thread");
+	}
 	*out = d;
 	return H_OK;
 }
 
 void dispatcher_plan_changed(struct dispatcher *d)
 {
-	(void)d;
-}
-
-void dispatcher_routes(struct dispatcher *d, struct httpd *h)
-{
-	(void)d;
-	(void)h;
-}
-
-void dispatcher_metrics(struct buf *out, void *d)
-{
-	(void)out;
-	(void)d;
-}
-
-void dispatcher_health(struct dispatcher *d, struct buf *out)
-{
-	(void)d;
-	(void)out;
+	atomic_store(&d->plan_changed, true);
+	engine_wakeup(d->e);
 }
 
 void dispatcher_stop(struct dispatcher *d)
 {
+	if (!d)
+		return;
+	atomic_store(&d->stop, true);
+	engine_wakeup(d->e);
+	pthread_join(d->thread, NULL);
+	engine_free(d->e);
+	pthread_mutex_destroy(&d->lock);
 	free(d);
+}
+
+void dispatcher_health(struct dispatcher *d, struct buf *out)
+{
+	pthread_mutex_lock(&d->lock);
+	struct outbox_stats s = d->stats;
+	pthread_mutex_unlock(&d->lock);
+	buf_printf(out, "\"pending\":%lld,\"inflight\":%lld,\"sent\":%lld,\"failed\":%lld,"
+			"\"missed\":%lld,\"cancelled\":%lld",
+		   (long long)s.pending, (long long)s.inflight, (long long)s.sent,
+		   (long long)s.failed, (long long)s.missed, (long long)s.cancelled);
+}
+
+void dispatcher_metrics(struct buf *out, void *arg)
+{
+	struct dispatcher *d = arg;
+	pthread_mutex_lock(&d->lock);
+	struct outbox_stats s = d->stats;
+	struct engine_counters c = d->counters;
+	pthread_mutex_unlock(&d->lock);
+	buf_adds(out, "# HELP herald_deliveries Deliveries in the outbox by state.\n"
+		      "# TYPE herald_deliveries gauge\n");
+	const struct { const char *k; int64_t v; } rows[] = {
+		{ "pending", s.pending }, { "inflight", s.inflight }, { "sent", s.sent },
+		{ "failed", s.failed }, { "missed", s.missed }, { "cancelled", s.cancelled },
+	};
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+		buf_printf(out, "herald_deliveries{state=\"%s\"} %lld\n", rows[i].k,
+			   (long long)rows[i].v);
+	buf_printf(out, "# HELP herald_delivery_attempts_total Send attempts since start.\n"
+			"# TYPE herald_delivery_attempts_total counter\n"
+			"herald_delivery_attempts_total %lld\n"
+			"# HELP herald_delivery_retries_total Attempts that will be retried.\n"
+			"# TYPE herald_delivery_retries_total counter\n"
+			"herald_delivery_retries_total %lld\n",
+		   (long long)c.attempts, (long long)c.retried);
+}
+
+/* ------------------------------------------------------------ manual send */
+
+static void json_error(struct httpd_resp *resp, int status, const char *msg)
+{
+	resp->status = status;
+	resp->content_type = "application/json";
+	json_t *j = json_pack("{s:s}", "error", msg);
+	char *s = json_dumps(j, JSON_COMPACT);
+	buf_adds(&resp->body, s);
+	buf_addc(&resp->body, '\n');
+	free(s);
+	json_decref(j);
+}
+
+static void on_send(const struct httpd_req *req, struct httpd_resp *resp, void *ctx)
+{
+	struct dispatcher *d = ctx;
+	if (!admin_check(d->admin, httpd_header(req, "Authorization"))) {
+		buf_adds(&resp->headers, "WWW-Authenticate: Bearer realm=\"herald\"\r\n");
+		json_error(resp, 401, "an admin bearer token is required");
+		return;
+	}
+	/* suffix: "ID/send" */
+	const char *s = req->suffix ? req->suffix : "";
+	const char *slash = strchr(s, '/');
+	if (!slash || strcmp(slash, "/send") != 0 || slash == s || slash - s > 200) {
+		json_error(resp, 404, "no such communication");
+		return;
+	}
+	char id[256];
+	snprintf(id, sizeof id, "%.*s", (int)(slash - s), s);
+	const struct plan *p = runtime_plan(d->rt);
+	long ci = plan_comm_index(p, id);
+	if (ci < 0 || p->comms[ci].sched.kind != SCHED_MANUAL) {
+		json_error(resp, 404, "no manual communication with that id");
+		return;
+	}
+	char *note = NULL;
+	if (req->body && req->body_len) {
+		json_error_t je;
+		json_t *j = json_loadb(req->body, req->body_len, 0, &je);
+		json_t *n = j ? json_object_get(j, "note") : NULL;
+		if (!j || !json_is_object(j) || (n && !json_is_string(n))) {
+			json_decref(j);
+			json_error(resp, 400, "the body is optional JSON {\"note\": \"...\"}");
+			return;
+		}
+		if (n)
+			note = xstrdup(json_string_value(n));
+		json_decref(j);
+	}
+	char who[128];
+	snprintf(who, sizeof who, "admin (API, %s)", req->remote ? req->remote : "?");
+	char **keys = NULL;
+	size_t nkeys = 0;
+	struct herald_err err;
+	herald_err_clear(&err);
+	if (outbox_create_manual(d->rt->db, p, &p->comms[ci], engine_now(), who, note,
+				 "pending", &keys, &nkeys, &err)) {
+		fprintf(stderr, "herald: manual send %s: %s\n", id, err.msg);
+		free(note);
+		json_error(resp, 500, "could not queue the deliveries");
+		return;
+	}
+	fprintf(stderr, "herald: manual send %s queued: %zu deliver%s, requested by %s\n", id,
+		nkeys, nkeys == 1 ? "y" : "ies", who);
+	engine_wakeup(d->e);
+	json_t *arr = json_array();
+	for (size_t i = 0; i < nkeys; i++) {
+		json_array_append_new(arr, json_string(keys[i]));
+		free(keys[i]);
+	}
+	free(keys);
+	json_t *j = json_pack("{s:s,s:o,s:s?}", "communication", id, "deliveries", arr,
+			      "note", note);
+	char *out = json_dumps(j, JSON_COMPACT);
+	resp->status = 202;
+	resp->content_type = "application/json";
+	buf_adds(&resp->body, out);
+	buf_addc(&resp->body, '\n');
+	free(out);
+	json_decref(j);
+	free(note);
+}
+
+void dispatcher_routes(struct dispatcher *d, struct httpd *h)
+{
+	httpd_route(h, "POST", "/api/communications/", on_send, d);
 }

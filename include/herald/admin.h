@@ -1,0 +1,25 @@
+/*
+ * admin.h - the admin bearer token of the HTTP API (manual send, report).
+ *
+ * HERALD_ADMIN_TOKEN from the environment, or else one generated on first
+ * start and printed once on stderr.  Only its SHA-256 is kept
+ * (internal_meta "admin_token_sha256"); checks are constant time.
+ */
+#ifndef HERALD_ADMIN_H
+#define HERALD_ADMIN_H
+
+#include <stdbool.h>
+
+#include "herald/err.h"
+
+struct db;
+
+/* Sets up the token (see above); hash gets its SHA-256. */
+enum herald_rc admin_init(struct db *db, unsigned char hash[32],
+			  struct herald_err *err);
+
+/* True if the Authorization header value is "Bearer TOKEN" with the token
+ * whose SHA-256 is hash. */
+bool admin_check(const unsigned char hash[32], const char *authorization);
+
+#endif

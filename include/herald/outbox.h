@@ -1,0 +1,164 @@
+/*
+ * outbox.h - the durable outbox: deliveries written before they are sent,
+ * claimed, and their attempts and final states recorded as evidence.
+ *
+ * Every due (occurrence, notify offset, audience, channel, recipient) is
+ * one delivery with a deterministic key (outbox_key).  Creating one appends
+ * a `deliveries` evidence row and an internal_outbox row in the same
+ * transaction.  A delivery moves through internal_outbox.state:
+ *
+ *   QUEUE (pending, or a `herald send` run's own "cli:…" queue)
+ *     -> "inflight" / "inflight:QUEUE" (claimed, committed before sending)
+ *     -> sent | failed | missed | cancelled  (final: a delivery_states row)
+ *     or back to QUEUE with next_at = now + backoff (temporary failure)
+ *
+ * A claim that was never recorded (the process died after sending) is
+ * seen on the next claim: internal_outbox.attempts counts claims, the
+ * attempts table counts records, so the re-send is flagged
+ * possible_duplicate and its final state duplicate.
+ *
+ * Each call that writes is one transaction (db_begin/db_commit) over any
+ * number of deliveries, so throughput is bounded by fsyncs per batch, not
+ * per delivery.
+ */
+#ifndef HERALD_OUTBOX_H
+#define HERALD_OUTBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "herald/chan.h"
+#include "herald/err.h"
+
+struct db;
+struct plan;
+struct plan_comm;
+
+/*
+ * Retry and catch-up policy.  Defaults: 8 attempts, backoff 10 s doubling
+ * up to 1 h with jitter (each delay uniformly in [d/2, d]), a delivery
+ * older than 24 h is not retried; a delivery that fell due while herald was
+ * down is sent late up to 12 h after its due time and recorded missed
+ * beyond; sent more than 120 s after due counts as late; deliveries are
+ * materialised 2 days ahead.  Environment overrides (tests, operators):
+ * HERALD_RETRY_BASE_MS, HERALD_RETRY_MAX_ATTEMPTS, HERALD_RETRY_MAX_AGE,
+ * HERALD_GRACE_SECONDS (seconds).
+ */
+struct outbox_policy {
+	int max_attempts;
+	int64_t base_ms, cap_ms;
+	int64_t max_age;      /* seconds after due */
+	int64_t grace;        /* seconds after due: late, beyond: missed */
+	int64_t late_after;   /* seconds */
+	int64_t horizon;      /* seconds ahead */
+};
+
+void outbox_policy_default(struct outbox_policy *p);
+
+/*
+ * The idempotency key: lower-case hex SHA-256 over the NUL-separated
+ * fields (NULL fields as empty).  kind is "scheduled", "reminder:N" or
+ * "manual:REQUEST".
+ */
+void outbox_key(const char *plan_id, const char *communication,
+		const char *occurrence, int64_t offset, const char *kind,
+		const char *audience, const char *channel, const char *recipient,
+		char out[65]);
+
+/* Delay before attempt n+1 after n failed attempts (n >= 1); rnd is a
+ * random number (jitter). */
+int64_t outbox_backoff_ms(const struct outbox_policy *p, int n, uint32_t rnd);
+
+/*
+ * Creates the deliveries of every scheduled communication of p falling due
+ * in [from, to) (due = occurrence start - notify offset), and their
+ * acknowledgement reminders, unless they exist.  *created (may be NULL)
+ * gets the number of new deliveries.
+ */
+enum herald_rc outbox_materialise(struct db *db, const struct plan *p,
+				  int64_t from, int64_t to, size_t *created,
+				  struct herald_err *err);
+
+/*
+ * Creates the deliveries of a manual send of communication c now: one per
+ * audience channel and recipient, kind "manual", requested_by and note
+ * recorded, queued in queue ("pending" for the service).  keys gets a
+ * malloc'd array of malloc'd keys (caller frees), *n their number.
+ */
+enum herald_rc outbox_create_manual(struct db *db, const struct plan *p,
+				    const struct plan_comm *c, int64_t now,
+				    const char *requested_by, const char *note,
+				    const char *queue, char ***keys, size_t *n,
+				    struct herald_err *err);
+
+/* A claimed delivery: the deliveries row and the claim. */
+struct outbox_item {
+	char *key, *kind, *plan_id, *plan_version, *communication, *topic,
+		*occurrence, *audience, *channel_type, *channel_id, *recipient,
+		*recipient_name, *message, *message_id, *ack_id;
+	char *parent;            /* reminder: the original delivery's key */
+	char *parent_ack_id;     /* reminder: the original's ack id */
+	char *queue;             /* queue to return to on a temporary failure */
+	int64_t due;
+	int attempt;             /* n of this attempt */
+	bool possible_duplicate; /* an earlier claim was never recorded */
+	bool was_duplicate;      /* some attempt was flagged */
+	int64_t started;         /* instant the attempt started */
+	void *user;
+};
+
+void outbox_item_free(struct outbox_item *it);
+
+/*
+ * Claims at most max deliveries of queue with next_at <= now: records
+ * `missed` (due more than grace ago, never attempted) and `cancelled`
+ * (a reminder whose original was acknowledged) on the way, marks the rest
+ * in flight and commits before returning them.  *items (caller frees each
+ * with outbox_item_free and the array) and *n.
+ */
+enum herald_rc outbox_claim(struct db *db, const char *queue, int64_t now,
+			    size_t max, const struct outbox_policy *pol,
+			    struct outbox_item ***items, size_t *n,
+			    struct herald_err *err);
+
+/* The outcome of an attempt, for outbox_record. */
+struct outbox_result {
+	struct outbox_item *item;
+	struct chan_outcome o;
+	int64_t finished;        /* instant */
+	/* set by outbox_record: "sent", "failed" or NULL (retry) */
+	const char *final;
+	int64_t next_at;         /* retry: when */
+};
+
+/* Records attempts and final states of n results in one transaction. */
+enum herald_rc outbox_record(struct db *db, struct outbox_result *r, size_t n,
+			     const struct outbox_policy *pol,
+			     struct herald_err *err);
+
+/*
+ * At service start: claims left in flight by a dead process go back to
+ * the queue (the next claim flags them), and a `herald send` queue
+ * abandoned for more than an hour joins the service's.
+ */
+enum herald_rc outbox_recover(struct db *db, int64_t now, struct herald_err *err);
+
+/* Returns claimed but unsent deliveries to queue, undoing their claim. */
+enum herald_rc outbox_release(struct db *db, const char *queue,
+			      const char *const *keys, size_t n,
+			      struct herald_err *err);
+
+struct outbox_stats {
+	int64_t pending, inflight, sent, failed, missed, cancelled;
+};
+
+enum herald_rc outbox_stats(struct db *db, struct outbox_stats *s,
+			    struct herald_err *err);
+
+/* Human-readable local time of an instant in the plan's zone, e.g.
+ * "Tue 22 Nov 2026 10:00 (Europe/London)". */
+void outbox_local_time(const struct plan *p, const struct plan_comm *c,
+		       int64_t instant, char *out, size_t n);
+
+#endif

@@ -1,0 +1,338 @@
+/*
+ * chan_email.c - email over SMTP with libcurl, one SMTP transaction per
+ * recipient.
+ *
+ * smtp:// must upgrade with STARTTLS (CURLUSESSL_ALL) unless the channel
+ * says "starttls": false; smtps:// is TLS from the first byte; AUTH when
+ * the channel has a username.  The message is MIME: multipart/alternative
+ * text/plain + text/html (base64, UTF-8), headers RFC 2047 encoded, a Date,
+ * the delivery's stable Message-ID (the same on every retry, so a receiver
+ * can drop a repeat), and the occurrence attached as text/calendar.
+ * Reply codes 4xx are temporary, 5xx permanent.
+ */
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "herald/chan_backend.h"
+#include "herald/members.h"
+#include "herald/plan.h"
+#include "herald/timeutil.h"
+#include "herald/version.h"
+
+static bool plain_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return false;
+	return true;
+}
+
+void chan_rfc2047(const char *s, size_t first, struct buf *out)
+{
+	(void)first;
+	if (plain_ascii(s) && strlen(s) < 900) {
+		buf_adds(out, s);
+		return;
+	}
+	/* Encoded words of at most 39 bytes of text each (52 base64 chars,
+	 * 64 with the wrapping, under the 75 of RFC 2047), never splitting a
+	 * UTF-8 sequence; words are separated by folding white space. */
+	size_t n = strlen(s), i = 0;
+	bool firstw = true;
+	while (i < n) {
+		size_t take = n - i < 39 ? n - i : 39;
+		while (take > 0 && i + take < n &&
+		       ((unsigned char)s[i + take] & 0xc0) == 0x80)
+			take--;
+		if (take == 0)
+			take = 1;
+		unsigned char enc[64];
+		/* CR and LF never reach a header, even encoded. */
+		unsigned char raw[40];
+		for (size_t k = 0; k < take; k++)
+			raw[k] = s[i + k] == '\r' || s[i + k] == '\n' ? ' ' : (unsigned char)s[i + k];
+		EVP_EncodeBlock(enc, raw, (int)take);
+		buf_printf(out, "%s=?UTF-8?B?%s?=", firstw ? "" : "\r\n ", enc);
+		firstw = false;
+		i += take;
+	}
+}
+
+static void base64_lines(const char *s, size_t n, struct buf *out)
+{
+	unsigned char enc[80];
+	for (size_t i = 0; i < n; i += 57) {
+		size_t take = n - i < 57 ? n - i : 57;
+		EVP_EncodeBlock(enc, (const unsigned char *)s + i, (int)take);
+		buf_printf(out, "%s\r\n", enc);
+	}
+}
+
+/* "Thu, 22 Nov 2026 10:00:00 +0000" */
+static void rfc5322_date(int64_t t, char *out, size_t n)
+{
+	static const char *const wd[] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
+	static const char *const mo[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	struct civil c;
+	secs_to_civil(t, &c);
+	int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+	snprintf(out, n, "%s, %02d %s %04d %02d:%02d:%02d +0000",
+		 wd[weekday_from_days(days)], c.day, mo[c.month - 1], c.year, c.hour,
+		 c.min, c.sec);
+}
+
+/* "Name <addr>" with the name encoded or quoted as needed. */
+static void mailbox_header(const char *name, const char *addr, size_t first,
+			   struct buf *out)
+{
+	if (!name || !*name) {
+		buf_adds(out, addr);
+		return;
+	}
+	if (plain_ascii(name)) {
+		buf_addc(out, '"');
+		for (const char *p = name; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				buf_addc(out, '\\');
+			buf_addc(out, *p);
+		}
+		buf_addc(out, '"');
+	} else {
+		chan_rfc2047(name, first, out);
+	}
+	buf_printf(out, " <%s>", addr);
+}
+
+/* The display name of a mailbox "Name <addr>", or NULL. */
+static char *mailbox_name(const char *mb)
+{
+	const char *lt = strchr(mb, '<');
+	if (!lt)
+		return NULL;
+	const char *s = mb, *e = lt;
+	while (s < e && (*s == ' ' || *s == '"'))
+		s++;
+	while (e > s && (e[-1] == ' ' || e[-1] == '"'))
+		e--;
+	return e > s ? xstrndup(s, (size_t)(e - s)) : NULL;
+}
+
+static void html_escape(const char *s, struct buf *out)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': buf_adds(out, "&amp;"); break;
+		case '<': buf_adds(out, "&lt;"); break;
+		case '>': buf_adds(out, "&gt;"); break;
+		case '"': buf_adds(out, "&quot;"); break;
+		case '\n': buf_adds(out, "<br>\n"); break;
+		case '\r': break;
+		default: buf_addc(out, *s);
+		}
+	}
+}
+
+/* RFC 5545 TEXT escaping. */
+static void ics_text(const char *s, struct buf *out)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '\\': buf_adds(out, "\\\\"); break;
+		case ';': buf_adds(out, "\\;"); break;
+		case ',': buf_adds(out, "\\,"); break;
+		case '\n': buf_adds(out, "\\n"); break;
+		case '\r': break;
+		default: buf_addc(out, *s);
+		}
+	}
+}
+
+/* Appends one content line folded at 75 octets (not inside UTF-8). */
+static void ics_line(struct buf *out, const char *line)
+{
+	size_t n = strlen(line), i = 0, width = 75;
+	while (n - i > width) {
+		size_t take = width;
+		while (take > 1 && ((unsigned char)line[i + take] & 0xc0) == 0x80)
+			take--;
+		buf_add(out, line + i, take);
+		buf_adds(out, "\r\n ");
+		i += take;
+		width = 74;
+	}
+	buf_adds(out, line + i);
+	buf_adds(out, "\r\n");
+}
+
+static void calendar(const struct chan_msg *m, struct buf *out)
+{
+	char s[32], e[32], now[32];
+	format_ical(m->start, true, s, sizeof s);
+	format_ical(m->end, true, e, sizeof e);
+	format_ical(m->now, true, now, sizeof now);
+	struct buf l;
+	buf_init(&l);
+	buf_adds(out, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
+		      "PRODID:-//herald//herald " HERALD_VERSION "//EN\r\n"
+		      "METHOD:PUBLISH\r\nBEGIN:VEVENT\r\n");
+	buf_printf(&l, "UID:%s-%s@%s.herald", s, m->communication, m->plan_id);
+	ics_line(out, l.data);
+	buf_printf(out, "DTSTAMP:%s\r\nDTSTART:%s\r\nDTEND:%s\r\n", now, s, e);
+	buf_reset(&l);
+	buf_adds(&l, "SUMMARY:");
+	ics_text(m->topic, &l);
+	ics_line(out, l.data);
+	buf_reset(&l);
+	buf_adds(&l, "DESCRIPTION:");
+	ics_text(m->description ? m->description : m->topic, &l);
+	ics_line(out, l.data);
+	buf_adds(out, "END:VEVENT\r\nEND:VCALENDAR\r\n");
+	buf_free(&l);
+}
+
+void chan_email_message(const struct chan_msg *m, struct buf *out)
+{
+	char date[64];
+	rfc5322_date(m->now, date, sizeof date);
+	const char *from = m->ch->from ? m->ch->from : "herald@localhost";
+	char from_addr[300];
+	if (!members_mailbox_addr(from, from_addr, sizeof from_addr))
+		snprintf(from_addr, sizeof from_addr, "%s", from);
+	char *from_name = mailbox_name(from);
+	char bnd[40];
+	snprintf(bnd, sizeof bnd, "%.24s", m->key);
+
+	buf_printf(out, "Date: %s\r\nFrom: ", date);
+	mailbox_header(from_name, from_addr, 6, out);
+	buf_adds(out, "\r\nTo: ");
+	mailbox_header(m->recipient_name, m->recipient, 4, out);
+	buf_adds(out, "\r\nSubject: ");
+	char *subject = xasprintf("%s%s", strcmp(m->kind, "reminder") == 0 ? "Reminder: " : "",
+				  m->topic ? m->topic : m->communication);
+	chan_rfc2047(subject, 9, out);
+	free(subject);
+	buf_printf(out, "\r\nMessage-ID: %s\r\nMIME-Version: 1.0\r\n"
+			"Auto-Submitted: auto-generated\r\nX-Herald-Delivery: %s\r\n",
+		   m->message_id, m->key);
+	bool attach = m->start != 0;
+	if (attach)
+		buf_printf(out, "Content-Type: multipart/mixed; boundary=\"=_mix_%s\"\r\n\r\n"
+				"This is a MIME message.\r\n--=_mix_%s\r\n", bnd, bnd);
+	buf_printf(out, "Content-Type: multipart/alternative; boundary=\"=_alt_%s\"\r\n\r\n",
+		   bnd);
+	if (!attach)
+		buf_adds(out, "This is a MIME message.\r\n");
+
+	/* text/plain */
+	const char *text = m->text ? m->text : "";
+	buf_printf(out, "--=_alt_%s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+			"Content-Transfer-Encoding: base64\r\n\r\n", bnd);
+	base64_lines(text, strlen(text), out);
+
+	/* text/html */
+	struct buf h;
+	buf_init(&h);
+	buf_adds(&h, "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>");
+	html_escape(m->topic ? m->topic : "", &h);
+	buf_adds(&h, "</title></head><body style=\"font-family:sans-serif;"
+		     "max-width:40em;line-height:1.4\">\n<h2>");
+	html_escape(m->topic ? m->topic : "", &h);
+	buf_adds(&h, "</h2>\n<p>");
+	html_escape(text, &h);
+	buf_adds(&h, "</p>\n");
+	if (m->ack_url) {
+		buf_adds(&h, "<p><a href=\"");
+		html_escape(m->ack_url, &h);
+		buf_adds(&h, "\" style=\"display:inline-block;padding:.5em 1em;"
+			     "background:#1a5fb4;color:#fff;text-decoration:none;"
+			     "border-radius:4px\">Acknowledge</a></p>\n");
+	}
+	buf_adds(&h, "<p style=\"color:#555;font-size:small\">Owner: ");
+	html_escape(m->owner ? m->owner : "", &h);
+	buf_adds(&h, " &middot; ");
+	html_escape(m->plan_title ? m->plan_title : m->plan_id, &h);
+	buf_adds(&h, " version ");
+	html_escape(m->plan_version ? m->plan_version : "", &h);
+	buf_adds(&h, "</p>\n</body></html>\n");
+	buf_printf(out, "--=_alt_%s\r\nContent-Type: text/html; charset=utf-8\r\n"
+			"Content-Transfer-Encoding: base64\r\n\r\n", bnd);
+	base64_lines(h.data, h.len, out);
+	buf_free(&h);
+	buf_printf(out, "--=_alt_%s--\r\n", bnd);
+
+	if (attach) {
+		struct buf c;
+		buf_init(&c);
+		calendar(m, &c);
+		buf_printf(out, "--=_mix_%s\r\nContent-Type: text/calendar; charset=utf-8; "
+				"method=PUBLISH; name=\"event.ics\"\r\n"
+				"Content-Disposition: attachment; filename=\"event.ics\"\r\n"
+				"Content-Transfer-Encoding: base64\r\n\r\n", bnd);
+		base64_lines(c.data, c.len, out);
+		buf_free(&c);
+		buf_printf(out, "--=_mix_%s--\r\n", bnd);
+	}
+	free(from_name);
+}
+
+static bool prepare(struct chan_req *r, struct chan_outcome *o)
+{
+	const struct chan_msg *m = r->m;
+	const struct plan_channel *c = m->ch;
+	if (!m->recipient || !members_valid_addr(m->recipient)) {
+		snprintf(o->error, sizeof o->error, "not a valid recipient address");
+		return false;
+	}
+	char from_addr[300];
+	if (!c->smtp || !c->from ||
+	    !members_mailbox_addr(c->from, from_addr, sizeof from_addr)) {
+		snprintf(o->error, sizeof o->error, "channel %s: no usable smtp or from", c->id);
+		return false;
+	}
+	chan_email_message(m, &r->body);
+	CURL *e = r->easy;
+	curl_easy_setopt(e, CURLOPT_URL, c->smtp);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "smtps");
+	bool implicit = strncmp(c->smtp, "smtps://", 8) == 0;
+	curl_easy_setopt(e, CURLOPT_USE_SSL,
+			 implicit || c->starttls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
+	if (c->username.value && *c->username.value) {
+		curl_easy_setopt(e, CURLOPT_USERNAME, c->username.value);
+		curl_easy_setopt(e, CURLOPT_PASSWORD, c->password.value ? c->password.value : "");
+	}
+	char *mf = xasprintf("<%s>", from_addr);
+	curl_easy_setopt(e, CURLOPT_MAIL_FROM, mf);
+	free(mf); /* libcurl copies string options */
+	char *rc = xasprintf("<%s>", m->recipient);
+	r->rcpt = curl_slist_append(NULL, rc);
+	free(rc);
+	curl_easy_setopt(e, CURLOPT_MAIL_RCPT, r->rcpt);
+	curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->body.len);
+	return true;
+}
+
+static void finish(struct chan_req *r, CURLcode cc, struct chan_outcome *o)
+{
+	if (cc == CURLE_OK) {
+		o->result = CHAN_OK;
+		snprintf(o->reply, sizeof o->reply, "%ld", o->status);
+		return;
+	}
+	chan_curl_error(r, cc, o);
+	chan_scrub(r->errbuf, r->secrets, o->reply, sizeof o->reply);
+	if (o->status >= 500 && o->status < 600)
+		o->result = CHAN_PERM;
+	else if (o->status >= 400 && o->status < 500)
+		o->result = CHAN_TEMP;
+	else if (cc == CURLE_USE_SSL_FAILED || cc == CURLE_URL_MALFORMAT ||
+		 cc == CURLE_UNSUPPORTED_PROTOCOL || cc == CURLE_LOGIN_DENIED)
+		o->result = CHAN_PERM; /* configuration: retrying cannot help */
+	else
+		o->result = CHAN_TEMP;
+}
+
+const struct chan_backend chan_email = { "email", prepare, finish };

@@ -1,0 +1,198 @@
+/*
+ * cmd_send.c - `herald send PLAN COMMUNICATION`: sends a communication now
+ * through every channel of its audiences, recording who asked and why,
+ * with retries inline (a shorter backoff than the service's, so the
+ * command ends within a minute or so).  Exit 0 when everything was sent,
+ * 3 when something failed after its retries.
+ *
+ * The deliveries go into a queue of this run's own ("cli:…"), so a
+ * service running on the same database does not send them too.
+ */
+#include <getopt.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "herald/cli.h"
+#include "herald/db.h"
+#include "herald/engine.h"
+#include "herald/outbox.h"
+#include "herald/plan.h"
+#include "herald/record.h"
+#include "herald/token.h"
+#include "herald/util.h"
+
+struct send_opts {
+	const char *plan, *comm, *db, *note;
+	bool dry_run;
+};
+
+static int parse_args(int argc, char **argv, struct send_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "note", required_argument, NULL, 'N' },
+		{ NULL, 0, NULL, 0 },
+	};
+	o->db = "herald.db";
+	optind = 1;
+	opterr = 0;
+	int ch;
+	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': o->db = optarg; break;
+		case 'n': o->dry_run = true; break;
+		case 'N': o->note = optarg; break;
+		case ':':
+			return cli_usage(&cmd_send, "%s needs a value", argv[optind - 1]);
+		default:
+			return cli_usage(&cmd_send, "unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 2)
+		return cli_usage(&cmd_send, "name a plan file and a communication");
+	o->plan = argv[optind];
+	o->comm = argv[optind + 1];
+	return 0;
+}
+
+static const struct plan *the_plan(void *ctx)
+{
+	return ctx;
+}
+
+/* Records the plan version unless this exact file was recorded before. */
+static enum herald_rc record_plan_once(struct db *db, const struct plan *p,
+				       struct herald_err *err)
+{
+	sqlite3_stmt *st;
+	bool seen = false;
+	if (sqlite3_prepare_v2(db_handle(db),
+			       "SELECT 1 FROM plan_versions WHERE sha256=? AND plan_id=? LIMIT 1",
+			       -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, p->sha256, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, p->id, -1, SQLITE_STATIC);
+		seen = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_finalize(st);
+	}
+	return seen ? H_OK : record_plan(db, p, "loaded", err);
+}
+
+static int64_t count_open(struct db *db, const char *queue)
+{
+	sqlite3_stmt *st;
+	int64_t n = -1;
+	char inflight[96];
+	snprintf(inflight, sizeof inflight, "inflight:%s", queue);
+	if (sqlite3_prepare_v2(db_handle(db),
+			       "SELECT count(*) FROM internal_outbox WHERE state IN (?,?)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, inflight, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+static int run(int argc, char **argv)
+{
+	struct send_opts o = { 0 };
+	int rc = parse_args(argc, argv, &o);
+	if (rc)
+		return rc;
+	struct plan *p;
+	rc = cli_load_plan(o.plan, o.dry_run ? SECRETS_DEMO : SECRETS_REQUIRED, &p);
+	if (rc)
+		return rc;
+	long ci = plan_comm_index(p, o.comm);
+	if (ci < 0) {
+		cli_error("%s: no communication \"%s\" in the plan", o.plan, o.comm);
+		plan_free(p);
+		return H_EINVAL;
+	}
+	struct herald_err err;
+	herald_err_clear(&err);
+	struct db *db = NULL;
+	unsigned char key[32];
+	char **keys = NULL;
+	size_t nkeys = 0;
+	struct engine *e = NULL;
+	const char *user = getenv("USER");
+	char who[160];
+	snprintf(who, sizeof who, "%s (herald send)", user && *user ? user : "cli");
+	unsigned char rnd[8];
+	random_bytes(rnd, sizeof rnd);
+	char rh[17], queue[48];
+	hex_encode(rnd, sizeof rnd, rh);
+	snprintf(queue, sizeof queue, "cli:%s", rh);
+
+	enum herald_rc hrc = db_open(o.db, &db, &err);
+	if (!hrc)
+		hrc = db_server_key(db, key, &err);
+	if (!hrc)
+		hrc = record_plan_once(db, p, &err);
+	if (!hrc)
+		hrc = outbox_create_manual(db, p, &p->comms[ci], engine_now(), who, o.note,
+					   queue, &keys, &nkeys, &err);
+	if (hrc) {
+		rc = cli_fail(o.db, &err);
+		goto out;
+	}
+	fprintf(stderr, "herald: send %s: %zu deliver%s%s, requested by %s%s%s\n", o.comm,
+		nkeys, nkeys == 1 ? "y" : "ies", o.dry_run ? " (dry-run: recorded, not sent)" : "",
+		who, o.note ? ", note: " : "", o.note ? o.note : "");
+	/* Inline retries: 1 s doubling, 5 attempts, unless the environment
+	 * says otherwise. */
+	struct outbox_policy pol;
+	outbox_policy_default(&pol);
+	if (!getenv("HERALD_RETRY_BASE_MS"))
+		pol.base_ms = 1000;
+	if (!getenv("HERALD_RETRY_MAX_ATTEMPTS"))
+		pol.max_attempts = 5;
+	pol.cap_ms = 30000 > pol.base_ms ? 30000 : pol.base_ms;
+	const char *base = getenv("HERALD_BASE_URL");
+	struct engine_opts eo = { .db = db, .queue = queue, .dry_run = o.dry_run,
+				  .base_url = base && *base ? base : NULL, .key = key,
+				  .plan = the_plan, .ctx = p, .policy = &pol };
+	e = engine_new(&eo);
+	for (;;) {
+		hrc = engine_step(e, engine_now(), 200, true, &err);
+		if (hrc) {
+			rc = cli_fail(o.db, &err);
+			goto out;
+		}
+		if (engine_inflight(e) == 0 && count_open(db, queue) == 0)
+			break;
+	}
+	const struct engine_counters *c = engine_counters(e);
+	printf("%s: %lld sent, %lld failed\n", o.comm, (long long)c->sent,
+	       (long long)c->failed);
+	for (size_t i = 0; i < nkeys; i++)
+		printf("%s\n", keys[i]);
+	rc = c->failed ? H_ERUNTIME : 0;
+out:
+	engine_free(e);
+	for (size_t i = 0; i < nkeys; i++)
+		free(keys[i]);
+	free(keys);
+	db_close(db);
+	plan_free(p);
+	return rc;
+}
+
+const struct cmd cmd_send = {
+	.name = "send",
+	.usage = "PLAN COMMUNICATION [--db FILE] [--dry-run] [--note TEXT]",
+	.summary = "send a communication now (incident, breach notice) and record who asked",
+	.help = "  --db FILE     evidence database (default ./herald.db)\n"
+		"  --dry-run     record the messages through the null channel, send nothing\n"
+		"  --note TEXT   why it is sent, kept in the evidence\n"
+		"\nExit 0 when every message was sent, 3 when some failed after retries.\n"
+		"HERALD_BASE_URL sets the base of acknowledgement links.\n",
+	.run = run,
+};

@@ -1,0 +1,409 @@
+/*
+ * engine.c - claims, sends and records deliveries of one outbox queue (see
+ * engine.h).  The service's dispatcher and `herald send` both drive one.
+ */
+#include "herald/engine.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "herald/chan.h"
+#include "herald/plan.h"
+#include "herald/timeutil.h"
+#include "herald/token.h"
+#include "herald/tz.h"
+#include "herald/util.h"
+
+#define SLACK_INTERVAL_MS 1000
+#define BATCH_MS 25       /* gather finished sends this long per transaction */
+#define BATCH_MAX 512
+
+struct job {
+	struct outbox_item *it;
+	struct chan_msg m;
+	char *text, *ack_url, *when;
+	size_t chan;              /* index into the engine's channel states */
+	struct job *next;
+	struct engine *e;
+};
+
+struct chan_state {
+	char *id;
+	int active;
+	int64_t next_ms;          /* Slack: earliest start of the next message */
+};
+
+struct engine {
+	struct engine_opts o;
+	struct outbox_policy pol;
+	struct chan_pool *pool;
+	struct job *wait_head, *wait_tail;
+	size_t held;              /* claimed and not yet recorded */
+	struct chan_state *chans;
+	size_t nchans;
+	struct outbox_result *res;
+	size_t nres, capres;
+	struct engine_counters c;
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static pthread_once_t now_once = PTHREAD_ONCE_INIT;
+static int64_t now_base, now_mono;
+static void now_init(void)
+{
+	now_base = now_instant();
+	now_mono = mono_ms();
+}
+
+int64_t engine_now(void)
+{
+	if (!getenv("HERALD_NOW"))
+		return now_instant();
+	pthread_once(&now_once, now_init);
+	return now_base + (mono_ms() - now_mono) / 1000;
+}
+
+struct engine *engine_new(const struct engine_opts *o)
+{
+	struct engine *e = xcalloc(1, sizeof *e);
+	e->o = *o;
+	if (o->policy)
+		e->pol = *o->policy;
+	else
+		outbox_policy_default(&e->pol);
+	e->pool = chan_pool_new(o->max_parallel);
+	if (!e->o.max_parallel)
+		e->o.max_parallel = 64;
+	return e;
+}
+
+static void job_free(struct job *j)
+{
+	outbox_item_free(j->it);
+	free(j->text);
+	free(j->ack_url);
+	free(j->when);
+	free(j);
+}
+
+enum herald_rc engine_release(struct engine *e, struct herald_err *err)
+{
+	size_t n = 0;
+	for (struct job *j = e->wait_head; j; j = j->next)
+		n++;
+	if (!n)
+		return H_OK;
+	const char **keys = xcalloc(n, sizeof *keys);
+	n = 0;
+	for (struct job *j = e->wait_head; j; j = j->next)
+		keys[n++] = j->it->key;
+	enum herald_rc rc = outbox_release(e->o.db, e->o.queue, keys, n, err);
+	free(keys);
+	while (e->wait_head) {
+		struct job *j = e->wait_head;
+		e->wait_head = j->next;
+		e->chans[j->chan].active += 0;
+		e->held--;
+		job_free(j);
+	}
+	e->wait_tail = NULL;
+	return rc;
+}
+
+void engine_free(struct engine *e)
+{
+	if (!e)
+		return;
+	chan_pool_free(e->pool); /* aborts transfers: their claims stay in flight */
+	while (e->wait_head) {
+		struct job *j = e->wait_head;
+		e->wait_head = j->next;
+		job_free(j);
+	}
+	for (size_t i = 0; i < e->nchans; i++)
+		free(e->chans[i].id);
+	free(e->chans);
+	free(e->res);
+	free(e);
+}
+
+size_t engine_inflight(const struct engine *e)
+{
+	return e->held;
+}
+
+void engine_wakeup(struct engine *e)
+{
+	chan_pool_wakeup(e->pool);
+}
+
+const struct engine_counters *engine_counters(const struct engine *e)
+{
+	return &e->c;
+}
+
+static size_t chan_slot(struct engine *e, const char *id)
+{
+	for (size_t i = 0; i < e->nchans; i++)
+		if (strcmp(e->chans[i].id, id) == 0)
+			return i;
+	e->chans = xreallocarray(e->chans, e->nchans + 1, sizeof *e->chans);
+	e->chans[e->nchans] = (struct chan_state){ .id = xstrdup(id) };
+	return e->nchans++;
+}
+
+static void push_result(struct engine *e, struct job *j, const struct chan_outcome *o)
+{
+	if (e->nres == e->capres) {
+		e->capres = e->capres ? 2 * e->capres : 64;
+		e->res = xreallocarray(e->res, e->capres, sizeof *e->res);
+	}
+	struct outbox_result *r = &e->res[e->nres++];
+	memset(r, 0, sizeof *r);
+	r->item = j->it;
+	r->item->user = j;
+	r->o = *o;
+	r->finished = engine_now();
+}
+
+static void on_done(void *tag, const struct chan_outcome *o, void *ctx)
+{
+	struct job *j = tag;
+	struct engine *e = ctx;
+	e->chans[j->chan].active--;
+	push_result(e, j, o);
+}
+
+/* Replaces every "{{ack_url}}" of the stored message by the link. */
+static char *fill_ack(const char *msg, const char *url)
+{
+	struct buf b;
+	buf_init(&b);
+	const char *p = msg ? msg : "";
+	for (const char *q; (q = strstr(p, "{{ack_url}}")); p = q + 11) {
+		buf_add(&b, p, (size_t)(q - p));
+		buf_adds(&b, url ? url : "");
+	}
+	buf_adds(&b, p);
+	return buf_take(&b);
+}
+
+/* Builds the message of a claimed delivery; false (with o) if the plan no
+ * longer has its channel. */
+static bool job_build(struct engine *e, struct job *j, const struct plan *p,
+		      struct chan_outcome *o)
+{
+	struct outbox_item *it = j->it;
+	long ci = plan_channel_index(p, it->channel_id);
+	if (ci < 0 || strcmp(chan_type_name(p->channels[ci].type), it->channel_type) != 0) {
+		snprintf(o->error, sizeof o->error,
+			 "channel %s (%s) is no longer in the plan", it->channel_id,
+			 it->channel_type);
+		o->result = CHAN_PERM;
+		o->retry_after = -1;
+		return false;
+	}
+	const char *ackid = it->ack_id ? it->ack_id : it->parent_ack_id;
+	if (ackid) {
+		char tok[TOKEN_ACK_LEN + 1];
+		token_ack(e->o.key, ackid, tok);
+		j->ack_url = xasprintf("%s/ack/%s",
+				       e->o.base_url ? e->o.base_url : "http://127.0.0.1:8080", tok);
+	}
+	j->text = fill_ack(it->message, j->ack_url);
+	long cx = plan_comm_index(p, it->communication);
+	const struct plan_comm *c = cx >= 0 ? &p->comms[cx] : NULL;
+	long ax = plan_audience_index(p, it->audience);
+	struct chan_msg *m = &j->m;
+	m->ch = &p->channels[ci];
+	m->key = it->key;
+	m->kind = it->kind;
+	m->plan_id = it->plan_id;
+	m->plan_title = strcmp(p->id, it->plan_id) == 0 ? p->title : NULL;
+	m->plan_version = it->plan_version;
+	m->communication = it->communication;
+	m->topic = it->topic;
+	m->owner = c ? c->owner : p->owner;
+	m->description = c ? c->description : NULL;
+	m->audience = it->audience;
+	m->audience_name = ax >= 0 ? p->audiences[ax].name : NULL;
+	int64_t start;
+	if (it->occurrence && parse_rfc3339(it->occurrence, &start)) {
+		m->start = start;
+		m->end = start + (c ? c->sched.duration : 1800);
+		char s[80], en[80];
+		outbox_local_time(p, c, m->start, s, sizeof s);
+		outbox_local_time(p, c, m->end, en, sizeof en);
+		j->when = xasprintf("%s to %s", s, en);
+		m->when = j->when;
+		m->tzid = c && plan_comm_tz(p, c) ? tz_name(plan_comm_tz(p, c)) : p->tzid;
+	}
+	m->recipient = it->recipient;
+	m->recipient_name = it->recipient_name;
+	m->text = j->text;
+	m->ack_url = j->ack_url;
+	m->message_id = it->message_id;
+	m->possible_duplicate = it->possible_duplicate;
+	m->now = engine_now();
+	return true;
+}
+
+static void enqueue(struct engine *e, struct job *j)
+{
+	j->next = NULL;
+	if (e->wait_tail)
+		e->wait_tail->next = j;
+	else
+		e->wait_head = j;
+	e->wait_tail = j;
+}
+
+/* Starts waiting jobs that their channel's limits allow. */
+static void start_ready(struct engine *e, int64_t *next_wake_ms)
+{
+	int64_t now = mono_ms();
+	struct job **pp = &e->wait_head, *last = NULL;
+	while (*pp) {
+		struct job *j = *pp;
+		if (chan_pool_active(e->pool) >= e->o.max_parallel)
+			break;
+		struct chan_state *cs = &e->chans[j->chan];
+		bool slack = j->m.ch->type == CHAN_SLACK && !e->o.dry_run;
+		bool ok = cs->active < ENGINE_PER_CHANNEL && (!slack || now >= cs->next_ms);
+		if (!ok) {
+			if (slack && cs->next_ms > now &&
+			    (*next_wake_ms == 0 || cs->next_ms < *next_wake_ms))
+				*next_wake_ms = cs->next_ms;
+			last = j;
+			pp = &j->next;
+			continue;
+		}
+		*pp = j->next;
+		if (slack)
+			cs->next_ms = now + SLACK_INTERVAL_MS;
+		cs->active++;
+		j->it->started = engine_now();
+		j->m.now = j->it->started;
+		chan_pool_add(e->pool, &j->m, e->o.dry_run, j);
+	}
+	/* fix the tail */
+	e->wait_tail = NULL;
+	for (struct job *j = e->wait_head; j; j = j->next)
+		e->wait_tail = j;
+	(void)last;
+}
+
+static void log_result(const struct outbox_result *r)
+{
+	const struct outbox_item *it = r->item;
+	char to[300] = "";
+	if (it->recipient)
+		snprintf(to, sizeof to, " to=%s", it->recipient);
+	if (r->final && strcmp(r->final, "sent") == 0) {
+		fprintf(stderr, "herald: sent %s%s audience=%s channel=%s%s delivery=%.12s "
+			"attempt=%d status=%ld%s%s\n", it->communication,
+			strcmp(it->kind, "scheduled") ? (strcmp(it->kind, "reminder") ? " (manual)" : " (reminder)") : "",
+			it->audience, it->channel_id, to, it->key, it->attempt, r->o.status,
+			r->finished - it->due > 120 ? " late" : "",
+			r->o.dry_run ? " dry-run" : it->possible_duplicate ? " possible-duplicate" : "");
+	} else if (r->final) {
+		fprintf(stderr, "herald: FAILED %s audience=%s channel=%s%s delivery=%.12s "
+			"after %d attempt%s: %s\n", it->communication, it->audience,
+			it->channel_id, to, it->key, it->attempt, it->attempt == 1 ? "" : "s",
+			r->o.error);
+	} else {
+		fprintf(stderr, "herald: retry %s audience=%s channel=%s%s delivery=%.12s "
+			"attempt=%d: %s; next in %llds\n", it->communication, it->audience,
+			it->channel_id, to, it->key, it->attempt, r->o.error,
+			(long long)(r->next_at - r->finished));
+	}
+}
+
+enum herald_rc engine_step(struct engine *e, int64_t now, int wait_ms, bool claim,
+			   struct herald_err *err)
+{
+	enum herald_rc rc = H_OK;
+	const struct plan *p = e->o.plan(e->o.ctx);
+	size_t cap = 4 * (size_t)e->o.max_parallel;
+	if (claim && e->held < cap) {
+		struct outbox_item **items;
+		size_t n;
+		rc = outbox_claim(e->o.db, e->o.queue, now, cap - e->held, &e->pol, &items, &n, err);
+		if (rc)
+			return rc;
+		for (size_t i = 0; i < n; i++) {
+			struct job *j = xcalloc(1, sizeof *j);
+			j->it = items[i];
+			j->e = e;
+			j->chan = chan_slot(e, items[i]->channel_id);
+			e->held++;
+			struct chan_outcome o = { .retry_after = -1 };
+			if (!job_build(e, j, p, &o)) {
+				e->chans[j->chan].active++;
+				on_done(j, &o, e);
+				continue;
+			}
+			enqueue(e, j);
+		}
+		free(items);
+	}
+	/* Drive transfers; once something finished, keep going a little
+	 * longer (starting more as slots free up) so one transaction, one
+	 * fsync, records a batch rather than a single send. */
+	int64_t t0 = mono_ms(), deadline = t0 + wait_ms, batch_end = 0;
+	for (;;) {
+		int64_t wake = 0;
+		start_ready(e, &wake);
+		int64_t now_ms = mono_ms();
+		int64_t end = batch_end ? batch_end : deadline;
+		if (e->wait_head) {
+			int64_t until = wake ? wake : now_ms + 50;
+			if (until < end)
+				end = until;
+		}
+		int tmo = end > now_ms ? (int)(end - now_ms) : 0;
+		size_t before = e->nres;
+		chan_pool_run(e->pool, tmo, on_done, e);
+		now_ms = mono_ms();
+		if (e->nres && !batch_end)
+			batch_end = now_ms + BATCH_MS;
+		if (e->nres >= BATCH_MAX || (e->nres && now_ms >= batch_end))
+			break;
+		if (e->nres && chan_pool_active(e->pool) == 0 && !e->wait_head)
+			break;
+		if (!e->nres && now_ms >= deadline)
+			break;
+		if (!e->nres && e->wait_head && before == e->nres && now_ms < deadline)
+			continue;
+	}
+	if (e->nres == 0)
+		return H_OK;
+	rc = outbox_record(e->o.db, e->res, e->nres, &e->pol, err);
+	for (size_t i = 0; i < e->nres; i++) {
+		struct outbox_result *r = &e->res[i];
+		struct job *j = r->item->user;
+		if (!rc) {
+			log_result(r);
+			e->c.attempts++;
+			if (!r->final)
+				e->c.retried++;
+			else if (strcmp(r->final, "sent") == 0)
+				e->c.sent++;
+			else
+				e->c.failed++;
+		}
+		e->held--;
+		job_free(j);
+	}
+	e->nres = 0;
+	return rc;
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# killnine.sh - `herald run` killed with SIGKILL at random moments while
+# deliveries fall due, restarted each time (KILLS cycles, default 50).
+# By the receiver's own log: every delivery arrives, the extra copies are
+# at most one per kill, each extra copy says possible_duplicate and its
+# delivery is flagged duplicate in the evidence.
+. "$(dirname "$0")/../lib.sh"
+KILLS=${KILLS:-50}
+if ! "$HERALD" run --help >/dev/null 2>&1; then
+	echo "herald run is not built here: skipped"
+	echo "0 passed, 0 failed"
+	exit 0
+fi
+rport=$(free_port)
+hport=$(free_port)
+spawn $PY "$ROOT/tests/peers/http_receiver.py" --port "$rport" --log "$T/recv.log"
+wait_for 10 $PY -c "import socket; socket.create_connection(('127.0.0.1', $rport))"
+for i in 1 2 3 4 5; do export "HOOK$i=http://127.0.0.1:$rport/ok/h$i"; done
+# 60 occurrences, one every second from 5 s from now, 5 webhooks each.
+$PY - "$T/plan.json" <<'PY'
+import datetime, json, sys
+t0 = datetime.datetime.utcnow().replace(microsecond=0) + datetime.timedelta(seconds=5)
+at = [(t0 + datetime.timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%S") for i in range(60)]
+ch = {"h%d" % i: {"type": "webhook", "url": "env:HOOK%d" % i} for i in range(1, 6)}
+json.dump({"plan": {"id": "KILL", "title": "kill -9", "version": "1", "owner": "o",
+                    "timezone": "UTC"},
+           "channels": ch,
+           "audiences": {"all": {"name": "All", "scope": "internal", "feed": "none",
+                                 "deliver": [{"channel": c} for c in ch]}},
+           "communications": [{"id": "TICK", "topic": "tick", "audiences": ["all"], "owner": "o",
+                               "schedule": {"at": at, "duration": "PT1M"}}]},
+          open(sys.argv[1], "w"))
+PY
+export HERALD_ADMIN_TOKEN=test-admin-token HERALD_RETRY_BASE_MS=200
+start_herald() {
+	"$HERALD" run "$T/plan.json" --db "$T/h.db" --listen "127.0.0.1:$hport" 2>>"$T/err" &
+	HPID=$!
+}
+kills=0
+for i in $(seq 1 "$KILLS"); do
+	start_herald
+	sleep "0.$(( (RANDOM % 9) + 1 ))$(( RANDOM % 10 ))"   # a random moment, 0.10-0.99 s
+	kill -9 "$HPID" 2>/dev/null && kills=$((kills + 1))
+	wait "$HPID" 2>/dev/null
+done
+# Let the last run finish everything, then stop it cleanly.
+start_herald
+done_all() { [ "$(sqlite3 "$T/h.db" "select count(*) from delivery_states where state='sent'")" -ge 300 ]; }
+wait_for 120 done_all
+check "all 300 deliveries recorded sent" done_all
+kill -TERM "$HPID"; wait "$HPID"
+check "SIGTERM exits 0" [ $? -eq 0 ]
+sqlite3 "$T/h.db" "select d.key, s.duplicate from deliveries d join delivery_states s on s.delivery=d.key" >"$T/states"
+check "every delivery arrived; extra copies <= kills ($kills); every extra copy flagged" \
+	$PY - "$T/recv.log" "$T/states" "$kills" <<'PY'
+import collections, json, sys
+copies = collections.defaultdict(list)
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    copies[r["headers"]["x-herald-delivery"]].append(json.loads(r["body"])["possible_duplicate"])
+dup = dict(l.strip().split("|") for l in open(sys.argv[2]))
+missing = [k for k in dup if k not in copies]
+assert not missing, "never arrived: %d" % len(missing)
+extra = sum(len(v) - 1 for v in copies.values())
+assert extra <= int(sys.argv[3]), "extra copies %d > kills %s" % (extra, sys.argv[3])
+for k, v in copies.items():
+    if len(v) > 1:
+        assert all(v[1:]), "unflagged extra copy of %s" % k
+        assert dup[k] == "1", "delivery %s not flagged duplicate" % k
+print("deliveries %d, extra copies %d, kills %s" % (len(copies), extra, sys.argv[3]))
+PY
+grep -c "will be sent again" "$T/err" | sed "s/^/restarts that found claims in flight: /"
+check "evidence chain verifies" bash -c "'$HERALD' evidence verify --db '$T/h.db' >/dev/null 2>&1 || ! '$HERALD' evidence --help >/dev/null 2>&1"
+finish

@@ -1,0 +1,106 @@
+#!/usr/bin/python3
+"""http_receiver.py - a real HTTP server standing in for Slack and webhook
+receivers in herald's tests.
+
+    http_receiver.py --port P --log FILE [--script FILE]
+
+Every request is logged to FILE as one JSON line (time, method, path,
+headers, body, the action taken).  What it answers is chosen per path:
+the script (JSON {"/path": ["action", ...]}) gives a sequence of actions
+per path, consumed one per request, the last repeating; a path not in the
+script is answered by its first segment ("/ok/..." etc.).  Actions:
+
+    200 | ok       200 with body "ok" (what Slack answers)
+    NNN            that status, body "status NNN"
+    429:S          429 with Retry-After: S
+    hang           read the request, then answer nothing for 30 s
+    drop           close the connection without answering
+"""
+import argparse
+import json
+import socket
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+lock = threading.Lock()
+counters = {}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--log", required=True)
+    ap.add_argument("--script")
+    a = ap.parse_args()
+    script = {}
+    if a.script:
+        with open(a.script) as f:
+            script = json.load(f)
+    log = open(a.log, "a", buffering=1)
+
+    class H(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            n = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(n).decode("utf-8", "replace")
+            path = self.path
+            with lock:
+                k = counters.get(path, 0)
+                counters[path] = k + 1
+            seq = script.get(path)
+            if seq:
+                action = seq[min(k, len(seq) - 1)]
+            else:
+                action = path.strip("/").split("/")[0] or "200"
+            rec = {"t": time.time(), "method": "POST", "path": path,
+                   "headers": {k.lower(): v for k, v in self.headers.items()},
+                   "body": body, "action": action}
+            with lock:
+                log.write(json.dumps(rec) + "\n")
+            self.act(action)
+
+        def act(self, action):
+            if action == "drop":
+                self.close_connection = True
+                try:
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                return
+            if action == "hang":
+                time.sleep(30)
+                self.close_connection = True
+                return
+            retry = None
+            if action in ("ok", "200"):
+                status, text = 200, "ok"
+            elif action.startswith("429"):
+                status, text = 429, "rate_limited"
+                retry = action.split(":")[1] if ":" in action else "1"
+            else:
+                status = int(action)
+                text = {400: "invalid_payload", 404: "no_service",
+                        410: "channel_is_archived"}.get(status, "status %d" % status)
+            data = text.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(data)))
+            if retry:
+                self.send_header("Retry-After", retry)
+            self.end_headers()
+            self.wfile.write(data)
+
+    srv = ThreadingHTTPServer(("127.0.0.1", a.port), H)
+    srv.daemon_threads = True
+    print("listening", flush=True)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

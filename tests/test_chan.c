@@ -1,0 +1,115 @@
+/* test_chan.c - channel pieces: signing, classification, MIME, scrubbing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "herald/chan.h"
+#include "herald/plan.h"
+
+/* The Standard Webhooks reference vector. */
+static void sign_vector(void **state)
+{
+	(void)state;
+	const char *body = "{\"test\": 2432232314}";
+	char sig[64];
+	assert_true(chan_webhook_sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+				      "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body,
+				      strlen(body), sig, sizeof sig));
+	assert_string_equal(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+	assert_false(chan_webhook_sign("whsec_!!!", "id", 1, "x", 1, sig, sizeof sig));
+}
+
+static void classify(void **state)
+{
+	(void)state;
+	assert_int_equal(chan_webhook_classify(204), CHAN_OK);
+	assert_int_equal(chan_webhook_classify(408), CHAN_TEMP);
+	assert_int_equal(chan_webhook_classify(429), CHAN_TEMP);
+	assert_int_equal(chan_webhook_classify(503), CHAN_TEMP);
+	assert_int_equal(chan_webhook_classify(404), CHAN_PERM);
+	assert_int_equal(chan_slack_classify(200, "ok"), CHAN_OK);
+	assert_int_equal(chan_slack_classify(200, "invalid_token"), CHAN_PERM);
+	assert_int_equal(chan_slack_classify(410, "channel_is_archived"), CHAN_PERM);
+	assert_int_equal(chan_slack_classify(403, "action_prohibited"), CHAN_PERM);
+	assert_int_equal(chan_slack_classify(429, ""), CHAN_TEMP);
+}
+
+static void rfc2047(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init(&b);
+	chan_rfc2047("Plain subject", 9, &b);
+	assert_string_equal(b.data, "Plain subject");
+	buf_reset(&b);
+	chan_rfc2047("Zo\xc3\xab", 4, &b);
+	assert_string_equal(b.data, "=?UTF-8?B?Wm/Dqw==?=");
+	buf_reset(&b);
+	/* long: several words, each <= 75 chars, no raw 8-bit, no bare LF */
+	char s[400] = "";
+	for (int i = 0; i < 40; i++)
+		strcat(s, "\xc3\xa4\xc3\xb6x");
+	chan_rfc2047(s, 9, &b);
+	for (size_t i = 0; i < b.len; i++)
+		assert_true((unsigned char)b.data[i] < 0x80);
+	for (char *w = strstr(b.data, "=?"); w; w = strstr(w + 2, "=?")) {
+		char *e = strstr(w, "?=");
+		assert_non_null(e);
+		assert_true(e + 2 - w <= 75);
+		w = e;
+	}
+	buf_free(&b);
+}
+
+static void scrub(void **state)
+{
+	(void)state;
+	char out[128];
+	const char *secrets[] = { "s3cr3t-value", NULL };
+	chan_scrub("Failed to connect to https://hooks.example/T0/B1/xyz port 443\n",
+		   NULL, out, sizeof out);
+	assert_string_equal(out, "Failed to connect to <url> port 443 ");
+	chan_scrub("auth s3cr3t-value rejected", secrets, out, sizeof out);
+	assert_string_equal(out, "auth <secret> rejected");
+}
+
+static void email_message(void **state)
+{
+	(void)state;
+	char id[] = "mail", from[] = "ISMS <isms@example.org>";
+	struct plan_channel ch = { .id = id, .type = CHAN_EMAIL, .from = from };
+	struct chan_msg m = { .ch = &ch, .key = "0123456789abcdef0123456789abcdef",
+			      .kind = "reminder", .plan_id = "P", .plan_version = "1",
+			      .communication = "C", .topic = "T\xc3\xa9st", .owner = "O",
+			      .start = 1790000000, .end = 1790001800,
+			      .recipient = "a@example.org", .recipient_name = "A",
+			      .text = "hello", .message_id = "<x@example.org>", .now = 1790000000 };
+	struct buf b;
+	buf_init(&b);
+	chan_email_message(&m, &b);
+	assert_non_null(strstr(b.data, "Subject: =?UTF-8?B?"));
+	assert_non_null(strstr(b.data, "Message-ID: <x@example.org>\r\n"));
+	assert_non_null(strstr(b.data, "multipart/alternative"));
+	assert_non_null(strstr(b.data, "text/html"));
+	assert_non_null(strstr(b.data, "text/calendar"));
+	assert_non_null(strstr(b.data, "Date: "));
+	/* CRLF only */
+	for (size_t i = 0; i < b.len; i++)
+		if (b.data[i] == '\n')
+			assert_int_equal(b.data[i - 1], '\r');
+	buf_free(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(sign_vector), cmocka_unit_test(classify),
+		cmocka_unit_test(rfc2047), cmocka_unit_test(scrub),
+		cmocka_unit_test(email_message),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
