@@ -819,6 +819,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	rc->route = rt;
 	buf_init(&rc->body);
 	*con_cls = rc;
+	/* This call may already carry the first chunk of the body: it must be
+	 * taken now, or libmicrohttpd stalls the connection. */
+	if (*upload_size) {
+		if (*upload_size > h->cfg.max_body)
+			rc->too_big = true;
+		else
+			buf_add(&rc->body, upload, *upload_size);
+		*upload_size = 0;
+	}
 	return MHD_YES;
 }
 

@@ -677,7 +677,10 @@ enum herald_rc outbox_record(struct db *db, struct outbox_result *res, size_t n,
 		r->final = NULL;
 		if (r->o.result == CHAN_OK) {
 			r->final = "sent";
-			rc = final_state(db, it->key, r->finished, "sent", late, it->was_duplicate,
+			/* A rehearsal is evidence of what would have gone out, never of
+			 * a message sent: its state says so. */
+			rc = final_state(db, it->key, r->finished, r->o.dry_run ? "dry-run" : "sent",
+					 late, it->was_duplicate,
 					 r->o.dry_run ? "dry-run: recorded, not sent" : NULL, err);
 			continue;
 		}

@@ -117,6 +117,10 @@ static enum outcome classify(const struct evidence_delivery *d)
 		return O_MISSED;
 	if (strcmp(d->state, "dry-run") == 0)
 		return O_DRYRUN;
+	/* A reminder cancelled by an acknowledgement never went out and was
+	 * never due to: it is not a communication. */
+	if (strcmp(d->state, "cancelled") == 0)
+		return O_N;
 	return O_PENDING;
 }
 
@@ -126,6 +130,8 @@ static int on_delivery(const struct evidence_delivery *d, void *ctx)
 	int64_t due = 0;
 	parse_rfc3339(d->due, &due);
 	enum outcome o = classify(d);
+	if (o == O_N)
+		return 0;
 	if (a->buckets) {
 		if (a->to > a->from) {
 			int64_t k = (due - a->from) * NBUCKETS / (a->to - a->from);

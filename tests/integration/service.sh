@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# service.sh - the running service end to end, across its parts: the
+# manual-send API (admin token), a real delivery to a webhook receiver
+# carrying an ack link, the link clicked over HTTP, /report behind the
+# admin token, the evidence of it all verifying, and a clean SIGTERM.
+# Also: a dry-run send is recorded as dry-run, never as sent.
+. "$(dirname "$0")/../lib.sh"
+
+rport=$(free_port)
+hport=$(free_port)
+spawn $PY "$ROOT/tests/peers/http_receiver.py" --port "$rport" --log "$T/recv.log"
+wait_for 10 $PY -c "import socket; socket.create_connection(('127.0.0.1', $rport))"
+export HOOK="http://127.0.0.1:$rport/ok/hook"
+cat >"$T/plan.json" <<'JSON'
+{"plan": {"id": "T-SVC", "version": "7", "owner": "Ops <ops@example.org>",
+          "approved_by": "CISO", "approved_on": "2026-01-01", "timezone": "Europe/London"},
+ "channels": {"hook": {"type": "webhook", "url": "env:HOOK"}},
+ "audiences": {"staff": {"name": "All staff", "scope": "internal", "deliver": [{"channel": "hook"}]},
+               "regulator": {"scope": "external", "feed": "none", "deliver": [{"channel": "hook"}]}},
+ "communications": [
+   {"id": "BREACH", "topic": "Personal data breach", "audiences": ["regulator"],
+    "owner": "DPO", "schedule": {"trigger": "manual"}, "acknowledge": true},
+   {"id": "AWR", "topic": "Awareness", "audiences": ["staff"], "owner": "Dana",
+    "schedule": {"cadence": "monthly", "start": "2026-01-15T09:30"}, "notify": []}]}
+JSON
+ADMIN=adm-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+export HERALD_ADMIN_TOKEN=$ADMIN
+base="http://127.0.0.1:$hport"
+spawn "$HERALD" run "$T/plan.json" --db "$T/h.db" --listen "127.0.0.1:$hport" --base-url "$base"
+pid=$LAST_PID
+wait_for 15 curl -sf "$base/healthz"
+check "service is up" curl -sf -o /dev/null "$base/healthz"
+
+status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+api="$base/api/communications"
+check "send without a token: 401" test "$(status -X POST "$api/BREACH/send")" = 401
+check "send with a wrong token: 401" test "$(status -X POST -H "Authorization: Bearer x$ADMIN" "$api/BREACH/send")" = 401
+check "unknown communication: 404" test "$(status -X POST -H "Authorization: Bearer $ADMIN" "$api/NOPE/send")" = 404
+check "scheduled communication: 404" test "$(status -X POST -H "Authorization: Bearer $ADMIN" "$api/AWR/send")" = 404
+check "GET on the send API is refused" test "$(status -H "Authorization: Bearer $ADMIN" "$api/BREACH/send")" != 202
+code=$(curl -s -o "$T/send.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $ADMIN" \
+	-H 'Content-Type: application/json' -d '{"note": "ICO notified, case 42"}' "$api/BREACH/send")
+check "manual send accepted: 202 (got $code)" test "$code" = 202
+head -c 200000 /dev/zero | tr '\0' 'x' >"$T/big"
+check "oversize body: 413" test "$(status -X POST -H "Authorization: Bearer $ADMIN" --data-binary @"$T/big" "$api/BREACH/send")" = 413
+
+# The receiver gets the message; it carries the recipient's ack link.
+check "message delivered" wait_for 20 grep -q '"path": "/ok/hook"' "$T/recv.log"
+ack=$($PY -c '
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    body = json.loads(r["body"])
+    if body.get("ack_url"):
+        print(body["ack_url"]); break
+' "$T/recv.log")
+check "the message carries an ack link on this service" bash -c "[[ '$ack' == $base/ack/* ]]"
+check "ack link: 200" test "$(status "$ack")" = 200
+check "ack again: still 200" test "$(status "$ack")" = 200
+forged="${ack%?}$([ "${ack: -1}" = A ] && echo B || echo A)"
+check "forged ack token: 404" test "$(status "$forged")" = 404
+check "made-up ack token: 404" test "$(status "$base/ack/nothing-here")" = 404
+
+# Evidence: one delivery sent, acknowledged once, requested with the note.
+"$HERALD" evidence export --db "$T/h.db" --format json >"$T/export.json"
+check "export names the delivery as sent and acknowledged" $PY - "$T/export.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+rows = [r for r in d["deliveries"] if r["communication"] == "BREACH"]
+assert len(rows) == 1, rows
+r = rows[0]
+assert r["state"] == "sent", r
+assert r["acknowledged_at"], r
+assert r["kind"] == "manual", r
+PY
+check "exactly one ack row" test "$(sqlite3 "$T/h.db" 'SELECT count(*) FROM acks')" = 1
+check "the note is recorded" test "$(sqlite3 "$T/h.db" "SELECT note FROM deliveries WHERE communication='BREACH'")" = "ICO notified, case 42"
+check "the admin token is not stored in clear" bash -c "! grep -qa '$ADMIN' '$T/h.db' '$T/h.db-wal' 2>/dev/null"
+
+check "report without a token: 401" test "$(status "$base/report")" = 401
+check "report with the token: 200" test "$(status -H "Authorization: Bearer $ADMIN" "$base/report")" = 200
+curl -s -H "Authorization: Bearer $ADMIN" "$base/report" >"$T/report.html"
+check "report names the communication" grep -q "BREACH" "$T/report.html"
+check "evidence verifies while the service runs" "$HERALD" evidence verify --db "$T/h.db"
+
+kill -TERM "$pid"
+wait "$pid"
+check "SIGTERM exits 0" test $? = 0
+
+# A rehearsal is recorded as such, never as sent.
+HERALD_BASE_URL=$base "$HERALD" send "$T/plan.json" BREACH --db "$T/dry.db" --dry-run --note rehearsal >/dev/null 2>&1
+check "dry-run send exits 0" test $? = 0
+check "dry-run state recorded" test "$(sqlite3 "$T/dry.db" "SELECT group_concat(state) FROM delivery_states")" = dry-run
+check "nothing sent by the dry run" test "$(grep -c . "$T/recv.log")" = 1
+finish
