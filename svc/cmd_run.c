@@ -31,6 +31,7 @@
 #include "herald/runtime.h"
 #include "herald/timeutil.h"
 #include "herald/util.h"
+#include "herald/version.h"
 #include "herald/web_evidence.h"
 
 #define PLAN_MAX_BYTES (16u << 20)
@@ -259,6 +260,13 @@ static int run_service(struct run_args *a)
 	logf_("serving %s (plan %s version %s, sha256 %.12s) on %s, database %s%s",
 	      a->plan, p->id, p->version, p->sha256, base, a->db,
 	      a->dry_run ? ", dry-run" : "");
+	/* Service up and down times are evidence: they explain late and
+	 * missed deliveries. */
+	char detail[256];
+	snprintf(detail, sizeof detail, "herald %s on %s%s", HERALD_VERSION, base,
+		 a->dry_run ? ", dry-run" : "");
+	if (record_event(s.rt.db, "start", detail, &err))
+		logf_("recording the start failed: %s", err.msg);
 
 	while (!stop_flag) {
 		struct timespec ts = { .tv_sec = 2 };
@@ -287,8 +295,11 @@ out:
 	if (s.d)
 		dispatcher_stop(s.d);
 	if (s.rt.db) {
-		if (!rc)
+		if (!rc) {
+			if (record_event(s.rt.db, "stop", "clean shutdown", &err))
+				logf_("recording the stop failed: %s", err.msg);
 			logf_("stopped");
+		}
 		db_close(s.rt.db);
 	}
 	explicit_bzero(s.rt.key, sizeof s.rt.key);

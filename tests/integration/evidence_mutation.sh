@@ -12,12 +12,74 @@
 GEN=${HERALD_BUILD:-$(dirname "$HERALD")}/tests/test_evidence
 N=${MUTATIONS:-240}
 
-"$GEN" --generate "$T/live.db" 300 42 >/dev/null || { echo "generator failed"; exit 3; }
+# Database 1: from a real run of the service.  Manual sends through the
+# API to a real HTTP receiver (success, retries, a permanent refusal), the
+# ack links clicked, a reload and a refused reload, a clean stop.
+# True when the first number an SQL query prints is at least $3.
+db_at_least() { [ "$(sqlite3 "$1" "$2" 2>/dev/null || echo 0)" -ge "$3" ]; }
+real_run() {
+	local rport hport base ADMIN
+	rport=$(free_port) hport=$(free_port)
+	printf '{"/ok/a": ["200"], "/flaky/b": ["500", "503", "200"], "/gone/c": ["410"]}' >"$T/script.json"
+	spawn $PY "$ROOT/tests/peers/http_receiver.py" --port "$rport" --log "$T/recv.log" --script "$T/script.json"
+	wait_for 10 $PY -c "import socket; socket.create_connection(('127.0.0.1', $rport))" || return 1
+	export HA="http://127.0.0.1:$rport/ok/a" HB="http://127.0.0.1:$rport/flaky/b" HC="http://127.0.0.1:$rport/gone/c"
+	sed 's/"version": "1"/"version": "1"/' >"$T/real.json" <<'JSON'
+{"plan": {"id": "T-REAL", "version": "1", "owner": "Ops <ops@example.org>", "approved_by": "CISO",
+          "approved_on": "2026-01-01", "timezone": "Europe/London"},
+ "channels": {"a": {"type": "webhook", "url": "env:HA"}, "b": {"type": "webhook", "url": "env:HB"},
+              "c": {"type": "slack", "webhook": "env:HC"}},
+ "audiences": {"staff": {"scope": "internal", "deliver": [{"channel": "a"}, {"channel": "b"}]},
+               "partners": {"scope": "external", "deliver": [{"channel": "a"}, {"channel": "c"}]}},
+ "communications": [
+   {"id": "INC", "topic": "Incident notice", "audiences": ["staff", "partners"], "owner": "CISO",
+    "schedule": {"trigger": "manual"}, "acknowledge": true}]}
+JSON
+	ADMIN=adm-$RANDOM$RANDOM
+	base="http://127.0.0.1:$hport"
+	HERALD_ADMIN_TOKEN=$ADMIN HERALD_RETRY_BASE_MS=200 HERALD_CONN_TIMEOUT=5 \
+		spawn "$HERALD" run "$T/real.json" --db "$T/live.db" --listen "127.0.0.1:$hport" --base-url "$base"
+	local pid=$LAST_PID
+	wait_for 15 curl -sf "$base/healthz" || { echo "real_run: service did not start"; return 1; }
+	for note in first second third; do
+		curl -sf -o /dev/null -X POST -H "Authorization: Bearer $ADMIN" -d "{\"note\": \"$note\"}" \
+			"$base/api/communications/INC/send" || { echo "real_run: send refused"; return 1; }
+	done
+	# 3 sends x 4 deliveries, each ends sent or failed.
+	wait_for 60 db_at_least "$T/live.db" 'SELECT count(DISTINCT delivery) FROM delivery_states' 12 || { echo "real_run: deliveries did not finish"; return 1; }
+	$PY -c '
+import json, sys
+for line in open(sys.argv[1]):
+    b = json.loads(json.loads(line)["body"] or "{}") if line.startswith("{") else {}
+    if isinstance(b, dict) and b.get("ack_url"): print(b["ack_url"])
+' "$T/recv.log" | head -n 5 | while read -r u; do curl -sf -o /dev/null "$u"; done
+	sed -i 's/"version": "1"/"version": "2"/' "$T/real.json"
+	kill -HUP "$pid"
+	wait_for 15 db_at_least "$T/live.db" "SELECT count(*) FROM plan_versions WHERE version='2'" 1 || { echo "real_run: reload not recorded"; return 1; }
+	printf '{"plan": ' >"$T/real.json"
+	kill -HUP "$pid"
+	wait_for 15 db_at_least "$T/live.db" "SELECT count(*) FROM plan_versions WHERE event='refused'" 1 || { echo "real_run: refused reload not recorded"; return 1; }
+	kill -TERM "$pid"
+	wait "$pid"
+}
+check "a real run of the service" real_run
+for t in plan_versions deliveries attempts delivery_states acks events; do
+	check "the real run wrote $t" test "$(sqlite3 "$T/live.db" "SELECT count(*) FROM $t")" -gt 0
+done
+mkdir -p "$T/real" "$T/gen"
 # A pristine single-file copy to mutate (also exercises backup).
-check "backup of the live db" "$HERALD" evidence backup "$T/pristine.db" --db "$T/live.db"
-check "untouched copy verifies" "$HERALD" evidence verify --db "$T/pristine.db"
+check "backup of the real run's db" "$HERALD" evidence backup "$T/real/pristine.db" --db "$T/live.db"
+check "untouched real copy verifies" "$HERALD" evidence verify --db "$T/real/pristine.db"
 
-check "every mutation caught" $PY - "$T" "$HERALD" "$N" <<'PY'
+# Database 2: generated through db_append, for the states a short real run
+# cannot reach (late, missed, dry-run, duplicates).
+"$GEN" --generate "$T/gen.db" 300 42 >/dev/null || { echo "generator failed"; exit 3; }
+check "backup of the generated db" "$HERALD" evidence backup "$T/gen/pristine.db" --db "$T/gen.db"
+check "untouched generated copy verifies" "$HERALD" evidence verify --db "$T/gen/pristine.db"
+cp "$T/gen/pristine.db" "$T/pristine.db"
+
+for db in real gen; do
+check "every mutation caught ($db)" $PY - "$T/$db" "$HERALD" "$N" <<'PY'
 import os, random, re, shutil, sqlite3, struct, subprocess, sys
 T, herald, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 tables = ["plan_versions", "deliveries", "attempts", "delivery_states", "acks", "events"]
@@ -153,6 +215,7 @@ for i in range(n):
 print(f"mutations: {caught} caught, {missed} missed of {n}: {counts}")
 sys.exit(0 if missed == 0 and caught >= 200 else 1)
 PY
+done
 
 # Checkpoints.
 cp "$T/pristine.db" "$T/c.db"
