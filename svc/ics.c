@@ -580,7 +580,8 @@ enum herald_rc ics_render(const struct plan *p, const struct ics_opts *o,
 	prop(w, "X-WR-TIMEZONE:%s", p->tzid);
 	prop(w, "REFRESH-INTERVAL;VALUE=DURATION:PT1H");
 	prop(w, "X-PUBLISHED-TTL:PT1H");
-	qsort(f.zones.v, f.zones.n, sizeof *f.zones.v, zone_cmp);
+	if (f.zones.n > 1)
+		qsort(f.zones.v, f.zones.n, sizeof *f.zones.v, zone_cmp);
 	if (f.gmt) {
 		prop(w, "BEGIN:VTIMEZONE");
 		prop(w, "TZID:" GMT_TZID);

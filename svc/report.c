@@ -457,7 +457,8 @@ static int row_cmp(const void *x, const void *y)
 
 static void section_counts(struct buf *b, struct agg *a, bool with_plan)
 {
-	qsort(a->rows, a->nrows, sizeof *a->rows, row_cmp);
+	if (a->nrows > 1)
+		qsort(a->rows, a->nrows, sizeof *a->rows, row_cmp);
 	a->last_row = (size_t)-1;
 	buf_adds(b, "<section aria-labelledby=\"h-counts\"><h2 id=\"h-counts\">Communications</h2>"
 		    "<p>One delivery is one message to one recipient through one channel. "
@@ -539,7 +540,8 @@ static int lane_cmp(const void *x, const void *y)
 
 static void section_timeline(struct buf *b, struct agg *a)
 {
-	qsort(a->lanes, a->nlanes, sizeof *a->lanes, lane_cmp);
+	if (a->nlanes > 1)
+		qsort(a->lanes, a->nlanes, sizeof *a->lanes, lane_cmp);
 	const double left = 150, right = 20, width = 900, lh = 28, top = 30;
 	double h = top + lh * (double)(a->nlanes ? a->nlanes : 1) + 30;
 	double plot = width - left - right;
