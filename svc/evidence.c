@@ -126,13 +126,14 @@ static enum herald_rc check_row(struct cursor *c, const unsigned char prev[32],
 			break;
 		case SQLITE_TEXT: {
 			const char *s = (const char *)sqlite3_column_text(st, col);
-			/* The encoding stops at a NUL: a value with one inside
-			 * would hash like its prefix. */
-			if ((size_t)sqlite3_column_bytes(st, col) != strlen(s))
+			size_t len = (size_t)sqlite3_column_bytes(st, col);
+			/* herald never writes a NUL inside text: one there was put
+			 * there by someone else. */
+			if (memchr(s, '\0', len))
 				return herald_err_set(err, H_EINVAL,
 						      "%s seq %" PRId64 ": %s holds a NUL byte",
 						      c->d->name, c->seq, c->d->columns[i]);
-			v[i] = EVS(s);
+			v[i] = (struct ev_value){ .type = EV_TEXT, .s = s, .len = len };
 			break;
 		}
 		default:

@@ -41,6 +41,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "herald/err.h"
 
@@ -72,12 +73,14 @@ struct ev_value {
 	enum ev_type type;
 	int64_t i;
 	const char *s;
+	size_t len;    /* of s (EV_TEXT), so hashing need not measure it again */
 };
 
 /* Value constructors; EVS(NULL) is a NULL value. */
 static inline struct ev_value ev_text(const char *s)
 {
-	return (struct ev_value){ .type = s ? EV_TEXT : EV_NULL, .s = s };
+	return (struct ev_value){ .type = s ? EV_TEXT : EV_NULL, .s = s,
+				  .len = s ? strlen(s) : 0 };
 }
 #define EVI(x) ((struct ev_value){ .type = EV_INT, .i = (x) })
 #define EVS(x) ev_text(x)

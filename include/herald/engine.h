@@ -21,7 +21,7 @@
 struct db;
 struct plan;
 
-#define ENGINE_PER_CHANNEL 16
+#define ENGINE_PER_CHANNEL 32
 
 struct engine_opts {
 	struct db *db;
