@@ -14,6 +14,7 @@ script is answered by its first segment ("/ok/..." etc.).  Actions:
     NNN            that status, body "status NNN"
     429:S          429 with Retry-After: S
     hang           read the request, then answer nothing for 30 s
+    slow           200 "ok" after 0.4 s (keeps sends in flight)
     drop           close the connection without answering
 """
 import argparse
@@ -78,6 +79,9 @@ def main():
                 self.close_connection = True
                 return
             retry = None
+            if action == "slow":
+                time.sleep(0.4)
+                action = "200"
             if action in ("ok", "200"):
                 status, text = 200, "ok"
             elif action.startswith("429"):
