@@ -136,7 +136,8 @@ static bool on_edge(const struct occurrence *o)
 
 struct zone_use {
 	const struct tz *z;
-	int64_t lo;
+	int64_t lo;     /* earliest instant written */
+	int64_t hi;     /* latest instant a client may compute (0: the window) */
 };
 
 struct zones {
@@ -155,7 +156,35 @@ static void zone_note(struct zones *zs, const struct tz *z, int64_t instant)
 			return;
 		}
 	zs->v = xreallocarray(zs->v, zs->n + 1, sizeof *zs->v);
-	zs->v[zs->n++] = (struct zone_use){ z, instant };
+	zs->v[zs->n++] = (struct zone_use){ z, instant, 0 };
+}
+
+/* A series runs on past the window: its zone must be described as far. */
+static void zone_reach(struct zones *zs, const struct tz *z, int64_t hi)
+{
+	for (size_t i = 0; i < zs->n; i++)
+		if (zs->v[i].z == z && hi > zs->v[i].hi)
+			zs->v[i].hi = hi;
+}
+
+/*
+ * How far clients will expand a series written as an RRULE: to its UNTIL,
+ * or for an open-ended one a horizon of ten years past the window (the
+ * feed is re-read long before then).
+ */
+#define SERIES_HORIZON (10 * 366 * 86400LL)
+
+static int64_t series_reach(const struct schedule *s, int64_t to)
+{
+	int64_t hi = to + SERIES_HORIZON;
+	if (s->rule_has_until && s->rule_until < hi)
+		hi = s->rule_until + 86400;
+	if (s->has_until) {
+		int64_t u = tz_wall_to_instant(s->tz, s->until, NULL) + 86400;
+		if (u < hi)
+			hi = u;
+	}
+	return hi > to ? hi : to;
 }
 
 static int zone_cmp(const void *a, const void *b)
@@ -456,7 +485,11 @@ static enum herald_rc comm_events(struct feed *f, const struct plan_comm *c,
 	buf_init(&rule);
 	bool series = s->kind == SCHED_RRULE && rule_mappable(s, z, &rule);
 	struct collect cl = { .edges_only = series };
-	if (sched_expand(s, from, to, collect_fn, &cl) < 0) {
+	/* A series' DST-edge instances are pulled out of it (EXDATE) and
+	 * written in UTC as far as clients will expand it, not just over the
+	 * window. */
+	int64_t reach = series ? series_reach(s, to) : to;
+	if (sched_expand(s, from, reach, collect_fn, &cl) < 0) {
 		free(cl.v);
 		buf_free(&rule);
 		return herald_err_set(err, H_EINVAL,
@@ -470,6 +503,7 @@ static enum herald_rc comm_events(struct feed *f, const struct plan_comm *c,
 		 * excluded from it and written as UTC events of their own. */
 		int64_t st = zone_is_utc(z) ? s->start : tz_wall_to_instant(z, s->start, NULL);
 		zone_note(&f->zones, z, st);
+		zone_reach(&f->zones, z, reach);
 		f->gmt |= zone_is_utc(z);
 		prop(&f->w, "BEGIN:VEVENT");
 		prop(&f->w, "UID:%s", uid);
@@ -590,7 +624,8 @@ enum herald_rc ics_render(const struct plan *p, const struct ics_opts *o,
 	}
 	for (size_t i = 0; i < f.zones.n; i++) {
 		int64_t lo = f.zones.v[i].lo < o->from ? f.zones.v[i].lo : o->from;
-		vtimezone(w, f.zones.v[i].z, lo, o->to);
+		int64_t hi = f.zones.v[i].hi > o->to ? f.zones.v[i].hi : o->to;
+		vtimezone(w, f.zones.v[i].z, lo, hi);
 	}
 	if (events.len)
 		buf_add(out, events.data, events.len);

@@ -46,6 +46,25 @@ for a in "" everyone edge; do
 	compare "$TESTS_DIR/data/dst-heavy.json" "$a" Europe/London
 done
 
+# Far beyond the feed's window only the RRULE series reach: clients must
+# still put every instance at the right instant (the VTIMEZONE has to go
+# that far, and DST-edge instances there must be written in UTC too).
+far() { # plan, name
+	local plan=$1 name=$2 lo hi
+	"$HERALD" agenda "$plan" --from 2031-01-01 --to 2032-01-01 --format json >"$T/$name.far.json"
+	$PY "$TESTS_DIR/clients/agenda_lines.py" "$T/$name.far.json" "$T/$name.ics" >"$T/$name.far.agenda"
+	read -r lo hi < <($PY -c 'import datetime as d, zoneinfo as z
+t = z.ZoneInfo("Europe/London")
+print(*(int(d.datetime(y, 1, 1, tzinfo=t).timestamp()) for y in (2031, 2032)))')
+	$PY "$TESTS_DIR/clients/expand_py.py" "$T/$name.ics" "$lo" "$hi" >"$T/$name.far.py" 2>/dev/null
+	node "$TESTS_DIR/clients/expand_icaljs.mjs" "$T/$name.ics" "$lo" "$hi" >"$T/$name.far.js" 2>/dev/null
+	check "$name: series reach 2031" [ "$(wc -l <"$T/$name.far.agenda")" -gt 0 ]
+	check "$name: python-icalendar agrees in 2031" diff -q "$T/$name.far.agenda" "$T/$name.far.py"
+	check "$name: ical.js agrees in 2031" diff -q "$T/$name.far.agenda" "$T/$name.far.js"
+}
+far "$ROOT/plans/acme-isms.json" acme-isms-all
+far "$TESTS_DIR/data/dst-heavy.json" dst-heavy-all
+
 # The DST plan really has edges written in UTC, and EXDATEs like DTSTART.
 f="$T/dst-heavy-all.ics"
 check "edge instances written in Etc/GMT" grep -q '^DTSTART;TZID=Etc/GMT:20260329T' "$f"
