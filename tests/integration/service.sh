@@ -10,7 +10,8 @@ rport=$(free_port)
 hport=$(free_port)
 spawn $PY "$ROOT/tests/peers/http_receiver.py" --port "$rport" --log "$T/recv.log"
 wait_for 10 $PY -c "import socket; socket.create_connection(('127.0.0.1', $rport))"
-export HOOK="http://127.0.0.1:$rport/ok/hook"
+CANARY=canary$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+export HOOK="http://127.0.0.1:$rport/ok/hook/$CANARY"
 cat >"$T/plan.json" <<'JSON'
 {"plan": {"id": "T-SVC", "version": "7", "owner": "Ops <ops@example.org>",
           "approved_by": "CISO", "approved_on": "2026-01-01", "timezone": "Europe/London"},
@@ -26,7 +27,7 @@ JSON
 ADMIN=adm-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
 export HERALD_ADMIN_TOKEN=$ADMIN
 base="http://127.0.0.1:$hport"
-spawn "$HERALD" run "$T/plan.json" --db "$T/h.db" --listen "127.0.0.1:$hport" --base-url "$base"
+spawn "$HERALD" run "$T/plan.json" --db "$T/h.db" --listen "127.0.0.1:$hport" --base-url "$base" 2>"$T/herald.err"
 pid=$LAST_PID
 wait_for 15 curl -sf "$base/healthz"
 check "service is up" curl -sf -o /dev/null "$base/healthz"
@@ -45,7 +46,7 @@ head -c 200000 /dev/zero | tr '\0' 'x' >"$T/big"
 check "oversize body: 413" test "$(status -X POST -H "Authorization: Bearer $ADMIN" --data-binary @"$T/big" "$api/BREACH/send")" = 413
 
 # The receiver gets the message; it carries the recipient's ack link.
-check "message delivered" wait_for 20 grep -q '"path": "/ok/hook"' "$T/recv.log"
+check "message delivered" wait_for 20 grep -q '"path": "/ok/hook/' "$T/recv.log"
 ack=$($PY -c '
 import json, sys
 for line in open(sys.argv[1]):
@@ -83,9 +84,18 @@ curl -s -H "Authorization: Bearer $ADMIN" "$base/report" >"$T/report.html"
 check "report names the communication" grep -q "BREACH" "$T/report.html"
 check "evidence verifies while the service runs" "$HERALD" evidence verify --db "$T/h.db"
 
+# The webhook URL (a secret) reaches none of what herald shows or keeps.
+for p in / /healthz /metrics /feeds/staff.ics; do curl -s "$base$p" >>"$T/http.out"; done
+cat "$T/report.html" >>"$T/http.out"
+"$HERALD" evidence export --db "$T/h.db" --format csv >"$T/export.csv"
 kill -TERM "$pid"
 wait "$pid"
 check "SIGTERM exits 0" test $? = 0
+check "the receiver saw the secret URL (the canary is live)" grep -q "$CANARY" "$T/recv.log"
+for f in herald.err http.out export.json export.csv h.db; do
+	check "no secret in $f" bash -c "! grep -qa '$CANARY' '$T/$f'"
+done
+check "no secret in the WAL" bash -c "! grep -qas '$CANARY' '$T/h.db-wal'"
 
 # A rehearsal is recorded as such, never as sent.
 HERALD_BASE_URL=$base "$HERALD" send "$T/plan.json" BREACH --db "$T/dry.db" --dry-run --note rehearsal >/dev/null 2>&1
