@@ -119,17 +119,20 @@ static char *mailbox_name(const char *mb)
 	return e > s ? xstrndup(s, (size_t)(e - s)) : NULL;
 }
 
+/* Text as HTML: escaped, line breaks kept. */
 static void html_escape(const char *s, struct buf *out)
 {
-	for (; *s; s++) {
-		switch (*s) {
-		case '&': buf_adds(out, "&amp;"); break;
-		case '<': buf_adds(out, "&lt;"); break;
-		case '>': buf_adds(out, "&gt;"); break;
-		case '"': buf_adds(out, "&quot;"); break;
-		case '\n': buf_adds(out, "<br>\n"); break;
-		case '\r': break;
-		default: buf_addc(out, *s);
+	while (*s) {
+		size_t n = strcspn(s, "\r\n");
+		char *line = xstrndup(s, n);
+		buf_add_html(out, line);
+		free(line);
+		s += n;
+		if (*s == '\r')
+			s++;
+		if (*s == '\n') {
+			buf_adds(out, "<br>\n");
+			s++;
 		}
 	}
 }

@@ -343,20 +343,6 @@ static void json_str(struct buf *b, const char *s)
 	buf_addc(b, '"');
 }
 
-static void html_str(struct buf *b, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '<': buf_adds(b, "&lt;"); break;
-		case '>': buf_adds(b, "&gt;"); break;
-		case '&': buf_adds(b, "&amp;"); break;
-		case '"': buf_adds(b, "&quot;"); break;
-		case '\'': buf_adds(b, "&#39;"); break;
-		default: buf_addc(b, *s);
-		}
-	}
-}
-
 static void prom_label(struct buf *b, const char *s)
 {
 	for (; s && *s; s++) {
@@ -411,30 +397,30 @@ static void page_index(struct httpd *h, struct buf *b)
 	buf_adds(b, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 		    "<meta name=\"viewport\" content=\"width=device-width\">"
 		    "<title>");
-	html_str(b, p ? p->title : "herald");
+	buf_add_html(b, p ? p->title : "herald");
 	buf_adds(b, "</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:46em;"
 		    "margin:2em auto;padding:0 1em}code{background:#f3f3f3;padding:0 .2em}"
 		    "li{margin:.4em 0}</style></head><body>\n<h1>");
-	html_str(b, p ? p->title : "herald");
+	buf_add_html(b, p ? p->title : "herald");
 	buf_adds(b, "</h1>\n");
 	if (p) {
 		buf_adds(b, "<p>Plan <code>");
-		html_str(b, p->id);
+		buf_add_html(b, p->id);
 		buf_adds(b, "</code>, version ");
-		html_str(b, p->version);
+		buf_add_html(b, p->version);
 		if (p->approved_by || p->approved_on) {
 			buf_adds(b, ", approved");
 			if (p->approved_by) {
 				buf_adds(b, " by ");
-				html_str(b, p->approved_by);
+				buf_add_html(b, p->approved_by);
 			}
 			if (p->approved_on) {
 				buf_adds(b, " on ");
-				html_str(b, p->approved_on);
+				buf_add_html(b, p->approved_on);
 			}
 		}
 		buf_adds(b, ". Owner: ");
-		html_str(b, p->owner);
+		buf_add_html(b, p->owner);
 		buf_adds(b, ".</p>\n");
 	}
 	buf_adds(b, "<h2>Public calendar feeds</h2>\n<ul>\n");
@@ -447,15 +433,15 @@ static void page_index(struct httpd *h, struct buf *b)
 		const char *host = strstr(base, "://");
 		host = host ? host + 3 : base;
 		buf_adds(b, "<li>");
-		html_str(b, name);
+		buf_add_html(b, name);
 		buf_adds(b, ": <a href=\"webcal://");
-		html_str(b, host);
+		buf_add_html(b, host);
 		buf_adds(b, "/feeds/");
-		html_str(b, s->v[i].audience);
+		buf_add_html(b, s->v[i].audience);
 		buf_adds(b, ".ics\">subscribe</a> &middot; <a href=\"");
-		html_str(b, base);
+		buf_add_html(b, base);
 		buf_adds(b, "/feeds/");
-		html_str(b, s->v[i].audience);
+		buf_add_html(b, s->v[i].audience);
 		buf_adds(b, ".ics\">download</a></li>\n");
 		npub++;
 	}
@@ -469,7 +455,7 @@ static void page_index(struct httpd *h, struct buf *b)
 	buf_printf(b, "</ul>\n<h2>Health</h2>\n<p>%s. <a href=\"/healthz\">/healthz</a> "
 		      "&middot; <a href=\"/metrics\">/metrics</a></p>\n<pre>",
 		   ok ? "Service healthy" : "Service degraded");
-	html_str(b, hj.data);
+	buf_add_html(b, hj.data);
 	buf_free(&hj);
 	buf_adds(b, "</pre>\n<p><small>herald " HERALD_VERSION "</small></p>\n</body></html>\n");
 }

@@ -49,22 +49,6 @@ struct agg {
 	bool buckets;             /* second pass fills the timeline */
 };
 
-static void esc(struct buf *b, const char *s)
-{
-	if (!s)
-		return;
-	for (; *s; s++) {
-		switch (*s) {
-		case '&': buf_adds(b, "&amp;"); break;
-		case '<': buf_adds(b, "&lt;"); break;
-		case '>': buf_adds(b, "&gt;"); break;
-		case '"': buf_adds(b, "&quot;"); break;
-		case '\'': buf_adds(b, "&#39;"); break;
-		default: buf_addc(b, *s); break;
-		}
-	}
-}
-
 static bool same(const char *a, const char *b)
 {
 	return strcmp(a ? a : "", b ? b : "") == 0;
@@ -334,7 +318,7 @@ static void dl_item(struct buf *b, const char *dt, const char *dd, bool code)
 		buf_adds(b, "<em>not recorded</em>");
 	else {
 		buf_adds(b, code ? "<code>" : "");
-		esc(b, dd);
+		buf_add_html(b, dd);
 		buf_adds(b, code ? "</code>" : "");
 	}
 	buf_adds(b, "</dd>");
@@ -394,7 +378,7 @@ static void section_versions(struct buf *b, struct db *db)
 		buf_printf(b, "<tr><td class=\"n\">%lld</td>", (long long)sqlite3_column_int64(st, 0));
 		for (int i = 1; i < 7; i++) {
 			buf_adds(b, i == 5 ? "<td><code>" : "<td>");
-			esc(b, (const char *)sqlite3_column_text(st, i));
+			buf_add_html(b, (const char *)sqlite3_column_text(st, i));
 			buf_adds(b, i == 5 ? "</code></td>" : "</td>");
 		}
 		buf_adds(b, "</tr>");
@@ -411,9 +395,9 @@ static void cell(struct buf *b, const char *comm, const char *aud,
 		 const char *metric, int64_t v)
 {
 	buf_adds(b, "<td class=\"n\" data-comm=\"");
-	esc(b, comm);
+	buf_add_html(b, comm);
 	buf_adds(b, "\" data-aud=\"");
-	esc(b, aud);
+	buf_add_html(b, aud);
 	buf_printf(b, "\" data-metric=\"%s\">", metric);
 	if (v < 0)
 		buf_adds(b, "—");
@@ -426,9 +410,9 @@ static void rate_cell(struct buf *b, const char *comm, const char *aud,
 		      const char *metric, int64_t num, int64_t den)
 {
 	buf_adds(b, "<td class=\"n\" data-comm=\"");
-	esc(b, comm);
+	buf_add_html(b, comm);
 	buf_adds(b, "\" data-aud=\"");
-	esc(b, aud);
+	buf_add_html(b, aud);
 	buf_printf(b, "\" data-metric=\"%s\">", metric);
 	pct(b, num, den);
 	buf_adds(b, "</td>");
@@ -480,16 +464,16 @@ static void section_counts(struct buf *b, struct agg *a, bool with_plan)
 	for (size_t i = 0; i < a->nrows; i++) {
 		const struct row *r = &a->rows[i];
 		buf_adds(b, "<tr><th scope=\"row\"><code>");
-		esc(b, r->comm);
+		buf_add_html(b, r->comm);
 		buf_adds(b, "</code>");
 		if (r->topic) {
 			buf_adds(b, "<br>");
-			esc(b, r->topic);
+			buf_add_html(b, r->topic);
 		}
 		if (r->manual)
 			buf_adds(b, " <em>(manual)</em>");
 		buf_adds(b, "</th><td>");
-		esc(b, r->aud);
+		buf_add_html(b, r->aud);
 		buf_adds(b, "</td>");
 		row_cells(b, r, r->comm, r->aud);
 		buf_adds(b, "</tr>");
@@ -574,7 +558,7 @@ static void section_timeline(struct buf *b, struct agg *a)
 			   left - 10, y + 4);
 		char clip[24];
 		snprintf(clip, sizeof clip, "%.20s", l->comm);
-		esc(b, clip);
+		buf_add_html(b, clip);
 		buf_printf(b, "</text><line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"#dddddd\"/>",
 			   left, y, left + plot, y);
 		for (int k = 0; k < NBUCKETS; k++) {
@@ -589,7 +573,7 @@ static void section_timeline(struct buf *b, struct agg *a)
 					     c[O_DRYRUN] ? O_DRYRUN : O_ONTIME;
 			double x = left + plot * (k + 0.5) / NBUCKETS;
 			buf_adds(b, "<g><title>");
-			esc(b, l->comm);
+			buf_add_html(b, l->comm);
 			buf_printf(b, ": %" PRId64 " on time, %" PRId64 " late, %" PRId64 " failed, %"
 				      PRId64 " missed, %" PRId64 " pending, %" PRId64 " dry-run</title>",
 				   c[O_ONTIME], c[O_LATE], c[O_FAILED], c[O_MISSED], c[O_PENDING],
@@ -622,13 +606,13 @@ static void on_warning(const struct lint_warning *w, void *ctx)
 	struct warn_ctx *x = ctx;
 	struct buf *b = x->b;
 	buf_adds(b, "<tr><td><code>");
-	esc(b, w->code);
+	buf_add_html(b, w->code);
 	buf_adds(b, "</code></td><td><code>");
-	esc(b, w->path);
+	buf_add_html(b, w->path);
 	buf_adds(b, "</code></td><td>");
-	esc(b, w->message);
+	buf_add_html(b, w->message);
 	buf_adds(b, "</td><td>");
-	esc(b, w->advice);
+	buf_add_html(b, w->advice);
 	buf_adds(b, "</td></tr>");
 	x->n++;
 }
@@ -673,7 +657,7 @@ static void section_integrity(struct buf *b, bool ok, const char *msg, int64_t r
 			   rows, vh->seq);
 	else {
 		buf_adds(b, "<p id=\"verify\" data-ok=\"false\"><span class=\"badge bad\">Verification FAILED</span> ");
-		esc(b, msg);
+		buf_add_html(b, msg);
 		buf_adds(b, ". The figures below cannot be relied on.</p>");
 	}
 	buf_printf(b, "<dl class=\"meta\"><dt>Chain head seq</dt><dd><code id=\"chain-head-seq\">%" PRId64
@@ -744,10 +728,10 @@ enum herald_rc report_render(struct db *db, const struct report_opts *o,
 		      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
 		      "style-src 'unsafe-inline'; img-src data:\">"
 		      "<title>ISMS communication report: ");
-	esc(out, m.id ? m.id : "no plan recorded");
+	buf_add_html(out, m.id ? m.id : "no plan recorded");
 	buf_printf(out, " (%s to %s)</title><style>%s</style></head><body>", f, t, css);
 	buf_adds(out, "<header><p>ISO/IEC 27001 Clause 7.4 communication evidence</p><h1>");
-	esc(out, m.title ? m.title : m.id ? m.id : "No plan recorded");
+	buf_add_html(out, m.title ? m.title : m.id ? m.id : "No plan recorded");
 	buf_printf(out, "</h1><p>Period <time id=\"period-from\" datetime=\"%s\">%s</time> to "
 			"<time id=\"period-to\" datetime=\"%s\">%s</time> (due dates, UTC, inclusive). "
 			"Generated %s by herald %s.</p></header><main>",

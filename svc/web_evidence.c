@@ -23,20 +23,6 @@
 #include "herald/token.h"
 #include "herald/util.h"
 
-static void esc(struct buf *b, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '&': buf_adds(b, "&amp;"); break;
-		case '<': buf_adds(b, "&lt;"); break;
-		case '>': buf_adds(b, "&gt;"); break;
-		case '"': buf_adds(b, "&quot;"); break;
-		case '\'': buf_adds(b, "&#39;"); break;
-		default: buf_addc(b, *s); break;
-		}
-	}
-}
-
 static void page_start(struct httpd_resp *resp, int status, const char *title)
 {
 	resp->status = status;
@@ -189,14 +175,14 @@ void web_evidence_ack(const struct httpd_req *req, struct httpd_resp *resp,
 		buf_adds(b, "Your acknowledgement of <strong>");
 	else
 		buf_adds(b, "This message was already acknowledged: <strong>");
-	esc(b, r.topic ? r.topic : r.comm);
+	buf_add_html(b, r.topic ? r.topic : r.comm);
 	buf_adds(b, "</strong> (communication <code>");
-	esc(b, r.comm);
+	buf_add_html(b, r.comm);
 	buf_adds(b, "</code>, audience <code>");
-	esc(b, r.aud);
+	buf_add_html(b, r.aud);
 	buf_adds(b, "</code>)");
 	buf_adds(b, recorded ? " was recorded at <time>" : " at <time>");
-	esc(b, recorded ? now : r.first_at);
+	buf_add_html(b, recorded ? now : r.first_at);
 	buf_adds(b, "</time> (UTC).</p><p>You can close this page.</p>");
 	page_end(resp);
 	ack_row_free(&r);

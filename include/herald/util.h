@@ -41,6 +41,9 @@ void buf_addc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+/* Appends s escaped for HTML text and attribute values (& < > " ').
+ * s may be NULL (nothing is added). */
+void buf_add_html(struct buf *b, const char *s);
 /* Hands the contents over to the caller (who frees them); b is reset. */
 char *buf_take(struct buf *b);
 
