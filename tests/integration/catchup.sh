@@ -89,4 +89,16 @@ stop
 check "evidence verifies" "$HERALD" evidence verify --db "$T/h.db"
 "$HERALD" evidence export --db "$T/h.db" --format csv >"$T/export.csv"
 check "export shows the missed delivery" grep -q ",missed," "$T/export.csv"
+
+# The auditor's report of this real run: counts per communication and
+# audience (the cancelled reminder is no communication and not counted).
+"$HERALD" report --db "$T/h.db" -o "$T/report.html"
+cell() { grep -o "data-comm=\"$1\" data-aud=\"$2\" data-metric=\"$3\">[^<]*" "$T/report.html" | sed 's/.*>//'; }
+check "report: POLICY recorded 3 (two messages, one reminder)" test "$(cell POLICY staff recorded)" = 3
+check "report: POLICY on time 2" test "$(cell POLICY staff on-time)" = 2
+check "report: POLICY late 1 (the reminder after the downtime)" test "$(cell POLICY staff late)" = 1
+check "report: POLICY acknowledged 1" test "$(cell POLICY staff acknowledged)" = 1
+check "report: LATE late 1" test "$(cell LATE ops late)" = 1
+check "report: MISSED missed 1" test "$(cell MISSED ops missed)" = 1
+check "report: nothing failed" test "$(cell MISSED ops failed)$(cell LATE ops failed)$(cell POLICY staff failed)" = 000
 finish
