@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "herald/db.h"
+#include "herald/log.h"
 #include "herald/record.h"
 #include "herald/token.h"
 #include "herald/util.h"
@@ -33,8 +34,8 @@ enum herald_rc admin_init(struct db *db, unsigned char hash[32],
 	if (rc)
 		return rc;
 	/* Shown once: only the hash is kept. */
-	fprintf(stderr, "herald: admin token (shown once, keep it; set HERALD_ADMIN_TOKEN "
-		"to choose your own): %s\n", tok);
+	log_event(LOG_WARN, "admin.token", "admin token (shown once, keep it; set HERALD_ADMIN_TOKEN "
+		"to choose your own): %s", tok);
 	record_event(db, "admin-token-created", "generated on first start; stored hashed", NULL);
 	return H_OK;
 }

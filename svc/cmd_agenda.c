@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "herald/clock.h"
 #include "herald/agenda.h"
 #include "herald/cli.h"
 #include "herald/plan.h"
@@ -257,7 +258,7 @@ static int agenda_run(int argc, char **argv)
 	rc = cli_load_plan(o.plan, SECRETS_UNUSED, &p);
 	if (rc)
 		return rc;
-	int64_t from = now_instant(), to;
+	int64_t from = clock_now(), to;
 	long aud = -1;
 	if (o.from && !cli_parse_time(o.from, p->tz, &from))
 		rc = cli_usage(&cmd_agenda, "--from \"%s\" is not YYYY-MM-DD or an RFC 3339 time", o.from);

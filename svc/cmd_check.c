@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "herald/clock.h"
 #include "herald/cli.h"
 #include "herald/lint.h"
 #include "herald/plan.h"
@@ -40,7 +41,7 @@ static int check_run(int argc, char **argv)
 			continue;
 		}
 		struct check_out o = { argv[i] };
-		size_t n = lint_plan(p, now_instant(), print_warning, &o);
+		size_t n = lint_plan(p, clock_now(), print_warning, &o);
 		printf("%s: ok: plan %s version %s, %zu communication%s, %zu audience%s, "
 		       "%zu channel%s, %zu warning%s\n",
 		       argv[i], p->id, p->version, p->ncomms, p->ncomms == 1 ? "" : "s",

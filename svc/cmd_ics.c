@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "herald/clock.h"
 #include "herald/cli.h"
 #include "herald/ics.h"
 #include "herald/plan.h"
@@ -85,7 +86,7 @@ static int ics_run(int argc, char **argv)
 	if (rc)
 		return rc;
 	struct ics_opts o = { .audience = -1 };
-	ics_default_window(p, now_instant(), &o.from, &o.to);
+	ics_default_window(p, clock_now(), &o.from, &o.to);
 	if (a.from && !cli_parse_time(a.from, p->tz, &o.from))
 		rc = cli_usage(&cmd_ics, "--from \"%s\" is not YYYY-MM-DD or an RFC 3339 time", a.from);
 	if (!rc && a.to && !cli_parse_time(a.to, p->tz, &o.to))

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "herald/clock.h"
 #include "herald/cli.h"
 #include "herald/db.h"
 #include "herald/plan.h"
@@ -85,7 +86,7 @@ static int report_run(int argc, char **argv)
 		return rc;
 	/* Dates are midnight in the plan's zone, or UTC without a plan. */
 	const struct tz *z = p ? p->tz : tz_get("UTC");
-	struct report_opts o = { .plan = p, .now = now_instant() };
+	struct report_opts o = { .plan = p, .now = clock_now() };
 	if (from && !(o.has_from = cli_parse_time(from, z, &o.from))) {
 		plan_free(p);
 		return cli_usage(&cmd_report, "--from: not a date or RFC 3339 time: %s", from);

@@ -22,10 +22,12 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "herald/clock.h"
 #include "herald/cli.h"
 #include "herald/db.h"
 #include "herald/dispatcher.h"
 #include "herald/httpd.h"
+#include "herald/log.h"
 #include "herald/plan.h"
 #include "herald/record.h"
 #include "herald/runtime.h"
@@ -41,18 +43,6 @@ struct run_args {
 	bool dry_run;
 };
 
-static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void logf_(const char *fmt, ...)
-{
-	char ts[32];
-	record_now(ts);
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "herald: %s ", ts);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
 
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
@@ -149,21 +139,21 @@ static void reload(struct service *s, const char *why)
 		p = NULL;
 	}
 	if (rc) {
-		logf_("reload (%s) refused: %s: %s; still serving version %s", why,
+		log_event(LOG_WARN, "plan.refused", "reload (%s) refused: %s: %s; still serving version %s", why,
 		      s->args->plan, err.msg, runtime_plan(&s->rt)->version);
 		struct herald_err e2;
 		herald_err_clear(&e2);
 		if (record_refused(s->rt.db, s->args->plan, err.msg, &e2))
-			logf_("recording the refused reload failed: %s", e2.msg);
+			log_event(LOG_ERROR, "evidence.error", "recording the refused reload failed: %s", e2.msg);
 		return;
 	}
 	const struct plan *old = runtime_plan(&s->rt);
 	keep_plan(s, p);
 	atomic_store(&s->rt.plan, p);
 	if (record_plan(s->rt.db, p, "reloaded", &err))
-		logf_("recording the reload failed: %s", err.msg);
+		log_event(LOG_ERROR, "evidence.error", "recording the reload failed: %s", err.msg);
 	dispatcher_plan_changed(s->d);
-	logf_("reloaded (%s) %s: plan %s version %s (was %s), sha256 %.12s", why,
+	log_event(LOG_INFO, "plan.reloaded", "reloaded (%s) %s: plan %s version %s (was %s), sha256 %.12s", why,
 	      s->args->plan, p->id, p->version, old->version, p->sha256);
 }
 
@@ -189,8 +179,8 @@ static int run_service(struct run_args *a)
 	struct service s = { .args = a };
 	struct plan *p;
 	if (a->dry_run)
-		fprintf(stderr, "herald: dry-run: messages are recorded, not sent; "
-				"missing env: secrets get demo values\n");
+		log_event(LOG_INFO, "service.dry-run", "messages are recorded, not sent; "
+				"missing env: secrets get demo values");
 	int rc = cli_load_plan(a->plan, a->dry_run ? SECRETS_DEMO : SECRETS_REQUIRED, &p);
 	if (rc)
 		return rc;
@@ -204,7 +194,7 @@ static int run_service(struct run_args *a)
 		base[--bl] = '\0';
 	s.rt.base_url = base;
 	s.rt.dry_run = a->dry_run;
-	s.rt.started = now_instant();
+	s.rt.started = clock_now();
 	atomic_store(&s.rt.plan, p);
 
 	/* Signals are taken synchronously by this thread only: block them
@@ -257,7 +247,7 @@ static int run_service(struct run_args *a)
 		rc = cli_fail("run", &err);
 		goto out;
 	}
-	logf_("serving %s (plan %s version %s, sha256 %.12s) on %s, database %s%s",
+	log_event(LOG_INFO, "service.start", "serving %s (plan %s version %s, sha256 %.12s) on %s, database %s%s",
 	      a->plan, p->id, p->version, p->sha256, base, a->db,
 	      a->dry_run ? ", dry-run" : "");
 	/* Service up and down times are evidence: they explain late and
@@ -266,13 +256,13 @@ static int run_service(struct run_args *a)
 	snprintf(detail, sizeof detail, "herald %s on %s%s", HERALD_VERSION, base,
 		 a->dry_run ? ", dry-run" : "");
 	if (record_event(s.rt.db, "start", detail, &err))
-		logf_("recording the start failed: %s", err.msg);
+		log_event(LOG_ERROR, "evidence.error", "recording the start failed: %s", err.msg);
 
 	while (!stop_flag) {
 		struct timespec ts = { .tv_sec = 2 };
 		int sig = sigtimedwait(&set, NULL, &ts);
 		if (sig == SIGTERM || sig == SIGINT) {
-			logf_("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			log_event(LOG_INFO, "service.stopping", "%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 			break;
 		}
 		if (sig == SIGHUP) {
@@ -281,7 +271,7 @@ static int run_service(struct run_args *a)
 			continue;
 		}
 		if (sig < 0 && errno != EAGAIN && errno != EINTR) {
-			logf_("waiting for signals failed: %s", strerror(errno));
+			log_event(LOG_ERROR, "service.error", "waiting for signals failed: %s", strerror(errno));
 			break;
 		}
 		poll_file(&s);
@@ -297,8 +287,8 @@ out:
 	if (s.rt.db) {
 		if (!rc) {
 			if (record_event(s.rt.db, "stop", "clean shutdown", &err))
-				logf_("recording the stop failed: %s", err.msg);
-			logf_("stopped");
+				log_event(LOG_ERROR, "evidence.error", "recording the stop failed: %s", err.msg);
+			log_event(LOG_INFO, "service.stop", "stopped");
 		}
 		db_close(s.rt.db);
 	}

@@ -15,9 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "herald/clock.h"
 #include "herald/cli.h"
 #include "herald/db.h"
 #include "herald/engine.h"
+#include "herald/log.h"
 #include "herald/outbox.h"
 #include "herald/plan.h"
 #include "herald/record.h"
@@ -137,13 +139,13 @@ static int run(int argc, char **argv)
 	if (!hrc)
 		hrc = record_plan_once(db, p, &err);
 	if (!hrc)
-		hrc = outbox_create_manual(db, p, &p->comms[ci], engine_now(), who, o.note,
+		hrc = outbox_create_manual(db, p, &p->comms[ci], clock_now(), who, o.note,
 					   queue, &keys, &nkeys, &err);
 	if (hrc) {
 		rc = cli_fail(o.db, &err);
 		goto out;
 	}
-	fprintf(stderr, "herald: send %s: %zu deliver%s%s, requested by %s%s%s\n", o.comm,
+	log_event(LOG_INFO, "send.queued", "send %s: %zu deliver%s%s, requested by %s%s%s", o.comm,
 		nkeys, nkeys == 1 ? "y" : "ies", o.dry_run ? " (dry-run: recorded, not sent)" : "",
 		who, o.note ? ", note: " : "", o.note ? o.note : "");
 	/* Inline retries: 1 s doubling, 5 attempts, unless the environment
@@ -161,7 +163,7 @@ static int run(int argc, char **argv)
 				  .plan = the_plan, .ctx = p, .policy = &pol };
 	e = engine_new(&eo);
 	for (;;) {
-		hrc = engine_step(e, engine_now(), 200, true, &err);
+		hrc = engine_step(e, clock_now(), 200, true, &err);
 		if (hrc) {
 			rc = cli_fail(o.db, &err);
 			goto out;

@@ -9,6 +9,7 @@
  * and run one engine round.  POST /api/communications/ID/send queues a
  * manual send from an HTTP thread and wakes the loop.
  */
+#include "herald/clock.h"
 #include "herald/dispatcher.h"
 
 #include <jansson.h>
@@ -22,6 +23,7 @@
 #include "herald/db.h"
 #include "herald/engine.h"
 #include "herald/httpd.h"
+#include "herald/log.h"
 #include "herald/outbox.h"
 #include "herald/plan.h"
 #include "herald/runtime.h"
@@ -76,7 +78,7 @@ static void materialise(struct dispatcher *d, int64_t now)
 	herald_err_clear(&err);
 	size_t made = 0;
 	if (outbox_materialise(db, runtime_plan(d->rt), from, to, &made, &err)) {
-		fprintf(stderr, "herald: outbox: %s\n", err.msg);
+		log_event(LOG_ERROR, "outbox.error", "%s", err.msg);
 		return;
 	}
 	unsigned char b[8];
@@ -84,7 +86,7 @@ static void materialise(struct dispatcher *d, int64_t now)
 		b[i] = (unsigned char)((uint64_t)to >> (56 - 8 * i));
 	db_meta_set(db, META_HORIZON, b, 8, NULL);
 	if (made)
-		fprintf(stderr, "herald: outbox: %zu new deliver%s due before the horizon\n",
+		log_event(LOG_INFO, "outbox.materialised", "%zu new deliver%s due before the horizon",
 			made, made == 1 ? "y" : "ies");
 }
 
@@ -105,16 +107,16 @@ static void *loop(void *arg)
 	struct herald_err err;
 	herald_err_clear(&err);
 	int64_t next_mat = 0, next_stats = 0;
-	if (outbox_recover(d->rt->db, engine_now(), &err))
-		fprintf(stderr, "herald: outbox: %s\n", err.msg);
+	if (outbox_recover(d->rt->db, clock_now(), &err))
+		log_event(LOG_ERROR, "outbox.error", "%s", err.msg);
 	while (!atomic_load(&d->stop)) {
-		int64_t now = engine_now();
+		int64_t now = clock_now();
 		if (atomic_exchange(&d->plan_changed, false) || now >= next_mat) {
 			materialise(d, now);
 			next_mat = now + MATERIALISE_EVERY;
 		}
 		if (engine_step(d->e, now, 1000, true, &err)) {
-			fprintf(stderr, "herald: outbox: %s\n", err.msg);
+			log_event(LOG_ERROR, "outbox.error", "%s", err.msg);
 			herald_err_clear(&err);
 		}
 		if (now >= next_stats) {
@@ -125,9 +127,9 @@ static void *loop(void *arg)
 	/* Stop taking work; give back what has not started; finish sends
 	 * in flight (each bounded by the transfer timeout). */
 	if (engine_release(d->e, &err))
-		fprintf(stderr, "herald: outbox: %s\n", err.msg);
+		log_event(LOG_ERROR, "outbox.error", "%s", err.msg);
 	for (int i = 0; engine_inflight(d->e) > 0 && i < 400; i++)
-		if (engine_step(d->e, engine_now(), 100, false, &err))
+		if (engine_step(d->e, clock_now(), 100, false, &err))
 			break;
 	refresh_stats(d);
 	return NULL;
@@ -150,7 +152,7 @@ enum herald_rc dispatcher_start(struct runtime *rt, struct dispatcher **out,
 				  .plan = current_plan, .ctx = d };
 	d->e = engine_new(&eo);
 	if (rt->dry_run)
-		fprintf(stderr, "herald: dry-run: messages go to the null channel and are "
+		log_event(LOG_INFO, "service.dry-run", "messages go to the null channel and are "
 			"recorded with outcome dry-run\n");
 	if (pthread_create(&d->thread, NULL, loop, d) != 0) {
 		engine_free(d->e);
@@ -272,14 +274,14 @@ static void on_send(const struct httpd_req *req, struct httpd_resp *resp, void *
 	size_t nkeys = 0;
 	struct herald_err err;
 	herald_err_clear(&err);
-	if (outbox_create_manual(d->rt->db, p, &p->comms[ci], engine_now(), who, note,
+	if (outbox_create_manual(d->rt->db, p, &p->comms[ci], clock_now(), who, note,
 				 "pending", &keys, &nkeys, &err)) {
-		fprintf(stderr, "herald: manual send %s: %s\n", id, err.msg);
+		log_event(LOG_ERROR, "send.error", "manual send %s: %s", id, err.msg);
 		free(note);
 		json_error(resp, 500, "could not queue the deliveries");
 		return;
 	}
-	fprintf(stderr, "herald: manual send %s queued: %zu deliver%s, requested by %s\n", id,
+	log_event(LOG_INFO, "send.queued", "manual send %s queued: %zu deliver%s, requested by %s", id,
 		nkeys, nkeys == 1 ? "y" : "ies", who);
 	engine_wakeup(d->e);
 	json_t *arr = json_array();

@@ -2,6 +2,7 @@
  * engine.c - claims, sends and records deliveries of one outbox queue (see
  * engine.h).  The service's dispatcher and `herald send` both drive one.
  */
+#include "herald/clock.h"
 #include "herald/engine.h"
 
 #include <pthread.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 
 #include "herald/chan.h"
+#include "herald/log.h"
 #include "herald/plan.h"
 #include "herald/timeutil.h"
 #include "herald/token.h"
@@ -48,29 +50,6 @@ struct engine {
 	size_t nres, capres;
 	struct engine_counters c;
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static pthread_once_t now_once = PTHREAD_ONCE_INIT;
-static int64_t now_base, now_mono;
-static void now_init(void)
-{
-	now_base = now_instant();
-	now_mono = mono_ms();
-}
-
-int64_t engine_now(void)
-{
-	if (!getenv("HERALD_NOW"))
-		return now_instant();
-	pthread_once(&now_once, now_init);
-	return now_base + (mono_ms() - now_mono) / 1000;
-}
 
 struct engine *engine_new(const struct engine_opts *o)
 {
@@ -172,7 +151,7 @@ static void push_result(struct engine *e, struct job *j, const struct chan_outco
 	r->item = j->it;
 	r->item->user = j;
 	r->o = *o;
-	r->finished = engine_now();
+	r->finished = clock_now();
 }
 
 static void on_done(void *tag, const struct chan_outcome *o, void *ctx)
@@ -253,7 +232,7 @@ static bool job_build(struct engine *e, struct job *j, const struct plan *p,
 	m->ack_url = j->ack_url;
 	m->message_id = it->message_id;
 	m->possible_duplicate = it->possible_duplicate;
-	m->now = engine_now();
+	m->now = clock_now();
 	return true;
 }
 
@@ -270,7 +249,7 @@ static void enqueue(struct engine *e, struct job *j)
 /* Starts waiting jobs that their channel's limits allow. */
 static void start_ready(struct engine *e, int64_t *next_wake_ms)
 {
-	int64_t now = mono_ms();
+	int64_t now = clock_mono_ms();
 	struct job **pp = &e->wait_head, *last = NULL;
 	while (*pp) {
 		struct job *j = *pp;
@@ -291,7 +270,7 @@ static void start_ready(struct engine *e, int64_t *next_wake_ms)
 		if (slack)
 			cs->next_ms = now + SLACK_INTERVAL_MS;
 		cs->active++;
-		j->it->started = engine_now();
+		j->it->started = clock_now();
 		j->m.now = j->it->started;
 		chan_pool_add(e->pool, &j->m, e->o.dry_run, j);
 	}
@@ -302,27 +281,27 @@ static void start_ready(struct engine *e, int64_t *next_wake_ms)
 	(void)last;
 }
 
-static void log_result(const struct outbox_result *r)
+static void log_result(const struct engine *e, const struct outbox_result *r)
 {
 	const struct outbox_item *it = r->item;
 	char to[300] = "";
 	if (it->recipient)
 		snprintf(to, sizeof to, " to=%s", it->recipient);
 	if (r->final && strcmp(r->final, "sent") == 0) {
-		fprintf(stderr, "herald: sent %s%s audience=%s channel=%s%s delivery=%.12s "
-			"attempt=%d status=%ld%s%s\n", it->communication,
+		log_event(LOG_INFO, "delivery.sent", "%s%s audience=%s channel=%s%s delivery=%.12s "
+			"attempt=%d status=%ld%s%s", it->communication,
 			strcmp(it->kind, "scheduled") ? (strcmp(it->kind, "reminder") ? " (manual)" : " (reminder)") : "",
 			it->audience, it->channel_id, to, it->key, it->attempt, r->o.status,
-			r->finished - it->due > 120 ? " late" : "",
+			r->finished - it->due > e->pol.late_after ? " late" : "",
 			r->o.dry_run ? " dry-run" : it->possible_duplicate ? " possible-duplicate" : "");
 	} else if (r->final) {
-		fprintf(stderr, "herald: FAILED %s audience=%s channel=%s%s delivery=%.12s "
-			"after %d attempt%s: %s\n", it->communication, it->audience,
+		log_event(LOG_ERROR, "delivery.failed", "%s audience=%s channel=%s%s delivery=%.12s "
+			"after %d attempt%s: %s", it->communication, it->audience,
 			it->channel_id, to, it->key, it->attempt, it->attempt == 1 ? "" : "s",
 			r->o.error);
 	} else {
-		fprintf(stderr, "herald: retry %s audience=%s channel=%s%s delivery=%.12s "
-			"attempt=%d: %s; next in %llds\n", it->communication, it->audience,
+		log_event(LOG_WARN, "delivery.retry", "%s audience=%s channel=%s%s delivery=%.12s "
+			"attempt=%d: %s; next in %llds", it->communication, it->audience,
 			it->channel_id, to, it->key, it->attempt, r->o.error,
 			(long long)(r->next_at - r->finished));
 	}
@@ -359,11 +338,11 @@ enum herald_rc engine_step(struct engine *e, int64_t now, int wait_ms, bool clai
 	/* Drive transfers; once something finished, keep going a little
 	 * longer (starting more as slots free up) so one transaction, one
 	 * fsync, records a batch rather than a single send. */
-	int64_t t0 = mono_ms(), deadline = t0 + wait_ms, batch_end = 0;
+	int64_t t0 = clock_mono_ms(), deadline = t0 + wait_ms, batch_end = 0;
 	for (;;) {
 		int64_t wake = 0;
 		start_ready(e, &wake);
-		int64_t now_ms = mono_ms();
+		int64_t now_ms = clock_mono_ms();
 		int64_t end = batch_end ? batch_end : deadline;
 		if (e->wait_head) {
 			int64_t until = wake ? wake : now_ms + 50;
@@ -373,7 +352,7 @@ enum herald_rc engine_step(struct engine *e, int64_t now, int wait_ms, bool clai
 		int tmo = end > now_ms ? (int)(end - now_ms) : 0;
 		size_t before = e->nres;
 		chan_pool_run(e->pool, tmo, on_done, e);
-		now_ms = mono_ms();
+		now_ms = clock_mono_ms();
 		if (e->nres && !batch_end)
 			batch_end = now_ms + BATCH_MS;
 		if (e->nres >= BATCH_MAX || (e->nres && now_ms >= batch_end))
@@ -392,7 +371,7 @@ enum herald_rc engine_step(struct engine *e, int64_t now, int wait_ms, bool clai
 		struct outbox_result *r = &e->res[i];
 		struct job *j = r->item->user;
 		if (!rc) {
-			log_result(r);
+			log_result(e, r);
 			e->c.attempts++;
 			if (!r->final)
 				e->c.retried++;

@@ -7,6 +7,7 @@
  * chain is global, so a row is checked against whichever row of whichever
  * table came before it.
  */
+#include "herald/clock.h"
 #include "herald/evidence.h"
 
 #include <errno.h>
@@ -329,7 +330,7 @@ enum herald_rc evidence_checkpoint(struct db *db,
 	char idhex[33], pubhex[65], sighex[129], now[32];
 	hex_encode(id, 16, idhex);
 	hex_encode(pub, 32, pubhex);
-	record_now(now);
+	clock_now_text(now);
 	struct buf m;
 	buf_init(&m);
 	buf_printf(&m,

@@ -13,6 +13,7 @@
  * limits, and a memory pool per connection that bounds request headers
  * (larger headers get 431 from libmicrohttpd).
  */
+#include "herald/clock.h"
 #include "herald/httpd.h"
 
 #include <arpa/inet.h>
@@ -32,6 +33,7 @@
 
 #include "herald/db.h"
 #include "herald/ics.h"
+#include "herald/log.h"
 #include "herald/plan.h"
 #include "herald/runtime.h"
 #include "herald/timeutil.h"
@@ -276,7 +278,7 @@ static bool same_bytes(const struct feedset *a, const struct feedset *b)
 static enum herald_rc publish(struct httpd *h, const struct plan *p,
 			      struct herald_err *err)
 {
-	int64_t now = now_instant();
+	int64_t now = clock_now();
 	pthread_mutex_lock(&h->set_lock);
 	struct feedset *s = feedset_render(h, p, now, err);
 	if (!s) {
@@ -310,12 +312,12 @@ void httpd_tick(struct httpd *h)
 	if (!s)
 		return;
 	int64_t from, to;
-	ics_default_window(s->plan, now_instant(), &from, &to);
+	ics_default_window(s->plan, clock_now(), &from, &to);
 	if (from != s->from) {
 		struct herald_err err;
 		herald_err_clear(&err);
 		if (publish(h, s->plan, &err))
-			fprintf(stderr, "herald: feeds: re-rendering for a new day failed: %s\n",
+			log_event(LOG_ERROR, "feeds.error", "re-rendering for a new day failed: %s",
 				err.msg);
 	}
 }
@@ -376,7 +378,7 @@ static void health_json(struct httpd *h, struct buf *b, bool *ok)
 	buf_adds(b, ",\"sha256\":");
 	json_str(b, p ? p->sha256 : NULL);
 	buf_printf(b, "},\"database\":\"%s\",\"uptime_seconds\":%lld,\"dry_run\":%s",
-		   dbok ? "ok" : "error", (long long)(now_instant() - h->rt->started),
+		   dbok ? "ok" : "error", (long long)(clock_now() - h->rt->started),
 		   h->rt->dry_run ? "true" : "false");
 	for (size_t i = 0; i < h->nhealth; i++) {
 		struct buf m;
@@ -503,7 +505,7 @@ static void page_metrics(struct httpd *h, struct buf *b)
 		      "# HELP herald_database_up 1 if the database answers.\n"
 		      "# TYPE herald_database_up gauge\nherald_database_up %d\n",
 		   s ? s->n : 0, (long long)(s ? s->last_modified : 0),
-		   (long long)(now_instant() - h->rt->started), db_ok(h) ? 1 : 0);
+		   (long long)(clock_now() - h->rt->started), db_ok(h) ? 1 : 0);
 	for (size_t i = 0; i < h->nmetrics; i++)
 		h->metrics[i].fn(b, h->metrics[i].ctx);
 }
@@ -839,7 +841,7 @@ static void on_log(void *cls, const char *fmt, va_list ap)
 	size_t n = strlen(msg);
 	while (n && msg[n - 1] == '\n')
 		msg[--n] = '\0';
-	fprintf(stderr, "herald: httpd: %s\n", msg);
+	log_event(LOG_WARN, "httpd", "%s", msg);
 }
 
 /* ------------------------------------------------------------------ */

@@ -2,6 +2,7 @@
  * outbox.c - deliveries written before they are sent, claims, attempts
  * and final states (see outbox.h for the life of a delivery).
  */
+#include "herald/clock.h"
 #include "herald/outbox.h"
 
 #include <sqlite3.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "herald/db.h"
+#include "herald/log.h"
 #include "herald/plan.h"
 #include "herald/sched.h"
 #include "herald/template.h"
@@ -288,7 +290,7 @@ static enum herald_rc on_target(const struct target *t, void *ctx)
 static enum herald_rc creator_open(struct creator *cr, struct herald_err *err)
 {
 	sqlite3 *h = db_handle(cr->db);
-	format_rfc3339_utc(now_instant(), cr->created_at, sizeof cr->created_at);
+	format_rfc3339_utc(clock_now(), cr->created_at, sizeof cr->created_at);
 	if (sqlite3_prepare_v2(h, "SELECT 1 FROM deliveries WHERE key=?", -1,
 			       &cr->exists, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(h, "INSERT INTO internal_outbox(key,due,next_at,attempts,"
@@ -577,7 +579,7 @@ enum herald_rc outbox_claim(struct db *db, const char *queue, int64_t now,
 			snprintf(why, sizeof why, "fell due %lld s before it could be sent "
 				 "(grace %lld s)", (long long)(now - it->due), (long long)pol->grace);
 			rc = final_state(db, it->key, now, "missed", true, false, why, err);
-			fprintf(stderr, "herald: missed %s audience=%s channel=%s delivery=%.12s: %s\n",
+			log_event(LOG_WARN, "delivery.missed", "%s audience=%s channel=%s delivery=%.12s: %s",
 				it->communication, it->audience, it->channel_id, it->key, why);
 			outbox_item_free(it);
 			if (rc)
@@ -746,8 +748,8 @@ enum herald_rc outbox_recover(struct db *db, int64_t now, struct herald_err *err
 	}
 	rc = db_commit(db, err);
 	if (!rc && changed)
-		fprintf(stderr, "herald: %d deliver%s in flight at the last stop will be "
-			"sent again, flagged as possible duplicates\n", changed,
+		log_event(LOG_WARN, "outbox.recovered", "%d deliver%s in flight at the last stop will be "
+			"sent again, flagged as possible duplicates", changed,
 			changed == 1 ? "y was" : "ies were");
 	return rc;
 }

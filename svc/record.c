@@ -1,14 +1,10 @@
 /* record.c - evidence about the service itself (see record.h). */
+#include "herald/clock.h"
 #include "herald/record.h"
 
 #include "herald/db.h"
 #include "herald/plan.h"
 #include "herald/timeutil.h"
-
-void record_now(char *out)
-{
-	format_rfc3339_utc(now_instant(), out, 32);
-}
 
 static enum herald_rc append_one(struct db *db, enum ev_table t,
 				 const struct ev_value *v, size_t n,
@@ -29,7 +25,7 @@ enum herald_rc record_plan(struct db *db, const struct plan *p,
 			   const char *event, struct herald_err *err)
 {
 	char at[32];
-	record_now(at);
+	clock_now_text(at);
 	struct ev_value v[] = {
 		EVS(at), EVS(event), EVS(p->id), EVS(p->version), EVS(p->sha256),
 		EVS(p->path), EVS(p->approved_by), EVS(p->approved_on),
@@ -42,7 +38,7 @@ enum herald_rc record_refused(struct db *db, const char *path,
 			      const char *why, struct herald_err *err)
 {
 	char at[32];
-	record_now(at);
+	clock_now_text(at);
 	struct ev_value v[] = {
 		EVS(at), EVS("refused"), EVN, EVN, EVN, EVS(path), EVN, EVN, EVN,
 		EVS(why),
@@ -54,7 +50,7 @@ enum herald_rc record_event(struct db *db, const char *kind,
 			    const char *detail, struct herald_err *err)
 {
 	char at[32];
-	record_now(at);
+	clock_now_text(at);
 	struct ev_value v[] = { EVS(at), EVS(kind), EVS(detail) };
 	return append_one(db, EV_EVENTS, v, 3, err);
 }

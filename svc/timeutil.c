@@ -312,12 +312,3 @@ void format_ical(int64_t secs, bool with_z, char *out, size_t n)
 	snprintf(out, n, "%04d%02d%02dT%02d%02d%02d%s", c.year, c.month, c.day,
 		 c.hour, c.min, c.sec, with_z ? "Z" : "");
 }
-
-int64_t now_instant(void)
-{
-	const char *fake = getenv("HERALD_NOW");
-	int64_t t;
-	if (fake && parse_rfc3339(fake, &t))
-		return t;
-	return (int64_t)time(NULL);
-}

@@ -7,6 +7,7 @@
  * connection: it must not read inside a transaction another thread holds
  * open on the shared one.
  */
+#include "herald/clock.h"
 #include "herald/web_evidence.h"
 
 #include <sqlite3.h>
@@ -140,7 +141,7 @@ void web_evidence_ack(const struct httpd_req *req, struct httpd_resp *resp,
 	}
 	struct ack_row r = { 0 };
 	char now[32];
-	record_now(now);
+	clock_now_text(now);
 	int found = ack_lookup(db_handle(rt->db), ackid, &r);
 	bool recorded = false;
 	if (found == 1 && !r.first_at) {
@@ -263,7 +264,7 @@ void web_evidence_report(const struct httpd_req *req, struct httpd_resp *resp,
 		unauthorized(resp);
 		return;
 	}
-	struct report_opts o = { .plan = runtime_plan(rt), .now = now_instant() };
+	struct report_opts o = { .plan = runtime_plan(rt), .now = clock_now() };
 	char v[40];
 	if (query_param(req->path, "from", v, sizeof v))
 		o.has_from = parse_t(v, &o.from);

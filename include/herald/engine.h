@@ -65,8 +65,5 @@ void engine_wakeup(struct engine *e);
 
 const struct engine_counters *engine_counters(const struct engine *e);
 
-/* The current instant for the engine: now_instant(), which with
- * HERALD_NOW (tests) keeps advancing from that instant. */
-int64_t engine_now(void);
 
 #endif

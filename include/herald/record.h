@@ -22,7 +22,4 @@ enum herald_rc record_refused(struct db *db, const char *path,
 enum herald_rc record_event(struct db *db, const char *kind,
 			    const char *detail, struct herald_err *err);
 
-/* RFC 3339 UTC "now" into out (at least 32 bytes). */
-void record_now(char *out);
-
 #endif

@@ -63,7 +63,5 @@ void format_local(int64_t wall, char *out, size_t n);
 /* "20260329T093000" (iCalendar local form); with_z appends 'Z'. */
 void format_ical(int64_t secs, bool with_z, char *out, size_t n);
 
-/* Current instant (seconds); honours HERALD_NOW (RFC 3339) for tests. */
-int64_t now_instant(void);
 
 #endif

@@ -1,0 +1,211 @@
+/*
+ * log.c - the one log (see log.h).
+ *
+ * Masking runs on the formatted message before escaping, so a secret is
+ * found as it was written; escaping then guarantees one physical line per
+ * event whatever the message held.
+ */
+#include "herald/log.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "herald/clock.h"
+#include "herald/util.h"
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static enum log_format format = LOG_TEXT;
+static int min_level = -1;
+static char **secrets;
+static size_t nsecrets;
+
+static const char *const level_names[] = { "debug", "info", "warn", "error" };
+
+void log_set_format(enum log_format f)
+{
+	format = f;
+}
+
+bool log_set_format_name(const char *name)
+{
+	if (strcmp(name, "text") == 0)
+		log_set_format(LOG_TEXT);
+	else if (strcmp(name, "json") == 0)
+		log_set_format(LOG_JSON);
+	else
+		return false;
+	return true;
+}
+
+void log_set_level(enum log_level min)
+{
+	min_level = (int)min;
+}
+
+void log_add_secret(const char *value)
+{
+	if (!value || strlen(value) < 4)
+		return;
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < nsecrets; i++)
+		if (strcmp(secrets[i], value) == 0) {
+			pthread_mutex_unlock(&lock);
+			return;
+		}
+	secrets = xreallocarray(secrets, nsecrets + 1, sizeof *secrets);
+	secrets[nsecrets++] = xstrdup(value);
+	pthread_mutex_unlock(&lock);
+}
+
+void log_forget_secrets(void)
+{
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < nsecrets; i++) {
+		explicit_bzero(secrets[i], strlen(secrets[i]));
+		free(secrets[i]);
+	}
+	free(secrets);
+	secrets = NULL;
+	nsecrets = 0;
+	pthread_mutex_unlock(&lock);
+}
+
+/* Length of the registered secret starting at s, or 0.  Caller locks. */
+static size_t secret_at(const char *s, size_t n)
+{
+	for (size_t i = 0; i < nsecrets; i++) {
+		size_t l = strlen(secrets[i]);
+		if (l <= n && memcmp(s, secrets[i], l) == 0)
+			return l;
+	}
+	return 0;
+}
+
+/* Decodes one UTF-8 sequence at s (n bytes left); 0 if invalid. */
+static size_t utf8_one(const unsigned char *s, size_t n, unsigned *cp)
+{
+	size_t len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+	if (!len || len > n || s[0] > 0xf4 || !utf8_valid((const char *)s, len))
+		return 0;
+	unsigned v = s[0] & (0x7f >> len);
+	for (size_t i = 1; i < len; i++)
+		v = (v << 6) | (s[i] & 0x3f);
+	*cp = v;
+	return len;
+}
+
+/* Format characters that reorder or hide text on a terminal. */
+static bool invisible(unsigned cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || cp == 0x00ad ||
+	       (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2060 && cp <= 0x2069) || cp == 0xfeff;
+}
+
+static void escape_locked(struct buf *b, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	for (size_t i = 0; i < n;) {
+		size_t sl = nsecrets ? secret_at(s + i, n - i) : 0;
+		if (sl) {
+			buf_adds(b, "[secret]");
+			i += sl;
+			continue;
+		}
+		unsigned char c = u[i];
+		if (c == '\\') {
+			buf_adds(b, "\\\\");
+			i++;
+		} else if (c == '\n') {
+			buf_adds(b, "\\n");
+			i++;
+		} else if (c == '\r') {
+			buf_adds(b, "\\r");
+			i++;
+		} else if (c == '\t') {
+			buf_adds(b, "\\t");
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			buf_printf(b, "\\x%02x", c);
+			i++;
+		} else if (c < 0x80) {
+			buf_addc(b, (char)c);
+			i++;
+		} else {
+			unsigned cp;
+			size_t l = utf8_one(u + i, n - i, &cp);
+			if (!l) {
+				buf_printf(b, "\\x%02x", c);
+				i++;
+			} else if (invisible(cp)) {
+				buf_printf(b, "\\u%04x", cp);
+				i += l;
+			} else {
+				buf_add(b, s + i, l);
+				i += l;
+			}
+		}
+	}
+}
+
+void log_escape(struct buf *b, const char *s, size_t n)
+{
+	pthread_mutex_lock(&lock);
+	escape_locked(b, s, n);
+	pthread_mutex_unlock(&lock);
+}
+
+/* JSON string contents: the escaped text holds no control characters, so
+ * only the quote and the backslash remain. */
+static void json_chars(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			buf_addc(b, '\\');
+		buf_addc(b, *s);
+	}
+}
+
+void log_event(enum log_level level, const char *event, const char *fmt, ...)
+{
+	if (min_level < 0) {
+		const char *d = getenv("HERALD_LOG_DEBUG");
+		min_level = d && *d == '1' ? LOG_DEBUG : LOG_INFO;
+	}
+	if ((int)level < min_level)
+		return;
+	struct buf msg, safe, line;
+	buf_init(&msg);
+	buf_init(&safe);
+	buf_init(&line);
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	char ts[32];
+	clock_now_text(ts);
+	pthread_mutex_lock(&lock);
+	escape_locked(&safe, msg.data ? msg.data : "", msg.len);
+	pthread_mutex_unlock(&lock);
+	const char *lv = level_names[level];
+	if (format == LOG_JSON) {
+		buf_printf(&line, "{\"ts\":\"%s\",\"level\":\"%s\",\"event\":\"", ts, lv);
+		json_chars(&line, event);
+		buf_adds(&line, "\",\"msg\":\"");
+		json_chars(&line, safe.data ? safe.data : "");
+		buf_adds(&line, "\"}\n");
+	} else {
+		buf_printf(&line, "herald: %s %s %s: %s\n", ts, lv, event,
+			   safe.data ? safe.data : "");
+	}
+	/* One write: lines from several threads never interleave. */
+	ssize_t w = write(STDERR_FILENO, line.data, line.len);
+	(void)w;
+	buf_free(&msg);
+	buf_free(&safe);
+	buf_free(&line);
+}
