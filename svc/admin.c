@@ -6,31 +6,31 @@
 #include <string.h>
 #include <strings.h>
 
-#include "herald/db.h"
 #include "herald/log.h"
 #include "herald/record.h"
+#include "herald/store.h"
 #include "herald/token.h"
 #include "herald/util.h"
 
 #define META_KEY "admin_token_sha256"
 
-enum herald_rc admin_init(struct db *db, unsigned char hash[32],
+enum herald_rc admin_init(struct store *db, unsigned char hash[32],
 			  struct herald_err *err)
 {
 	const char *env = getenv("HERALD_ADMIN_TOKEN");
 	if (env && *env) {
 		sha256(env, strlen(env), hash);
-		return db_meta_set(db, META_KEY, hash, 32, err);
+		return store_meta_set(db, META_KEY, hash, 32, err);
 	}
 	size_t len = 0;
-	if (db_meta_get(db, META_KEY, hash, 32, &len) && len == 32)
+	if (store_meta_get(db, META_KEY, hash, 32, &len) && len == 32)
 		return H_OK;
 	unsigned char raw[32];
 	char tok[64];
 	random_bytes(raw, sizeof raw);
 	base64url(raw, sizeof raw, tok);
 	sha256(tok, strlen(tok), hash);
-	enum herald_rc rc = db_meta_set(db, META_KEY, hash, 32, err);
+	enum herald_rc rc = store_meta_set(db, META_KEY, hash, 32, err);
 	if (rc)
 		return rc;
 	/* Shown once: only the hash is kept. */

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "herald/cli.h"
-#include "herald/db.h"
 #include "herald/evidence.h"
+#include "herald/store.h"
 #include "herald/timeutil.h"
 #include "herald/tz.h"
 #include "herald/util.h"
@@ -57,22 +57,18 @@ static int parse(int argc, char **argv, const char *allowed, struct ev_opts *o)
 	return 0;
 }
 
-/* T (a date is midnight UTC) to the RFC 3339 UTC text stored in the log. */
-static bool time_arg(const char *s, char out[32])
+/* T: a date is midnight UTC. */
+static bool time_arg(const char *s, int64_t *t)
 {
-	int64_t t;
-	if (!cli_parse_time(s, tz_get("UTC"), &t))
-		return false;
-	format_rfc3339_utc(t, out, 32);
-	return true;
+	return cli_parse_time(s, tz_get("UTC"), t);
 }
 
-static int open_db(const char *path, bool write, struct db **db)
+static int open_db(const char *path, bool write, struct store **s)
 {
 	struct herald_err err;
 	herald_err_clear(&err);
-	enum herald_rc rc = write ? db_open(path, db, &err)
-				  : db_open_readonly(path, db, &err);
+	struct store_open_opts o = { .readonly = !write };
+	enum herald_rc rc = store_open(path, &o, s, &err);
 	return rc ? cli_fail("evidence", &err) : 0;
 }
 
@@ -84,19 +80,18 @@ static int ev_export(int argc, char **argv)
 		return rc;
 	if (optind != argc)
 		return cli_usage(&cmd_evidence, "export takes no arguments");
-	char from[32], to[32];
-	if (o.from && !time_arg(o.from, from))
+	struct store_filter f = { 0 };
+	if (o.from && !(f.has_from = time_arg(o.from, &f.from)))
 		return cli_usage(&cmd_evidence, "--from: not a date or RFC 3339 time: %s", o.from);
-	if (o.to && !time_arg(o.to, to))
+	if (o.to && !(f.has_to = time_arg(o.to, &f.to)))
 		return cli_usage(&cmd_evidence, "--to: not a date or RFC 3339 time: %s", o.to);
-	struct db *db;
+	struct store *db;
 	if ((rc = open_db(o.db, false, &db)))
 		return rc;
 	struct herald_err err;
 	herald_err_clear(&err);
-	rc = evidence_export(db, o.from ? from : NULL, o.to ? to : NULL,
-			     o.json ? EVIDENCE_JSON : EVIDENCE_CSV, stdout, NULL, &err);
-	db_close(db);
+	rc = evidence_export(db, &f, o.json ? EVIDENCE_JSON : EVIDENCE_CSV, stdout, NULL, &err);
+	store_close(db);
 	return rc ? cli_fail("evidence export", &err) : 0;
 }
 
@@ -114,7 +109,7 @@ static int ev_verify(int argc, char **argv)
 		cli_error("evidence verify: %s: cannot read the checkpoint", o.checkpoint);
 		return H_ERUNTIME;
 	}
-	struct db *db;
+	struct store *db;
 	if ((rc = open_db(o.db, false, &db))) {
 		free(stmt);
 		return rc;
@@ -126,7 +121,7 @@ static int ev_verify(int argc, char **argv)
 	enum herald_rc r = evidence_verify(db, &h, &rows, &err);
 	if (!r && stmt)
 		r = evidence_check_checkpoint(db, stmt, &err);
-	db_close(db);
+	store_close(db);
 	free(stmt);
 	if (r) {
 		cli_error("evidence verify: %s: %s", o.db, err.msg);
@@ -147,7 +142,7 @@ static int ev_checkpoint(int argc, char **argv)
 		return rc;
 	if (optind != argc)
 		return cli_usage(&cmd_evidence, "checkpoint takes no arguments");
-	struct db *db;
+	struct store *db;
 	if ((rc = open_db(o.db, true, &db)))
 		return rc;
 	struct herald_err err;
@@ -159,7 +154,7 @@ static int ev_checkpoint(int argc, char **argv)
 	enum herald_rc r = evidence_verify(db, &h, NULL, &err);
 	if (!r)
 		r = evidence_checkpoint(db, &h, &b, &err);
-	db_close(db);
+	store_close(db);
 	if (r) {
 		buf_free(&b);
 		cli_error("evidence checkpoint: %s: %s", o.db, err.msg);

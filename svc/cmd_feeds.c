@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "herald/cli.h"
-#include "herald/db.h"
+#include "herald/store.h"
 #include "herald/plan.h"
 #include "herald/token.h"
 #include "herald/util.h"
@@ -53,11 +53,12 @@ static int feeds_run(int argc, char **argv)
 	int rc = cli_load_plan(argv[optind], SECRETS_UNUSED, &p);
 	if (rc)
 		return rc;
-	struct db *db = NULL;
+	struct store *db = NULL;
 	unsigned char key[32];
 	struct herald_err err;
 	herald_err_clear(&err);
-	if (db_open(dbpath, &db, &err) || db_server_key(db, key, &err)) {
+	struct store_open_opts so = { .create = true };
+	if (store_open(dbpath, &so, &db, &err) || store_server_key(db, key, &err)) {
 		rc = cli_fail(dbpath, &err);
 		goto out;
 	}
@@ -86,7 +87,7 @@ static int feeds_run(int argc, char **argv)
 out:
 	explicit_bzero(key, sizeof key);
 	if (db)
-		db_close(db);
+		store_close(db);
 	plan_free(p);
 	return rc;
 }

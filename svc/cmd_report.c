@@ -11,9 +11,9 @@
 
 #include "herald/clock.h"
 #include "herald/cli.h"
-#include "herald/db.h"
 #include "herald/plan.h"
 #include "herald/report.h"
+#include "herald/store.h"
 #include "herald/timeutil.h"
 #include "herald/tz.h"
 #include "herald/util.h"
@@ -97,8 +97,9 @@ static int report_run(int argc, char **argv)
 	}
 	struct herald_err err;
 	herald_err_clear(&err);
-	struct db *db = NULL;
-	if (db_open_readonly(dbpath, &db, &err)) {
+	struct store *db = NULL;
+	struct store_open_opts so = { .readonly = true };
+	if (store_open(dbpath, &so, &db, &err)) {
 		plan_free(p);
 		return cli_fail("report", &err);
 	}
@@ -106,7 +107,7 @@ static int report_run(int argc, char **argv)
 	buf_init(&b);
 	bool verified = false;
 	enum herald_rc r = report_render(db, &o, &b, &verified, &err);
-	db_close(db);
+	store_close(db);
 	plan_free(p);
 	if (r) {
 		buf_free(&b);

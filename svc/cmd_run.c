@@ -24,7 +24,7 @@
 
 #include "herald/clock.h"
 #include "herald/cli.h"
-#include "herald/db.h"
+#include "herald/store.h"
 #include "herald/dispatcher.h"
 #include "herald/httpd.h"
 #include "herald/log.h"
@@ -143,14 +143,14 @@ static void reload(struct service *s, const char *why)
 		      s->args->plan, err.msg, runtime_plan(&s->rt)->version);
 		struct herald_err e2;
 		herald_err_clear(&e2);
-		if (record_refused(s->rt.db, s->args->plan, err.msg, &e2))
+		if (record_refused(s->rt.store, s->args->plan, err.msg, &e2))
 			log_event(LOG_ERROR, "evidence.error", "recording the refused reload failed: %s", e2.msg);
 		return;
 	}
 	const struct plan *old = runtime_plan(&s->rt);
 	keep_plan(s, p);
 	atomic_store(&s->rt.plan, p);
-	if (record_plan(s->rt.db, p, "reloaded", &err))
+	if (record_plan(s->rt.store, p, "reloaded", &err))
 		log_event(LOG_ERROR, "evidence.error", "recording the reload failed: %s", err.msg);
 	dispatcher_plan_changed(s->d);
 	log_event(LOG_INFO, "plan.reloaded", "reloaded (%s) %s: plan %s version %s (was %s), sha256 %.12s", why,
@@ -206,11 +206,13 @@ static int run_service(struct run_args *a)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-	if (db_open(a->db, &s.rt.db, &err) || db_server_key(s.rt.db, s.rt.key, &err)) {
+	struct store_open_opts so = { .create = true };
+	if (store_open(a->db, &so, &s.rt.store, &err) ||
+	    store_server_key(s.rt.store, s.rt.key, &err)) {
 		rc = cli_fail(a->db, &err);
 		goto out;
 	}
-	if (record_plan(s.rt.db, p, "loaded", &err)) {
+	if (record_plan(s.rt.store, p, "loaded", &err)) {
 		rc = cli_fail(a->db, &err);
 		goto out;
 	}
@@ -255,7 +257,7 @@ static int run_service(struct run_args *a)
 	char detail[256];
 	snprintf(detail, sizeof detail, "herald %s on %s%s", HERALD_VERSION, base,
 		 a->dry_run ? ", dry-run" : "");
-	if (record_event(s.rt.db, "start", detail, &err))
+	if (record_event(s.rt.store, "start", detail, &err))
 		log_event(LOG_ERROR, "evidence.error", "recording the start failed: %s", err.msg);
 
 	while (!stop_flag) {
@@ -284,13 +286,13 @@ out:
 		httpd_stop(s.h);
 	if (s.d)
 		dispatcher_stop(s.d);
-	if (s.rt.db) {
+	if (s.rt.store) {
 		if (!rc) {
-			if (record_event(s.rt.db, "stop", "clean shutdown", &err))
+			if (record_event(s.rt.store, "stop", "clean shutdown", &err))
 				log_event(LOG_ERROR, "evidence.error", "recording the stop failed: %s", err.msg);
 			log_event(LOG_INFO, "service.stop", "stopped");
 		}
-		db_close(s.rt.db);
+		store_close(s.rt.store);
 	}
 	explicit_bzero(s.rt.key, sizeof s.rt.key);
 	for (size_t i = 0; i < s.nplans; i++)

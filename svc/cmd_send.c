@@ -9,7 +9,6 @@
  * service running on the same database does not send them too.
  */
 #include <getopt.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,12 +16,12 @@
 
 #include "herald/clock.h"
 #include "herald/cli.h"
-#include "herald/db.h"
 #include "herald/engine.h"
 #include "herald/log.h"
 #include "herald/outbox.h"
 #include "herald/plan.h"
 #include "herald/record.h"
+#include "herald/store.h"
 #include "herald/token.h"
 #include "herald/util.h"
 
@@ -67,38 +66,12 @@ static const struct plan *the_plan(void *ctx)
 }
 
 /* Records the plan version unless this exact file was recorded before. */
-static enum herald_rc record_plan_once(struct db *db, const struct plan *p,
+static enum herald_rc record_plan_once(struct store *s, const struct plan *p,
 				       struct herald_err *err)
 {
-	sqlite3_stmt *st;
-	bool seen = false;
-	if (sqlite3_prepare_v2(db_handle(db),
-			       "SELECT 1 FROM plan_versions WHERE sha256=? AND plan_id=? LIMIT 1",
-			       -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, p->sha256, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, p->id, -1, SQLITE_STATIC);
-		seen = sqlite3_step(st) == SQLITE_ROW;
-		sqlite3_finalize(st);
-	}
-	return seen ? H_OK : record_plan(db, p, "loaded", err);
-}
-
-static int64_t count_open(struct db *db, const char *queue)
-{
-	sqlite3_stmt *st;
-	int64_t n = -1;
-	char inflight[96];
-	snprintf(inflight, sizeof inflight, "inflight:%s", queue);
-	if (sqlite3_prepare_v2(db_handle(db),
-			       "SELECT count(*) FROM internal_outbox WHERE state IN (?,?)",
-			       -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, queue, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, inflight, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
+	unsigned char sha[32];
+	bool seen = hex_decode(p->sha256, sha, 32) && store_plan_seen(s, p->id, sha);
+	return seen ? H_OK : record_plan(s, p, "loaded", err);
 }
 
 static int run(int argc, char **argv)
@@ -119,7 +92,7 @@ static int run(int argc, char **argv)
 	}
 	struct herald_err err;
 	herald_err_clear(&err);
-	struct db *db = NULL;
+	struct store *db = NULL;
 	unsigned char key[32];
 	char **keys = NULL;
 	size_t nkeys = 0;
@@ -133,9 +106,10 @@ static int run(int argc, char **argv)
 	hex_encode(rnd, sizeof rnd, rh);
 	snprintf(queue, sizeof queue, "cli:%s", rh);
 
-	enum herald_rc hrc = db_open(o.db, &db, &err);
+	struct store_open_opts so = { .create = true };
+	enum herald_rc hrc = store_open(o.db, &so, &db, &err);
 	if (!hrc)
-		hrc = db_server_key(db, key, &err);
+		hrc = store_server_key(db, key, &err);
 	if (!hrc)
 		hrc = record_plan_once(db, p, &err);
 	if (!hrc)
@@ -158,7 +132,7 @@ static int run(int argc, char **argv)
 		pol.max_attempts = 5;
 	pol.cap_ms = 30000 > pol.base_ms ? 30000 : pol.base_ms;
 	const char *base = getenv("HERALD_BASE_URL");
-	struct engine_opts eo = { .db = db, .queue = queue, .dry_run = o.dry_run,
+	struct engine_opts eo = { .store = db, .queue = queue, .dry_run = o.dry_run,
 				  .base_url = base && *base ? base : NULL, .key = key,
 				  .plan = the_plan, .ctx = p, .policy = &pol };
 	e = engine_new(&eo);
@@ -168,7 +142,7 @@ static int run(int argc, char **argv)
 			rc = cli_fail(o.db, &err);
 			goto out;
 		}
-		if (engine_inflight(e) == 0 && count_open(db, queue) == 0)
+		if (engine_inflight(e) == 0 && store_outbox_open(db, queue) == 0)
 			break;
 	}
 	const struct engine_counters *c = engine_counters(e);
@@ -182,7 +156,7 @@ out:
 	for (size_t i = 0; i < nkeys; i++)
 		free(keys[i]);
 	free(keys);
-	db_close(db);
+	store_close(db);
 	plan_free(p);
 	return rc;
 }

@@ -20,13 +20,13 @@
 #include <string.h>
 
 #include "herald/admin.h"
-#include "herald/db.h"
 #include "herald/engine.h"
 #include "herald/httpd.h"
 #include "herald/log.h"
 #include "herald/outbox.h"
 #include "herald/plan.h"
 #include "herald/runtime.h"
+#include "herald/store.h"
 #include "herald/util.h"
 
 #define MATERIALISE_EVERY 60
@@ -41,7 +41,7 @@ struct dispatcher {
 	struct outbox_policy pol;
 	unsigned char admin[32];
 	pthread_mutex_t lock;          /* guards stats */
-	struct outbox_stats stats;
+	struct store_outbox_stats stats;
 	struct engine_counters counters;
 };
 
@@ -51,25 +51,11 @@ static const struct plan *current_plan(void *ctx)
 	return runtime_plan(d->rt);
 }
 
-static void meta_i64(struct db *db, const char *k, int64_t *v, bool *found)
-{
-	unsigned char b[8];
-	size_t len = 0;
-	*found = db_meta_get(db, k, b, sizeof b, &len) && len == 8;
-	if (*found) {
-		int64_t x = 0;
-		for (int i = 0; i < 8; i++)
-			x = (x << 8) | b[i];
-		*v = x;
-	}
-}
-
 static void materialise(struct dispatcher *d, int64_t now)
 {
-	struct db *db = d->rt->db;
+	struct store *db = d->rt->store;
 	int64_t last = now;
-	bool found;
-	meta_i64(db, META_HORIZON, &last, &found);
+	bool found = store_meta_get_i64(db, META_HORIZON, &last);
 	int64_t from = found && last < now ? last : now;
 	if (from < now - CATCHUP_MAX)
 		from = now - CATCHUP_MAX;
@@ -81,10 +67,7 @@ static void materialise(struct dispatcher *d, int64_t now)
 		log_event(LOG_ERROR, "outbox.error", "%s", err.msg);
 		return;
 	}
-	unsigned char b[8];
-	for (int i = 0; i < 8; i++)
-		b[i] = (unsigned char)((uint64_t)to >> (56 - 8 * i));
-	db_meta_set(db, META_HORIZON, b, 8, NULL);
+	store_meta_set_i64(db, META_HORIZON, to, NULL);
 	if (made)
 		log_event(LOG_INFO, "outbox.materialised", "%zu new deliver%s due before the horizon",
 			made, made == 1 ? "y" : "ies");
@@ -92,8 +75,8 @@ static void materialise(struct dispatcher *d, int64_t now)
 
 static void refresh_stats(struct dispatcher *d)
 {
-	struct outbox_stats s;
-	if (outbox_stats(d->rt->db, &s, NULL))
+	struct store_outbox_stats s;
+	if (store_outbox_stats(d->rt->store, &s, NULL))
 		return;
 	pthread_mutex_lock(&d->lock);
 	d->stats = s;
@@ -107,7 +90,7 @@ static void *loop(void *arg)
 	struct herald_err err;
 	herald_err_clear(&err);
 	int64_t next_mat = 0, next_stats = 0;
-	if (outbox_recover(d->rt->db, clock_now(), &err))
+	if (outbox_recover(d->rt->store, clock_now(), true, NULL, &err))
 		log_event(LOG_ERROR, "outbox.error", "%s", err.msg);
 	while (!atomic_load(&d->stop)) {
 		int64_t now = clock_now();
@@ -120,6 +103,13 @@ static void *loop(void *arg)
 			herald_err_clear(&err);
 		}
 		if (now >= next_stats) {
+			/* A `herald send` that died (or was killed) leaves its
+			 * deliveries behind: adopt them once its lease has run
+			 * out, without waiting for a restart of the service. */
+			if (outbox_recover(d->rt->store, now, false, NULL, &err)) {
+				log_event(LOG_ERROR, "outbox.error", "%s", err.msg);
+				herald_err_clear(&err);
+			}
 			refresh_stats(d);
 			next_stats = now + 1;
 		}
@@ -142,12 +132,12 @@ enum herald_rc dispatcher_start(struct runtime *rt, struct dispatcher **out,
 	d->rt = rt;
 	outbox_policy_default(&d->pol);
 	pthread_mutex_init(&d->lock, NULL);
-	enum herald_rc rc = admin_init(rt->db, d->admin, err);
+	enum herald_rc rc = admin_init(rt->store, d->admin, err);
 	if (rc) {
 		free(d);
 		return rc;
 	}
-	struct engine_opts eo = { .db = rt->db, .queue = "pending", .dry_run = rt->dry_run,
+	struct engine_opts eo = { .store = rt->store, .queue = "pending", .dry_run = rt->dry_run,
 				  .base_url = rt->base_url, .key = rt->key,
 				  .plan = current_plan, .ctx = d };
 	d->e = engine_new(&eo);
@@ -184,7 +174,7 @@ void dispatcher_stop(struct dispatcher *d)
 void dispatcher_health(struct dispatcher *d, struct buf *out)
 {
 	pthread_mutex_lock(&d->lock);
-	struct outbox_stats s = d->stats;
+	struct store_outbox_stats s = d->stats;
 	pthread_mutex_unlock(&d->lock);
 	buf_printf(out, "\"pending\":%lld,\"inflight\":%lld,\"sent\":%lld,\"failed\":%lld,"
 			"\"missed\":%lld,\"cancelled\":%lld",
@@ -196,7 +186,7 @@ void dispatcher_metrics(struct buf *out, void *arg)
 {
 	struct dispatcher *d = arg;
 	pthread_mutex_lock(&d->lock);
-	struct outbox_stats s = d->stats;
+	struct store_outbox_stats s = d->stats;
 	struct engine_counters c = d->counters;
 	pthread_mutex_unlock(&d->lock);
 	buf_adds(out, "# HELP herald_deliveries Deliveries in the outbox by state.\n"
@@ -274,7 +264,7 @@ static void on_send(const struct httpd_req *req, struct httpd_resp *resp, void *
 	size_t nkeys = 0;
 	struct herald_err err;
 	herald_err_clear(&err);
-	if (outbox_create_manual(d->rt->db, p, &p->comms[ci], clock_now(), who, note,
+	if (outbox_create_manual(d->rt->store, p, &p->comms[ci], clock_now(), who, note,
 				 "pending", &keys, &nkeys, &err)) {
 		log_event(LOG_ERROR, "send.error", "manual send %s: %s", id, err.msg);
 		free(note);

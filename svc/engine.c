@@ -49,6 +49,7 @@ struct engine {
 	struct outbox_result *res;
 	size_t nres, capres;
 	struct engine_counters c;
+	int64_t renew_at;         /* a `herald send` queue: next lease renewal */
 };
 
 struct engine *engine_new(const struct engine_opts *o)
@@ -81,16 +82,15 @@ enum herald_rc engine_release(struct engine *e, struct herald_err *err)
 		n++;
 	if (!n)
 		return H_OK;
-	const char **keys = xcalloc(n, sizeof *keys);
+	struct outbox_item **items = xcalloc(n, sizeof *items);
 	n = 0;
 	for (struct job *j = e->wait_head; j; j = j->next)
-		keys[n++] = j->it->key;
-	enum herald_rc rc = outbox_release(e->o.db, e->o.queue, keys, n, err);
-	free(keys);
+		items[n++] = j->it;
+	enum herald_rc rc = outbox_release(e->o.store, e->o.queue, items, n, err);
+	free(items);
 	while (e->wait_head) {
 		struct job *j = e->wait_head;
 		e->wait_head = j->next;
-		e->chans[j->chan].active += 0;
 		e->held--;
 		job_free(j);
 	}
@@ -162,15 +162,26 @@ static void on_done(void *tag, const struct chan_outcome *o, void *ctx)
 	push_result(e, j, o);
 }
 
-/* Replaces every "{{ack_url}}" of the stored message by the link. */
-static char *fill_ack(const char *msg, const char *url)
+/* Fills the per-person placeholders the stored text keeps: the ack link
+ * and the member's name. */
+static char *fill_person(const char *msg, const char *url, const char *name)
 {
 	struct buf b;
 	buf_init(&b);
 	const char *p = msg ? msg : "";
-	for (const char *q; (q = strstr(p, "{{ack_url}}")); p = q + 11) {
+	for (;;) {
+		const char *a = strstr(p, "{{ack_url}}"), *n = strstr(p, "{{name}}");
+		const char *q = a && (!n || a < n) ? a : n;
+		if (!q)
+			break;
 		buf_add(&b, p, (size_t)(q - p));
-		buf_adds(&b, url ? url : "");
+		if (q == a) {
+			buf_adds(&b, url ? url : "");
+			p = q + strlen("{{ack_url}}");
+		} else {
+			buf_adds(&b, name ? name : "");
+			p = q + strlen("{{name}}");
+		}
 	}
 	buf_adds(&b, p);
 	return buf_take(&b);
@@ -191,14 +202,15 @@ static bool job_build(struct engine *e, struct job *j, const struct plan *p,
 		o->retry_after = -1;
 		return false;
 	}
-	const char *ackid = it->ack_id ? it->ack_id : it->parent_ack_id;
+	const char *ackid = it->ack_id;
 	if (ackid) {
 		char tok[TOKEN_ACK_LEN + 1];
 		token_ack(e->o.key, ackid, tok);
 		j->ack_url = xasprintf("%s/ack/%s",
 				       e->o.base_url ? e->o.base_url : "http://127.0.0.1:8080", tok);
 	}
-	j->text = fill_ack(it->message, j->ack_url);
+	j->text = fill_person(it->message, j->ack_url,
+			      it->recipient_name ? it->recipient_name : it->recipient);
 	long cx = plan_comm_index(p, it->communication);
 	const struct plan_comm *c = cx >= 0 ? &p->comms[cx] : NULL;
 	long ax = plan_audience_index(p, it->audience);
@@ -287,7 +299,7 @@ static void log_result(const struct engine *e, const struct outbox_result *r)
 	char to[300] = "";
 	if (it->recipient)
 		snprintf(to, sizeof to, " to=%s", it->recipient);
-	if (r->final && strcmp(r->final, "sent") == 0) {
+	if (r->final && (strcmp(r->final, "sent") == 0 || strcmp(r->final, "dry-run") == 0)) {
 		log_event(LOG_INFO, "delivery.sent", "%s%s audience=%s channel=%s%s delivery=%.12s "
 			"attempt=%d status=%ld%s%s", it->communication,
 			strcmp(it->kind, "scheduled") ? (strcmp(it->kind, "reminder") ? " (manual)" : " (reminder)") : "",
@@ -313,10 +325,17 @@ enum herald_rc engine_step(struct engine *e, int64_t now, int wait_ms, bool clai
 	enum herald_rc rc = H_OK;
 	const struct plan *p = e->o.plan(e->o.ctx);
 	size_t cap = 4 * (size_t)e->o.max_parallel;
+	/* A `herald send` run keeps its deliveries leased while it lives, so
+	 * the service adopts them only once it is gone. */
+	if (strcmp(e->o.queue, "pending") != 0 && now >= e->renew_at) {
+		if ((rc = outbox_renew(e->o.store, e->o.queue, now, &e->pol, err)))
+			return rc;
+		e->renew_at = now + (e->pol.lease / 3 > 0 ? e->pol.lease / 3 : 1);
+	}
 	if (claim && e->held < cap) {
 		struct outbox_item **items;
 		size_t n;
-		rc = outbox_claim(e->o.db, e->o.queue, now, cap - e->held, &e->pol, &items, &n, err);
+		rc = outbox_claim(e->o.store, e->o.queue, now, cap - e->held, &e->pol, &items, &n, err);
 		if (rc)
 			return rc;
 		for (size_t i = 0; i < n; i++) {
@@ -366,7 +385,7 @@ enum herald_rc engine_step(struct engine *e, int64_t now, int wait_ms, bool clai
 	}
 	if (e->nres == 0)
 		return H_OK;
-	rc = outbox_record(e->o.db, e->res, e->nres, &e->pol, err);
+	rc = outbox_record(e->o.store, e->res, e->nres, &e->pol, err);
 	for (size_t i = 0; i < e->nres; i++) {
 		struct outbox_result *r = &e->res[i];
 		struct job *j = r->item->user;
@@ -375,7 +394,7 @@ enum herald_rc engine_step(struct engine *e, int64_t now, int wait_ms, bool clai
 			e->c.attempts++;
 			if (!r->final)
 				e->c.retried++;
-			else if (strcmp(r->final, "sent") == 0)
+			else if ((strcmp(r->final, "sent") == 0 || strcmp(r->final, "dry-run") == 0))
 				e->c.sent++;
 			else
 				e->c.failed++;

@@ -20,7 +20,6 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,11 +30,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "herald/db.h"
 #include "herald/ics.h"
 #include "herald/log.h"
 #include "herald/plan.h"
 #include "herald/runtime.h"
+#include "herald/store.h"
 #include "herald/timeutil.h"
 #include "herald/token.h"
 #include "herald/version.h"
@@ -359,8 +358,7 @@ static void prom_label(struct buf *b, const char *s)
 
 static bool db_ok(struct httpd *h)
 {
-	return h->rt->db && sqlite3_exec(db_handle(h->rt->db), "SELECT 1", NULL,
-					 NULL, NULL) == SQLITE_OK;
+	return h->rt->store && store_ping(h->rt->store, NULL) == H_OK;
 }
 
 /* ------------------------------------------------------------------ */

@@ -1,56 +1,56 @@
 /* record.c - evidence about the service itself (see record.h). */
-#include "herald/clock.h"
 #include "herald/record.h"
 
-#include "herald/db.h"
+#include "herald/clock.h"
 #include "herald/plan.h"
-#include "herald/timeutil.h"
+#include "herald/store.h"
+#include "herald/util.h"
 
-static enum herald_rc append_one(struct db *db, enum ev_table t,
-				 const struct ev_value *v, size_t n,
-				 struct herald_err *err)
+static enum herald_rc add_version(struct store *s, const struct store_plan_version *v,
+				  struct herald_err *err)
 {
-	enum herald_rc rc = db_begin(db, err);
+	enum herald_rc rc = store_begin(s, err);
 	if (rc)
 		return rc;
-	rc = db_append(db, t, v, n, NULL, err);
+	rc = store_plan_version_add(s, v, NULL, err);
 	if (rc) {
-		db_rollback(db);
+		store_rollback(s);
 		return rc;
 	}
-	return db_commit(db, err);
+	return store_commit(s, err);
 }
 
-enum herald_rc record_plan(struct db *db, const struct plan *p,
+enum herald_rc record_plan(struct store *s, const struct plan *p,
 			   const char *event, struct herald_err *err)
 {
-	char at[32];
-	clock_now_text(at);
-	struct ev_value v[] = {
-		EVS(at), EVS(event), EVS(p->id), EVS(p->version), EVS(p->sha256),
-		EVS(p->path), EVS(p->approved_by), EVS(p->approved_on),
-		EVS(p->next_review), EVN,
+	unsigned char sha[32];
+	bool has = hex_decode(p->sha256, sha, 32);
+	struct store_plan_version v = {
+		.at = clock_now(), .event = event, .plan_id = p->id, .version = p->version,
+		.sha256 = has ? sha : NULL, .path = p->path, .approved_by = p->approved_by,
+		.approved_on = p->approved_on, .next_review = p->next_review,
 	};
-	return append_one(db, EV_PLAN_VERSIONS, v, sizeof v / sizeof v[0], err);
+	return add_version(s, &v, err);
 }
 
-enum herald_rc record_refused(struct db *db, const char *path,
+enum herald_rc record_refused(struct store *s, const char *path,
 			      const char *why, struct herald_err *err)
 {
-	char at[32];
-	clock_now_text(at);
-	struct ev_value v[] = {
-		EVS(at), EVS("refused"), EVN, EVN, EVN, EVS(path), EVN, EVN, EVN,
-		EVS(why),
-	};
-	return append_one(db, EV_PLAN_VERSIONS, v, sizeof v / sizeof v[0], err);
+	struct store_plan_version v = { .at = clock_now(), .event = "refused",
+					.path = path, .detail = why };
+	return add_version(s, &v, err);
 }
 
-enum herald_rc record_event(struct db *db, const char *kind,
+enum herald_rc record_event(struct store *s, const char *kind,
 			    const char *detail, struct herald_err *err)
 {
-	char at[32];
-	clock_now_text(at);
-	struct ev_value v[] = { EVS(at), EVS(kind), EVS(detail) };
-	return append_one(db, EV_EVENTS, v, 3, err);
+	enum herald_rc rc = store_begin(s, err);
+	if (rc)
+		return rc;
+	rc = store_event_add(s, clock_now(), kind, detail, NULL, err);
+	if (rc) {
+		store_rollback(s);
+		return rc;
+	}
+	return store_commit(s, err);
 }

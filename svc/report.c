@@ -1,7 +1,7 @@
 /*
  * report.c - the auditor's HTML report (see report.h).
  *
- * Figures come from evidence_each_delivery (one snapshot, one head); the
+ * Figures come from store_each_delivery (one snapshot, one head); the
  * plan, when given, adds what was planned and the check warnings.  The
  * page is built for three readers: a browser on a phone (one column,
  * tables scroll sideways), paper (@media print), and a test reading the
@@ -10,15 +10,15 @@
 #include "herald/report.h"
 
 #include <inttypes.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "herald/agenda.h"
-#include "herald/db.h"
 #include "herald/evidence.h"
+#include "herald/fanout.h"
 #include "herald/lint.h"
 #include "herald/plan.h"
+#include "herald/store.h"
 #include "herald/timeutil.h"
 #include "herald/version.h"
 
@@ -91,7 +91,7 @@ static struct lane *lane_get(struct agg *a, const char *comm)
 	return l;
 }
 
-static enum outcome classify(const struct evidence_delivery *d)
+static enum outcome classify(const struct store_delivery_view *d)
 {
 	if (strcmp(d->state, "sent") == 0)
 		return d->late ? O_LATE : O_ONTIME;
@@ -108,11 +108,10 @@ static enum outcome classify(const struct evidence_delivery *d)
 	return O_PENDING;
 }
 
-static int on_delivery(const struct evidence_delivery *d, void *ctx)
+static int on_delivery(const struct store_delivery_view *d, void *ctx)
 {
 	struct agg *a = ctx;
-	int64_t due = 0;
-	parse_rfc3339(d->due, &due);
+	int64_t due = d->due;
 	enum outcome o = classify(d);
 	if (o == O_N)
 		return 0;
@@ -155,22 +154,6 @@ static void agg_free(struct agg *a)
 
 /* ------------------------------------------------------------ planned */
 
-/* Messages one occurrence of c makes for audience a. */
-static int64_t targets(const struct plan *p, const struct plan_comm *c,
-		       const struct plan_audience *a)
-{
-	int64_t n = 0;
-	for (size_t i = 0; i < a->ndeliver; i++) {
-		const struct plan_deliver *d = &a->deliver[i];
-		if (c->channels_given && !plan_comm_uses_channel(c, d->channel))
-			continue;
-		n += d->to == TO_LIST ? (int64_t)d->naddrs :
-		     d->to == TO_MEMBERS ? (int64_t)a->nmembers : 1;
-	}
-	(void)p;
-	return n;
-}
-
 /* Fills planned counts from the plan: occurrences whose notify time falls
  * in the period, times the messages each makes. */
 static void add_planned(struct agg *a, const struct plan *p)
@@ -205,7 +188,7 @@ static void add_planned(struct agg *a, const struct plan *p)
 				continue;
 			for (size_t j = 0; j < c->naudiences; j++) {
 				const struct plan_audience *au = &p->audiences[c->audiences[j]];
-				row_get(a, c->id, au->id)->planned += targets(p, c, au);
+				row_get(a, c->id, au->id)->planned += fanout_count(p, c, au);
 			}
 		}
 	}
@@ -272,31 +255,31 @@ static void meta_free(struct plan_meta *m)
 	free(m->next_review); free(m->loaded_at);
 }
 
-static char *dup_col(sqlite3_stmt *st, int i)
+static char *dup_or_null(const char *s)
 {
-	const char *s = (const char *)sqlite3_column_text(st, i);
 	return s ? xstrdup(s) : NULL;
 }
 
-static void meta_from_log(struct db *db, struct plan_meta *m)
+static int latest_loaded(const struct store_plan_version_view *v, void *ctx)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db_handle(db),
-			       "SELECT plan_id, version, sha256, approved_by, approved_on,"
-			       " next_review, at FROM plan_versions"
-			       " WHERE event IN ('loaded','reloaded') ORDER BY seq DESC LIMIT 1",
-			       -1, &st, NULL) != SQLITE_OK)
-		return;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		m->id = dup_col(st, 0);
-		m->version = dup_col(st, 1);
-		m->sha256 = dup_col(st, 2);
-		m->approved_by = dup_col(st, 3);
-		m->approved_on = dup_col(st, 4);
-		m->next_review = dup_col(st, 5);
-		m->loaded_at = dup_col(st, 6);
-	}
-	sqlite3_finalize(st);
+	struct plan_meta *m = ctx;
+	if (strcmp(v->event, "loaded") != 0 && strcmp(v->event, "reloaded") != 0)
+		return 0;
+	m->id = dup_or_null(v->plan_id);
+	m->version = dup_or_null(v->version);
+	m->sha256 = dup_or_null(v->sha256_hex);
+	m->approved_by = dup_or_null(v->approved_by);
+	m->approved_on = dup_or_null(v->approved_on);
+	m->next_review = dup_or_null(v->next_review);
+	char at[32];
+	format_rfc3339_utc(v->at, at, sizeof at);
+	m->loaded_at = xstrdup(at);
+	return 1;
+}
+
+static void meta_from_log(struct store *s, struct plan_meta *m)
+{
+	store_each_plan_version(s, 0, latest_loaded, m, NULL);
 }
 
 static void meta_from_plan(const struct plan *p, struct plan_meta *m)
@@ -361,29 +344,37 @@ static void section_plan(struct buf *b, const struct plan_meta *m, int64_t now,
 			       "the latest plan version recorded in the evidence log");
 }
 
-static void section_versions(struct buf *b, struct db *db)
+static void version_cell(struct buf *b, const char *v, bool code)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db_handle(db),
-			       "SELECT seq, at, event, plan_id, version, sha256, detail"
-			       " FROM plan_versions ORDER BY seq DESC LIMIT 50",
-			       -1, &st, NULL) != SQLITE_OK)
-		return;
+	buf_adds(b, code ? "<td><code>" : "<td>");
+	buf_add_html(b, v);
+	buf_adds(b, code ? "</code></td>" : "</td>");
+}
+
+static int version_row(const struct store_plan_version_view *v, void *ctx)
+{
+	struct buf *b = ctx;
+	char at[32];
+	format_rfc3339_utc(v->at, at, sizeof at);
+	buf_printf(b, "<tr><td class=\"n\">%lld</td>", (long long)v->seq);
+	version_cell(b, at, false);
+	version_cell(b, v->event, false);
+	version_cell(b, v->plan_id, false);
+	version_cell(b, v->version, false);
+	version_cell(b, v->sha256_hex, true);
+	version_cell(b, v->detail, false);
+	buf_adds(b, "</tr>");
+	return 0;
+}
+
+static void section_versions(struct buf *b, struct store *s)
+{
 	buf_adds(b, "<section aria-labelledby=\"h-versions\"><h2 id=\"h-versions\">Plan versions loaded</h2>"
 		    "<div class=\"wrap\"><table><caption>Plan versions recorded (latest 50, newest first)</caption>"
 		    "<thead><tr><th scope=\"col\">Seq</th><th scope=\"col\">At (UTC)</th>"
 		    "<th scope=\"col\">Event</th><th scope=\"col\">Plan</th><th scope=\"col\">Version</th>"
 		    "<th scope=\"col\">SHA-256</th><th scope=\"col\">Detail</th></tr></thead><tbody>");
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		buf_printf(b, "<tr><td class=\"n\">%lld</td>", (long long)sqlite3_column_int64(st, 0));
-		for (int i = 1; i < 7; i++) {
-			buf_adds(b, i == 5 ? "<td><code>" : "<td>");
-			buf_add_html(b, (const char *)sqlite3_column_text(st, i));
-			buf_adds(b, i == 5 ? "</code></td>" : "</td>");
-		}
-		buf_adds(b, "</tr>");
-	}
-	sqlite3_finalize(st);
+	store_each_plan_version(s, 50, version_row, b, NULL);
 	buf_adds(b, "</tbody></table></div></section>");
 }
 
@@ -668,7 +659,7 @@ static void section_integrity(struct buf *b, bool ok, const char *msg, int64_t r
 		   head->seq, head->hex);
 }
 
-enum herald_rc report_render(struct db *db, const struct report_opts *o,
+enum herald_rc report_render(struct store *s, const struct report_opts *o,
 			     struct buf *out, bool *verified,
 			     struct herald_err *err)
 {
@@ -676,7 +667,7 @@ enum herald_rc report_render(struct db *db, const struct report_opts *o,
 	herald_err_clear(&verr);
 	struct evidence_head vh = { 0 }, head = { 0 };
 	int64_t rows = 0;
-	enum herald_rc vrc = evidence_verify(db, &vh, &rows, &verr);
+	enum herald_rc vrc = evidence_verify(s, &vh, &rows, &verr);
 	if (vrc == H_ERUNTIME) {
 		*err = verr;
 		return vrc;
@@ -686,14 +677,13 @@ enum herald_rc report_render(struct db *db, const struct report_opts *o,
 
 	struct agg a = { 0 };
 	a.last_row = a.last_lane = (size_t)-1;
-	char from[32], to[32];
-	if (o->has_from)
-		format_rfc3339_utc(o->from, from, sizeof from);
-	if (o->has_to)
-		format_rfc3339_utc(o->to, to, sizeof to);
-	enum herald_rc rc = evidence_each_delivery(db, o->has_from ? from : NULL,
-						   o->has_to ? to : NULL, on_delivery, &a,
-						   &head, err);
+	struct store_filter f = { .has_from = o->has_from, .has_to = o->has_to,
+				  .from = o->from, .to = o->to };
+	struct store_head sh;
+	enum herald_rc rc = store_each_delivery(s, &f, on_delivery, &a, &sh, err);
+	head.seq = sh.seq;
+	memcpy(head.hash, sh.hash, 32);
+	hex_encode(head.hash, 32, head.hex);
 	if (rc) {
 		agg_free(&a);
 		return rc;
@@ -707,8 +697,7 @@ enum herald_rc report_render(struct db *db, const struct report_opts *o,
 	if (o->plan)
 		add_planned(&a, o->plan);
 	a.buckets = true;
-	if ((rc = evidence_each_delivery(db, o->has_from ? from : NULL, o->has_to ? to : NULL,
-					 on_delivery, &a, NULL, err))) {
+	if ((rc = store_each_delivery(s, &f, on_delivery, &a, NULL, err))) {
 		agg_free(&a);
 		return rc;
 	}
@@ -717,9 +706,9 @@ enum herald_rc report_render(struct db *db, const struct report_opts *o,
 	if (o->plan)
 		meta_from_plan(o->plan, &m);
 	else
-		meta_from_log(db, &m);
-	char f[16], t[16], gen[32];
-	day(a.from, f);
+		meta_from_log(s, &m);
+	char fd[16], t[16], gen[32];
+	day(a.from, fd);
 	day(a.to - 1, t);
 	format_rfc3339_utc(o->now, gen, sizeof gen);
 
@@ -729,19 +718,19 @@ enum herald_rc report_render(struct db *db, const struct report_opts *o,
 		      "style-src 'unsafe-inline'; img-src data:\">"
 		      "<title>ISMS communication report: ");
 	buf_add_html(out, m.id ? m.id : "no plan recorded");
-	buf_printf(out, " (%s to %s)</title><style>%s</style></head><body>", f, t, css);
+	buf_printf(out, " (%s to %s)</title><style>%s</style></head><body>", fd, t, css);
 	buf_adds(out, "<header><p>ISO/IEC 27001 Clause 7.4 communication evidence</p><h1>");
 	buf_add_html(out, m.title ? m.title : m.id ? m.id : "No plan recorded");
 	buf_printf(out, "</h1><p>Period <time id=\"period-from\" datetime=\"%s\">%s</time> to "
 			"<time id=\"period-to\" datetime=\"%s\">%s</time> (due dates, UTC, inclusive). "
 			"Generated %s by herald %s.</p></header><main>",
-		   f, f, t, t, gen, HERALD_VERSION);
+		   fd, fd, t, t, gen, HERALD_VERSION);
 	section_integrity(out, vrc == H_OK, verr.msg, rows, &vh, &head);
 	section_plan(out, &m, o->now, o->plan != NULL);
 	section_counts(out, &a, o->plan != NULL);
 	section_timeline(out, &a);
 	section_warnings(out, o->plan, o->now);
-	section_versions(out, db);
+	section_versions(out, s);
 	buf_printf(out, "</main><footer><p>Figures read at chain head seq %" PRId64
 			" (<code>%s</code>).</p></footer></body></html>\n", head.seq, head.hex);
 	meta_free(&m);

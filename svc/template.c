@@ -7,7 +7,7 @@
 static const char *const names[] = { "topic", "description", "audience",
 				     "owner", "start", "end", "plan",
 				     "plan_version", "communication",
-				     "ack_url" };
+				     "ack_url", "name", "note" };
 #define NNAMES (sizeof names / sizeof names[0])
 
 /* Finds the placeholder at p ("{{"); sets *len to the whole token. */
@@ -46,7 +46,7 @@ int template_check(const char *tmpl, char *msg, size_t msglen)
 		if (k == -2) {
 			snprintf(msg, msglen,
 				 "unknown placeholder {{%s}} (known: topic, description, audience, "
-				 "owner, start, end, plan, plan_version, communication, ack_url)",
+				 "owner, start, end, plan, plan_version, communication, ack_url, name, note)",
 				 name);
 			return -1;
 		}
@@ -60,7 +60,8 @@ void template_render(const char *tmpl, const struct template_vars *v,
 {
 	const char *vals[] = { v->topic, v->description, v->audience,
 			       v->owner, v->start, v->end, v->plan,
-			       v->plan_version, v->communication, v->ack_url };
+			       v->plan_version, v->communication, v->ack_url, v->name,
+			       v->note };
 	const char *p = tmpl;
 	for (;;) {
 		const char *q = strstr(p, "{{");

@@ -73,11 +73,40 @@ bool token_feed_check(const unsigned char key[32], const char *audience,
 	return ct_equal(want, token, TOKEN_FEED_LEN);
 }
 
-void token_ackid(const char *delivery_key, char out[TOKEN_ACKID_LEN + 1])
+static int b64val(char c)
 {
-	unsigned char d[32];
-	sha256(delivery_key, strlen(delivery_key), d);
-	base64url(d, 16, out);
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '-' ? 62 : c == '_' ? 63 : -1;
+}
+
+bool token_ackid_decode(const char *ackid, unsigned char out[16])
+{
+	if (!ackid || strlen(ackid) != TOKEN_ACKID_LEN)
+		return false;
+	unsigned acc = 0;
+	int bits = 0;
+	size_t o = 0;
+	for (size_t i = 0; i < TOKEN_ACKID_LEN; i++) {
+		int v = b64val(ackid[i]);
+		if (v < 0)
+			return false;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (o < 16)
+				out[o++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	/* 22 characters carry 132 bits: the last 4 must be zero, so that one
+	 * id has one spelling. */
+	return o == 16 && acc == 0;
 }
 
 void token_ack(const unsigned char key[32], const char *ackid,

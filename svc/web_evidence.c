@@ -2,7 +2,7 @@
  * web_evidence.c - GET /ack/TOKEN and GET /report (see web_evidence.h).
  *
  * The ack runs inside one write transaction on the service's connection
- * (db_begin holds its mutex), so "already acknowledged?" and the append
+ * (store_begin holds its mutex), so "already acknowledged?" and the append
  * cannot race another click.  The report opens its own read-only
  * connection: it must not read inside a transaction another thread holds
  * open on the shared one.
@@ -10,16 +10,15 @@
 #include "herald/clock.h"
 #include "herald/web_evidence.h"
 
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "herald/db.h"
 #include "herald/httpd.h"
 #include "herald/record.h"
 #include "herald/report.h"
 #include "herald/runtime.h"
+#include "herald/store.h"
 #include "herald/timeutil.h"
 #include "herald/token.h"
 #include "herald/util.h"
@@ -68,54 +67,6 @@ static void server_error(struct httpd_resp *resp)
 	page_end(resp);
 }
 
-static char *col(sqlite3_stmt *st, int i)
-{
-	const char *s = (const char *)sqlite3_column_text(st, i);
-	return s ? xstrdup(s) : NULL;
-}
-
-struct ack_row {
-	char *key, *comm, *aud, *topic, *person;
-	char *first_at;    /* an earlier acknowledgement, if any */
-};
-
-static void ack_row_free(struct ack_row *r)
-{
-	free(r->key); free(r->comm); free(r->aud); free(r->topic);
-	free(r->person); free(r->first_at);
-}
-
-/* Inside the transaction: the delivery of ackid and its first ack. */
-static int ack_lookup(sqlite3 *h, const char *ackid, struct ack_row *r)
-{
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(h, "SELECT key, communication, audience, topic,"
-				  " coalesce(recipient_name, recipient) FROM deliveries"
-				  " WHERE ack_id=? ORDER BY seq LIMIT 1", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, ackid, -1, SQLITE_STATIC);
-	int s = sqlite3_step(st);
-	if (s == SQLITE_ROW) {
-		r->key = col(st, 0);
-		r->comm = col(st, 1);
-		r->aud = col(st, 2);
-		r->topic = col(st, 3);
-		r->person = col(st, 4);
-	}
-	sqlite3_finalize(st);
-	if (s != SQLITE_ROW)
-		return s == SQLITE_DONE ? 0 : -1;
-	if (sqlite3_prepare_v2(h, "SELECT at FROM acks WHERE delivery=? ORDER BY seq LIMIT 1",
-			       -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, r->key, -1, SQLITE_STATIC);
-	s = sqlite3_step(st);
-	if (s == SQLITE_ROW)
-		r->first_at = col(st, 0);
-	sqlite3_finalize(st);
-	return s == SQLITE_ROW || s == SQLITE_DONE ? 1 : -1;
-}
-
 void web_evidence_ack(const struct httpd_req *req, struct httpd_resp *resp,
 		      void *ctx)
 {
@@ -135,40 +86,41 @@ void web_evidence_ack(const struct httpd_req *req, struct httpd_resp *resp,
 	}
 	struct herald_err err;
 	herald_err_clear(&err);
-	if (db_begin(rt->db, &err)) {
+	if (store_begin(rt->store, &err)) {
 		server_error(resp);
 		return;
 	}
-	struct ack_row r = { 0 };
-	char now[32];
-	clock_now_text(now);
-	int found = ack_lookup(db_handle(rt->db), ackid, &r);
+	struct store_ack_target t;
+	int64_t now = clock_now();
+	bool found = store_ack_lookup(rt->store, ackid, &t, &err);
 	bool recorded = false;
-	if (found == 1 && !r.first_at) {
-		struct ev_value v[] = { EVS(r.key), EVS(now), EVS(r.comm), EVS(r.aud),
-					EVS(r.person) };
-		enum herald_rc rc = db_append(rt->db, EV_ACKS, v, 5, NULL, &err);
+	if (found && !t.acked_at) {
+		struct store_ack a = { .ackid = ackid, .delivery = t.delivery,
+				       .communication = t.communication, .audience = t.audience,
+				       .person = t.person, .at = now };
+		enum herald_rc rc = store_ack_add(rt->store, &a, &err);
 		if (rc)
-			db_rollback(rt->db);
+			store_rollback(rt->store);
 		else
-			rc = db_commit(rt->db, &err);   /* unlocks either way */
+			rc = store_commit(rt->store, &err);   /* unlocks either way */
 		if (rc) {
-			ack_row_free(&r);
+			store_ack_target_free(&t);
 			server_error(resp);
 			return;
 		}
 		recorded = true;
 	} else {
-		db_rollback(rt->db);
+		store_rollback(rt->store);
 	}
-	if (found != 1) {
-		ack_row_free(&r);
-		if (found < 0)
+	if (!found) {
+		if (err.rc)
 			server_error(resp);
 		else
 			not_found(resp);
 		return;
 	}
+	char when[32];
+	format_rfc3339_utc(recorded ? now : t.acked_at, when, sizeof when);
 	page_start(resp, 200, "Acknowledged");
 	struct buf *b = &resp->body;
 	buf_adds(b, "<h1 class=\"ok\">Thank you: acknowledged</h1><p>");
@@ -176,17 +128,17 @@ void web_evidence_ack(const struct httpd_req *req, struct httpd_resp *resp,
 		buf_adds(b, "Your acknowledgement of <strong>");
 	else
 		buf_adds(b, "This message was already acknowledged: <strong>");
-	buf_add_html(b, r.topic ? r.topic : r.comm);
+	buf_add_html(b, t.topic ? t.topic : t.communication);
 	buf_adds(b, "</strong> (communication <code>");
-	buf_add_html(b, r.comm);
+	buf_add_html(b, t.communication);
 	buf_adds(b, "</code>, audience <code>");
-	buf_add_html(b, r.aud);
+	buf_add_html(b, t.audience);
 	buf_adds(b, "</code>)");
 	buf_adds(b, recorded ? " was recorded at <time>" : " at <time>");
-	buf_add_html(b, recorded ? now : r.first_at);
+	buf_add_html(b, when);
 	buf_adds(b, "</time> (UTC).</p><p>You can close this page.</p>");
 	page_end(resp);
-	ack_row_free(&r);
+	store_ack_target_free(&t);
 }
 
 /* ------------------------------------------------------------- report */
@@ -201,11 +153,11 @@ static void unauthorized(struct httpd_resp *resp)
 			      "(Authorization: Bearer TOKEN)\n");
 }
 
-static bool admin_ok(struct db *db, const char *authorization)
+static bool admin_ok(struct store *db, const char *authorization)
 {
 	unsigned char want[32], got[32];
 	size_t len = 0;
-	if (!db_meta_get(db, "admin_token_sha256", want, sizeof want, &len) || len != 32)
+	if (!store_meta_get(db, "admin_token_sha256", want, sizeof want, &len) || len != 32)
 		return false;
 	if (!authorization || strncasecmp(authorization, "Bearer ", 7) != 0)
 		return false;
@@ -252,15 +204,15 @@ void web_evidence_report(const struct httpd_req *req, struct httpd_resp *resp,
 	struct runtime *rt = ctx;
 	struct herald_err err;
 	herald_err_clear(&err);
-	const char *path = sqlite3_db_filename(db_handle(rt->db), "main");
-	struct db *ro = NULL;
-	if (!path || !*path || db_open_readonly(path, &ro, &err)) {
+	struct store *ro = NULL;
+	struct store_open_opts roo = { .readonly = true };
+	if (store_open(store_path(rt->store), &roo, &ro, &err)) {
 		resp->status = 500;
 		buf_adds(&resp->body, "500 the evidence database cannot be read\n");
 		return;
 	}
 	if (!admin_ok(ro, httpd_header(req, "Authorization"))) {
-		db_close(ro);
+		store_close(ro);
 		unauthorized(resp);
 		return;
 	}
@@ -283,7 +235,7 @@ void web_evidence_report(const struct httpd_req *req, struct httpd_resp *resp,
 					 "Content-Security-Policy: default-src 'none'; "
 					 "style-src 'unsafe-inline'; img-src data:\r\n");
 	}
-	db_close(ro);
+	store_close(ro);
 }
 
 void web_evidence_routes(struct httpd *h, struct runtime *rt)

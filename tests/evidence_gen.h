@@ -1,6 +1,6 @@
 /*
- * evidence_gen.h - evidence databases for tests and benches, written with
- * db_append so the canonical encoding has one implementation.
+ * evidence_gen.h - evidence databases for tests and benches, written through
+ * store.h so the canonical encoding has one implementation.
  *
  *   gen_random(db, first, n, seed)  n deliveries (numbered from first), a realistic mix: on time, late,
  *                            retried, failed, missed, dry-run, pending,
@@ -17,9 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "herald/db.h"
+#include "herald/evfmt.h"
+#include "herald/store.h"
 #include "herald/timeutil.h"
 #include "herald/token.h"
+#include "herald/util.h"
 
 static inline void gen_die(const struct herald_err *e)
 {
@@ -27,40 +29,31 @@ static inline void gen_die(const struct herald_err *e)
 	exit(3);
 }
 
-static inline void gen_append(struct db *db, enum ev_table t,
-		       const struct ev_value *v, size_t n)
+static inline void gen_check(enum herald_rc rc, const struct herald_err *e)
 {
-	struct herald_err e;
-	if (db_append(db, t, v, n, NULL, &e))
-		gen_die(&e);
+	if (rc)
+		gen_die(e);
 }
 
-static inline void gen_ts(int64_t t, char out[32])
-{
-	format_rfc3339_utc(t, out, 32);
-}
-
-static inline void gen_plan(struct db *db, int64_t at, const char *event,
+static inline void gen_plan(struct store *db, int64_t at, const char *event,
 		     const char *version)
 {
-	char a[32];
-	gen_ts(at, a);
-	struct ev_value v[] = {
-		EVS(a), EVS(event), EVS("ACME-TEST"), EVS(version),
-		EVS("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"),
-		EVS("plans/acme-test.json"), EVS("CISO"), EVS("2026-01-12"),
-		EVS("2027-01-12"), EVN,
+	struct herald_err e;
+	unsigned char sha[32];
+	hex_decode("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", sha, 32);
+	struct store_plan_version v = {
+		.at = at, .event = event, .plan_id = "ACME-TEST", .version = version,
+		.sha256 = sha, .path = "plans/acme-test.json", .approved_by = "CISO",
+		.approved_on = "2026-01-12", .next_review = "2027-01-12",
 	};
-	gen_append(db, EV_PLAN_VERSIONS, v, 10);
+	gen_check(store_plan_version_add(db, &v, NULL, &e), &e);
 }
 
-static inline void gen_event(struct db *db, int64_t at, const char *kind,
+static inline void gen_event(struct store *db, int64_t at, const char *kind,
 		      const char *detail)
 {
-	char a[32];
-	gen_ts(at, a);
-	struct ev_value v[] = { EVS(a), EVS(kind), EVS(detail) };
-	gen_append(db, EV_EVENTS, v, 3);
+	struct herald_err e;
+	gen_check(store_event_add(db, at, kind, detail, NULL, &e), &e);
 }
 
 struct gen_delivery {
@@ -70,115 +63,121 @@ struct gen_delivery {
 	int64_t due;
 };
 
-/* Appends the deliveries row; key and ack id are written to key/ackid. */
-static inline void gen_delivery_row(struct db *db, const struct gen_delivery *g,
-			     long i, char key[128],
-			     char ackid[TOKEN_ACKID_LEN + 1])
+/* Appends the message, its text and the deliveries row; *seq gets the
+ * delivery's seq and ackid its ack link id. */
+static inline void gen_delivery_row(struct store *db, const struct gen_delivery *g,
+			     long i, int64_t *seq, char ackid[TOKEN_ACKID_LEN + 1])
 {
-	char due[32], created[32], occ[32], msg[256], mid[64];
-	gen_ts(g->due, due);
-	gen_ts(g->due - 60, created);
-	gen_ts(g->due + 86400, occ);
-	snprintf(key, 128, "ACME-TEST/%s/%s/%s/%s/%ld", g->comm, occ, g->aud,
-		 g->chan_id, i);
-	token_ackid(key, ackid);
-	snprintf(msg, sizeof msg, "Reminder: %s starts %s. Acknowledge: "
-		 "https://herald.example/ack/...", g->topic, occ);
-	snprintf(mid, sizeof mid, "<%ld@herald.example>", i);
-	struct ev_value v[] = {
-		EVS(key), EVS(created), EVS(g->kind ? g->kind : "scheduled"),
-		EVS("ACME-TEST"), EVS("2.1"),
-		EVS("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"),
-		EVS(g->comm), EVS(g->topic), EVS(occ), EVI(86400), EVS(g->aud),
-		EVS(g->chan_type), EVS(g->chan_id), EVS(g->recipient),
-		EVS(g->recipient_name), EVS(msg), EVS(due), EVS(mid), EVS(ackid),
-		EVS(g->requested_by), EVS(g->note),
+	struct herald_err e;
+	char occ[32], msg[256], keytext[160];
+	format_rfc3339_utc(g->due + 86400, occ, sizeof occ);
+	snprintf(msg, sizeof msg, "Reminder: %s starts %s. Acknowledge: {{ack_url}}",
+		 g->topic, occ);
+	unsigned char tsha[32], psha[32], key[32], ack[16];
+	gen_check(store_text_put(db, msg, strlen(msg), tsha, &e), &e);
+	hex_decode("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", psha, 32);
+	struct store_message m = {
+		.created_at = g->due - 60, .kind = g->kind ? g->kind : "scheduled",
+		.plan_id = "ACME-TEST", .plan_version = "2.1", .plan_sha256 = psha,
+		.communication = g->comm, .topic = g->topic, .has_occurrence = true,
+		.occurrence = g->due + 86400, .has_offset = true, .notify_offset = 86400,
+		.audience = g->aud, .channel_type = g->chan_type, .channel_id = g->chan_id,
+		.due = g->due, .text = tsha, .requested_by = g->requested_by, .note = g->note,
+		.mail_domain = strcmp(g->chan_type, "email") == 0 ? "herald.example" : NULL,
 	};
-	gen_append(db, EV_DELIVERIES, v, 21);
+	int64_t mseq;
+	gen_check(store_message_add(db, &m, &mseq, &e), &e);
+	snprintf(keytext, sizeof keytext, "ACME-TEST/%s/%s/%s/%s/%ld", g->comm, occ, g->aud,
+		 g->chan_id, i);
+	sha256(keytext, strlen(keytext), key);
+	memcpy(ack, key, 16);
+	base64url(ack, 16, ackid);
+	struct store_delivery d = { .message = mseq, .key = key, .recipient = g->recipient,
+				    .recipient_name = g->recipient_name, .ack = ack };
+	gen_check(store_delivery_add(db, &d, seq, &e), &e);
 }
 
-static inline void gen_attempt(struct db *db, const char *key, int n, int64_t at,
+static inline void gen_attempt(struct store *db, int64_t seq, int n, int64_t at,
 			const char *outcome, int status, int possible_dup)
 {
-	char s[32], f[32];
-	gen_ts(at, s);
-	gen_ts(at + 1, f);
-	struct ev_value v[] = {
-		EVS(key), EVI(n), EVS(s), EVS(f), EVS(outcome),
-		status ? EVI(status) : EVN,
-		EVS(status == 200 ? "ok" : status ? "Service Unavailable" : NULL),
-		EVS(strcmp(outcome, "ok") && strcmp(outcome, "dry-run") ? "HTTP error" : NULL),
-		EVI(120 + n), EVI(possible_dup),
+	struct herald_err e;
+	struct store_attempt a = {
+		.delivery = seq, .n = n, .started_at = at, .finished_at = at + 1,
+		.outcome = outcome, .status = status,
+		.reply = status == 200 ? "ok" : status ? "Service Unavailable" : NULL,
+		.error = strcmp(outcome, "ok") && strcmp(outcome, "dry-run") ? "HTTP error" : NULL,
+		.latency_ms = 120 + n, .possible_duplicate = possible_dup,
 	};
-	gen_append(db, EV_ATTEMPTS, v, 10);
+	gen_check(store_attempt_add(db, &a, &e), &e);
 }
 
-static inline void gen_state(struct db *db, const char *key, int64_t at,
-		      const char *state, int late, int dup)
+static inline void gen_state(struct store *db, int64_t seq, int64_t at,
+		      const char *state, int late, int dup, int attempts)
 {
-	char a[32];
-	gen_ts(at, a);
-	struct ev_value v[] = { EVS(key), EVS(a), EVS(state), EVI(late), EVI(dup), EVN };
-	gen_append(db, EV_DELIVERY_STATES, v, 6);
+	struct herald_err e;
+	struct store_state st = { .delivery = seq, .at = at, .state = state, .late = late,
+				  .duplicate = dup, .attempts = attempts,
+				  .possible_duplicate = dup };
+	gen_check(store_state_add(db, &st, &e), &e);
 }
 
-static inline void gen_ack(struct db *db, const char *key, int64_t at,
-		    const struct gen_delivery *g)
+static inline void gen_ack(struct store *db, int64_t seq, const char *ackid,
+			   int64_t at, const struct gen_delivery *g)
 {
-	char a[32];
-	gen_ts(at, a);
-	struct ev_value v[] = {
-		EVS(key), EVS(a), EVS(g->comm), EVS(g->aud),
-		EVS(g->recipient_name ? g->recipient_name : g->recipient),
+	struct herald_err e;
+	struct store_ack a = {
+		.ackid = ackid, .delivery = seq, .communication = g->comm, .audience = g->aud,
+		.person = g->recipient_name ? g->recipient_name : g->recipient, .at = at,
 	};
-	gen_append(db, EV_ACKS, v, 5);
+	gen_check(store_ack_add(db, &a, &e), &e);
 }
 
 enum gen_outcome { G_ONTIME, G_LATE, G_RETRIED, G_FAILED, G_MISSED,
 		   G_DRYRUN, G_PENDING };
 
 /* One delivery with its attempts, final state and (optionally) an ack. */
-static inline void gen_one(struct db *db, const struct gen_delivery *g, long i,
+static inline void gen_one(struct store *db, const struct gen_delivery *g, long i,
 		    enum gen_outcome o, int acked, int possible_dup)
 {
-	char key[128], ackid[TOKEN_ACKID_LEN + 1];
-	gen_delivery_row(db, g, i, key, ackid);
+	char ackid[TOKEN_ACKID_LEN + 1];
+	int64_t key;
+	gen_delivery_row(db, g, i, &key, ackid);
 	int64_t t = g->due;
 	switch (o) {
 	case G_ONTIME:
 		gen_attempt(db, key, 1, t + 1, "ok", 200, possible_dup);
-		gen_state(db, key, t + 2, "sent", 0, possible_dup);
+		gen_state(db, key, t + 2, "sent", 0, possible_dup, 1);
 		break;
 	case G_LATE:
 		gen_attempt(db, key, 1, t + 7200, "ok", 200, possible_dup);
-		gen_state(db, key, t + 7201, "sent", 1, 0);
+		gen_state(db, key, t + 7201, "sent", 1, 0, 1);
 		break;
 	case G_RETRIED:
 		gen_attempt(db, key, 1, t + 1, "temporary", 503, 0);
 		gen_attempt(db, key, 2, t + 31, "ok", 200, 0);
-		gen_state(db, key, t + 32, "sent", 0, 0);
+		gen_state(db, key, t + 32, "sent", 0, 0, 2);
 		break;
 	case G_FAILED:
 		gen_attempt(db, key, 1, t + 1, "temporary", 503, 0);
 		gen_attempt(db, key, 2, t + 31, "temporary", 503, 0);
 		gen_attempt(db, key, 3, t + 91, "permanent", 404, 0);
-		gen_state(db, key, t + 92, "failed", 0, 0);
+		gen_state(db, key, t + 92, "failed", 0, 0, 3);
 		break;
 	case G_MISSED:
-		gen_state(db, key, t + 90000, "missed", 1, 0);
+		gen_state(db, key, t + 90000, "missed", 1, 0, 0);
 		break;
 	case G_DRYRUN:
 		gen_attempt(db, key, 1, t + 1, "dry-run", 0, 0);
-		gen_state(db, key, t + 2, "dry-run", 0, 0);
+		gen_state(db, key, t + 2, "dry-run", 0, 0, 1);
 		break;
 	case G_PENDING:
 		break;
 	}
 	if (acked)
-		gen_ack(db, key, t + 3600, g);
+		gen_ack(db, key, ackid, t + 3600, g);
 }
 
-static inline void gen_random(struct db *db, long first, long n, unsigned seed)
+static inline void gen_random(struct store *db, long first, long n, unsigned seed)
 {
 	static const struct gen_delivery gen_kinds[] = {
 		{ "AWR-Q", "Quarterly security awareness", "all-staff", "slack",
@@ -195,7 +194,7 @@ static inline void gen_random(struct db *db, long first, long n, unsigned seed)
 	struct herald_err e;
 	srand(seed);
 	int64_t base = 1767225600; /* 2026-01-01T00:00:00Z */
-	if (db_begin(db, &e))
+	if (store_begin(db, &e))
 		gen_die(&e);
 	gen_plan(db, base - 86400, "loaded", "2.0");
 	gen_event(db, base - 86400, "start", "herald 0.1");
@@ -214,7 +213,7 @@ static inline void gen_random(struct db *db, long first, long n, unsigned seed)
 		gen_one(db, &g, i, o, sent && rand() % 3 == 0, rand() % 200 == 0);
 	}
 	gen_event(db, base + (first + n) * 60, "stop", NULL);
-	if (db_commit(db, &e))
+	if (store_commit(db, &e))
 		gen_die(&e);
 }
 
@@ -227,12 +226,12 @@ static inline void gen_random(struct db *db, long first, long n, unsigned seed)
  *   INC-NOTICE / customers 2 (manual): 1 on time, 1 late; 0 acked
  *   BRD-REVIEW / board   3: 1 on time, 1 missed, 1 pending; 1 acked
  */
-static inline void gen_scenario(struct db *db)
+static inline void gen_scenario(struct store *db)
 {
 	struct herald_err e;
 	int64_t t0 = 1772323200; /* 2026-03-01T00:00:00Z */
 	int64_t day = 86400;
-	if (db_begin(db, &e))
+	if (store_begin(db, &e))
 		gen_die(&e);
 	gen_plan(db, t0 - day, "loaded", "2.1");
 	gen_event(db, t0 - day, "start", "herald 0.1");
@@ -275,7 +274,7 @@ static inline void gen_scenario(struct db *db)
 		gen_one(db, &brd, i, ro[k], ra[k], 0);
 	}
 	gen_event(db, t0 + 91 * day, "stop", NULL);
-	if (db_commit(db, &e))
+	if (store_commit(db, &e))
 		gen_die(&e);
 }
 

@@ -54,3 +54,17 @@ demo_env() {
 	. "$ROOT/plans/demo.env"
 	set +a
 }
+# evq DB EXPR: evaluates a Python expression over the deliveries of DB as
+# `herald evidence export --format json` gives them (a list d of dicts)
+# and prints it: what the tests know of deliveries, they know through
+# herald, not the database's tables.
+evq() {
+	"$HERALD" evidence export --db "$1" --format json 2>/dev/null |
+		$PY -c 'import json, sys
+d = json.load(sys.stdin)["deliveries"]
+r = eval(sys.argv[1])
+print(",".join(map(str, r)) if isinstance(r, (list, tuple)) else r)' "$2"
+}
+# sqv2 DB SQL: a query on the evidence schema itself (docs/store.md), for
+# what the export does not show (attempt by attempt).
+sqv2() { sqlite3 "$1" "$2"; }

@@ -1,13 +1,19 @@
-/* test_outbox.c - idempotency keys and backoff. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
+/*
+ * test_outbox.c - the outbox's logic against the store: keys, backoff,
+ * materialising, claims, retries, give-up, catch-up (missed), duplicates
+ * after a crash, releases, reminders and shared ack links, and leases of
+ * `herald send` queues.  Time is passed in, so nothing here waits.
+ */
+#include "testutil.h"
 
-#include <cmocka.h>
+#include <sqlite3.h>
+#include <unistd.h>
 
+#include "herald/evidence.h"
 #include "herald/outbox.h"
+#include "herald/plan.h"
+#include "herald/store.h"
+#include "herald/util.h"
 
 static void keys(void **state)
 {
@@ -26,6 +32,14 @@ static void keys(void **state)
 	outbox_key("P", "Cx", "y", 0, "k", "a", "c", NULL, b);
 	outbox_key("P", "C", "xy", 0, "k", "a", "c", NULL, c);
 	assert_string_not_equal(b, c);
+	/* One ack link per (communication, occurrence, person), whatever the
+	 * case of the address. */
+	unsigned char k1[16], k2[16], k3[16];
+	outbox_ackid("P", "C", "2026-01-01T10:00:00Z", "Ann@Example.org", k1);
+	outbox_ackid("P", "C", "2026-01-01T10:00:00Z", "ann@example.org", k2);
+	outbox_ackid("P", "C", "2026-04-01T10:00:00Z", "ann@example.org", k3);
+	assert_memory_equal(k1, k2, 16);
+	assert_memory_not_equal(k1, k3, 16);
 }
 
 static void backoff(void **state)
@@ -41,8 +55,416 @@ static void backoff(void **state)
 	}
 }
 
+/* ------------------------------------------------------------ fixture */
+
+/* 2027-02-01T09:00:00Z */
+#define T0 1801472400LL
+
+static const char plan_json[] =
+	"{\"plan\": {\"id\": \"T-OUTBOX\", \"version\": \"1\", \"owner\": \"Ops\","
+	"          \"timezone\": \"UTC\"},"
+	" \"channels\": {\"hook\": {\"type\": \"webhook\", \"url\": \"https://hooks.example/x\"},"
+	"              \"mail\": {\"type\": \"email\", \"smtp\": \"smtp://127.0.0.1:25\","
+	"                         \"from\": \"isms@acme.example\", \"starttls\": false}},"
+	" \"audiences\": {\"ops\": {\"scope\": \"internal\", \"deliver\": [{\"channel\": \"hook\"}]},"
+	"   \"staff\": {\"scope\": \"internal\","
+	"     \"members\": [{\"name\": \"Ann\", \"email\": \"ann@example.org\"},"
+	"                 {\"name\": \"Bob\", \"email\": \"bob@example.org\"}],"
+	"     \"deliver\": [{\"channel\": \"mail\", \"to\": \"members\"}]}},"
+	" \"communications\": ["
+	"   {\"id\": \"OPS\", \"topic\": \"Ops notice\", \"audiences\": [\"ops\"], \"owner\": \"Dana\","
+	"    \"schedule\": {\"at\": [\"2027-02-01T10:00\"]}},"
+	"   {\"id\": \"POLICY\", \"topic\": \"Policy\", \"audiences\": [\"staff\"], \"owner\": \"Dana\","
+	"    \"notify\": [\"PT1H\", \"PT0S\"],"
+	"    \"schedule\": {\"at\": [\"2027-02-01T11:00\"]}, \"acknowledge\": {\"remind_after\": [\"P1D\"]}},"
+	"   {\"id\": \"INC\", \"topic\": \"Incident\", \"audiences\": [\"ops\", \"staff\"],"
+	"    \"owner\": \"CISO\", \"schedule\": {\"trigger\": \"manual\"}}]}";
+
+struct fx {
+	char path[80];
+	struct store *s;
+	struct plan *p;
+	struct outbox_policy pol;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = xcalloc(1, sizeof *f);
+	snprintf(f->path, sizeof f->path, "/tmp/herald-test-outbox-%d.db", (int)getpid());
+	unlink(f->path);
+	struct herald_err err;
+	struct store_open_opts o = { .create = true };
+	assert_int_equal(store_open(f->path, &o, &f->s, &err), H_OK);
+	struct plan_load_opts po = { 0 };
+	if (plan_load_buf("t.json", plan_json, sizeof plan_json - 1, &po, &f->p, &err))
+		fail_msg("plan: %s", err.msg);
+	outbox_policy_default(&f->pol);
+	f->pol.base_ms = 10000;
+	f->pol.cap_ms = 60000;
+	f->pol.max_attempts = 3;
+	f->pol.grace = 3600;
+	f->pol.max_age = 86400;
+	f->pol.lease = 120;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	store_close(f->s);
+	plan_free(f->p);
+	char p[96];
+	unlink(f->path);
+	snprintf(p, sizeof p, "%s-wal", f->path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", f->path);
+	unlink(p);
+	free(f);
+	return 0;
+}
+
+static size_t materialise(struct fx *f, int64_t from, int64_t to)
+{
+	size_t n = 0;
+	struct herald_err err;
+	if (outbox_materialise(f->s, f->p, from, to, &n, &err))
+		fail_msg("materialise: %s", err.msg);
+	return n;
+}
+
+static size_t claim(struct fx *f, const char *queue, int64_t now, struct outbox_item ***items)
+{
+	size_t n = 0;
+	struct herald_err err;
+	if (outbox_claim(f->s, queue, now, 100, &f->pol, items, &n, &err))
+		fail_msg("claim: %s", err.msg);
+	return n;
+}
+
+static void free_items(struct outbox_item **items, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		outbox_item_free(items[i]);
+	free(items);
+}
+
+/* Records every item with one outcome at now. */
+static void record_all(struct fx *f, struct outbox_item **items, size_t n,
+		       enum chan_result r, int64_t now)
+{
+	struct outbox_result *res = xcalloc(n ? n : 1, sizeof *res);
+	for (size_t i = 0; i < n; i++) {
+		res[i].item = items[i];
+		res[i].o.result = r;
+		res[i].o.retry_after = -1;
+		res[i].o.status = r == CHAN_OK ? 200 : 503;
+		if (r != CHAN_OK)
+			snprintf(res[i].o.error, sizeof res[i].o.error, "HTTP 503");
+		res[i].finished = now;
+	}
+	struct herald_err err;
+	if (outbox_record(f->s, res, n, &f->pol, &err))
+		fail_msg("record: %s", err.msg);
+	free(res);
+}
+
+struct tally {
+	int n, sent, failed, missed, cancelled, pending, dup, late;
+	const char *only;
+};
+
+static int tally_one(const struct store_delivery_view *d, void *ctx)
+{
+	struct tally *t = ctx;
+	if (t->only && strcmp(d->communication, t->only) != 0)
+		return 0;
+	t->n++;
+	t->sent += strcmp(d->state, "sent") == 0;
+	t->failed += strcmp(d->state, "failed") == 0;
+	t->missed += strcmp(d->state, "missed") == 0;
+	t->cancelled += strcmp(d->state, "cancelled") == 0;
+	t->pending += strcmp(d->state, "pending") == 0;
+	t->dup += d->duplicate;
+	t->late += d->late;
+	return 0;
+}
+
+static struct tally tally(struct fx *f, const char *only)
+{
+	struct tally t = { .only = only };
+	struct herald_err err;
+	assert_int_equal(store_each_delivery(f->s, NULL, tally_one, &t, NULL, &err), H_OK);
+	return t;
+}
+
+static void verifies(struct fx *f)
+{
+	struct herald_err err;
+	if (evidence_verify(f->s, NULL, NULL, &err))
+		fail_msg("verify: %s", err.msg);
+}
+
+/* -------------------------------------------------------------- tests */
+
+static void materialise_is_idempotent(void **state)
+{
+	struct fx *f = *state;
+	/* OPS: 1; POLICY: 2 people x 2 offsets, each with a reminder: 8. */
+	assert_int_equal(materialise(f, T0, T0 + 86400), 9);
+	assert_int_equal(materialise(f, T0, T0 + 86400), 0);
+	assert_int_equal(materialise(f, T0 - 86400, T0 + 2 * 86400), 0);
+	struct tally t = tally(f, NULL);
+	assert_int_equal(t.n, 9);
+	assert_int_equal(t.pending, 9);
+	verifies(f);
+}
+
+static void claim_send_and_done(void **state)
+{
+	struct fx *f = *state;
+	materialise(f, T0, T0 + 86400);
+	struct outbox_item **it;
+	/* Nothing is due before 10:00 (OPS) and POLICY's first offset. */
+	assert_int_equal(claim(f, "pending", T0 + 1800, &it), 0);
+	free(it);
+	size_t n = claim(f, "pending", T0 + 3600, &it);
+	assert_int_equal(n, 3);  /* OPS, and POLICY -1h for Ann and Bob */
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(it[i]->attempt, 1);
+	/* Claimed is claimed: a second claim gets none of them. */
+	struct outbox_item **again;
+	assert_int_equal(claim(f, "pending", T0 + 3600, &again), 0);
+	free(again);
+	record_all(f, it, n, CHAN_OK, T0 + 3601);
+	free_items(it, n);
+	struct tally t = tally(f, NULL);
+	assert_int_equal(t.sent, 3);
+	assert_int_equal(t.late, 0);
+	struct store_outbox_stats st;
+	struct herald_err err;
+	assert_int_equal(store_outbox_stats(f->s, &st, &err), H_OK);
+	assert_int_equal(st.sent, 3);
+	assert_int_equal(st.pending, 6);
+	verifies(f);
+}
+
+/* Claims at t, t+1, … until OPS comes up (at most 120 s): the others
+ * are recorded sent; OPS is returned claimed (*now = when). */
+static struct outbox_item *claim_ops(struct fx *f, int64_t *now)
+{
+	for (int64_t t = *now; t < *now + 120; t++) {
+		struct outbox_item **it;
+		size_t n = claim(f, "pending", t, &it);
+		struct outbox_item *ops = NULL;
+		for (size_t i = 0; i < n; i++) {
+			if (strcmp(it[i]->communication, "OPS") == 0) {
+				ops = it[i];
+				it[i] = it[n - 1];
+				n--;
+				i--;
+			}
+		}
+		record_all(f, it, n, CHAN_OK, t);
+		free_items(it, n);
+		if (ops) {
+			*now = t;
+			return ops;
+		}
+	}
+	return NULL;
+}
+
+static void retries_back_off_then_give_up(void **state)
+{
+	struct fx *f = *state;
+	materialise(f, T0, T0 + 3600 + 1);
+	int64_t now = T0 + 3600;
+	int64_t last = 0;
+	for (int attempt = 1; attempt <= 3; attempt++) {
+		struct outbox_item *ops = claim_ops(f, &now);
+		assert_non_null(ops);
+		assert_int_equal(ops->attempt, attempt);
+		/* Each wait at least half the doubled base (10 s, 20 s). */
+		if (attempt > 1)
+			assert_true(now - last >= 5 * (1 << (attempt - 2)));
+		last = now;
+		struct outbox_item *one[1] = { ops };
+		record_all(f, one, 1, CHAN_TEMP, now);
+		outbox_item_free(ops);
+	}
+	struct tally t = tally(f, "OPS");
+	assert_int_equal(t.failed, 1);
+	verifies(f);
+}
+
+static void missed_beyond_grace(void **state)
+{
+	struct fx *f = *state;
+	materialise(f, T0, T0 + 3600 + 1);
+	struct outbox_item **it;
+	/* Down for 2 h past OPS's due time: grace is 1 h. */
+	size_t n = claim(f, "pending", T0 + 3600 + 7200, &it);
+	for (size_t i = 0; i < n; i++)
+		assert_string_not_equal(it[i]->communication, "OPS");
+	free_items(it, n);
+	struct tally t = tally(f, "OPS");
+	assert_int_equal(t.missed, 1);
+	assert_int_equal(t.late, 1);
+	verifies(f);
+}
+
+static void crash_after_claim_flags_duplicate(void **state)
+{
+	struct fx *f = *state;
+	materialise(f, T0, T0 + 3600 + 1);
+	struct outbox_item **it;
+	size_t n = claim(f, "pending", T0 + 3600, &it);
+	assert_int_equal(n, 3);
+	/* The process dies here, after sending, before recording. */
+	free_items(it, n);
+	struct herald_err err;
+	int64_t back;
+	assert_int_equal(outbox_recover(f->s, T0 + 3700, true, &back, &err), H_OK);
+	assert_int_equal(back, 3);
+	n = claim(f, "pending", T0 + 3700, &it);
+	assert_int_equal(n, 3);
+	for (size_t i = 0; i < n; i++) {
+		assert_true(it[i]->possible_duplicate);
+		assert_int_equal(it[i]->attempt, 2);
+	}
+	record_all(f, it, n, CHAN_OK, T0 + 3701);
+	free_items(it, n);
+	struct tally t = tally(f, NULL);
+	assert_int_equal(t.sent, 3);
+	assert_int_equal(t.dup, 3);
+	verifies(f);
+}
+
+static void release_undoes_a_claim(void **state)
+{
+	struct fx *f = *state;
+	materialise(f, T0, T0 + 3600 + 1);
+	struct outbox_item **it;
+	size_t n = claim(f, "pending", T0 + 3600, &it);
+	assert_int_equal(n, 3);
+	struct herald_err err;
+	assert_int_equal(outbox_release(f->s, "pending", it, n, &err), H_OK);
+	free_items(it, n);
+	n = claim(f, "pending", T0 + 3600, &it);
+	assert_int_equal(n, 3);
+	for (size_t i = 0; i < n; i++) {
+		assert_false(it[i]->possible_duplicate);
+		assert_int_equal(it[i]->attempt, 1);
+	}
+	free_items(it, n);
+}
+
+static void one_ack_ends_the_reminders(void **state)
+{
+	struct fx *f = *state;
+	materialise(f, T0, T0 + 86400);
+	struct outbox_item **it;
+	size_t n = claim(f, "pending", T0 + 7200, &it);
+	assert_int_equal(n, 5);  /* OPS; POLICY -1h and 0 for Ann and Bob */
+	/* Both offsets of one person carry one ack link. */
+	const char *ann = NULL;
+	int anns = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!it[i]->recipient || strcmp(it[i]->recipient, "ann@example.org") != 0)
+			continue;
+		assert_non_null(it[i]->ack_id);
+		if (!ann)
+			ann = it[i]->ack_id;
+		assert_string_equal(ann, it[i]->ack_id);
+		anns++;
+	}
+	assert_int_equal(anns, 2);
+	/* Ann confirms. */
+	struct store_ack_target t;
+	struct herald_err err;
+	assert_true(store_ack_lookup(f->s, ann, &t, &err));
+	assert_string_equal(t.recipient, "ann@example.org");
+	assert_int_equal(store_begin(f->s, &err), H_OK);
+	struct store_ack a = { .ackid = ann, .delivery = t.delivery, .communication = t.communication,
+			       .audience = t.audience, .person = t.person, .at = T0 + 7300 };
+	assert_int_equal(store_ack_add(f->s, &a, &err), H_OK);
+	assert_int_equal(store_commit(f->s, &err), H_OK);
+	store_ack_target_free(&t);
+	record_all(f, it, n, CHAN_OK, T0 + 7201);
+	free_items(it, n);
+	/* A day later the reminders fall due: Bob's are sent, Ann's cancelled. */
+	n = claim(f, "pending", T0 + 7200 + 86400, &it);
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(it[i]->kind, "reminder");
+		assert_string_equal(it[i]->recipient, "bob@example.org");
+		assert_non_null(strstr(it[i]->message, "Reminder"));
+	}
+	assert_int_equal(n, 2);
+	free_items(it, n);
+	struct tally tp = tally(f, "POLICY");
+	assert_int_equal(tp.cancelled, 2);
+	verifies(f);
+}
+
+static void cli_queue_is_adopted_after_its_lease(void **state)
+{
+	struct fx *f = *state;
+	struct herald_err err;
+	char **keys = NULL;
+	size_t nk = 0;
+	long ci = plan_comm_index(f->p, "INC");
+	assert_true(ci >= 0);
+	/* herald send's own queue: the service leaves it alone... */
+	int64_t now = T0;
+	assert_int_equal(outbox_create_manual(f->s, f->p, &f->p->comms[ci], now, "dana", "case 42",
+					      "cli:abc", &keys, &nk, &err), H_OK);
+	assert_int_equal(nk, 3);  /* ops hook, Ann, Bob */
+	for (size_t i = 0; i < nk; i++)
+		free(keys[i]);
+	free(keys);
+	struct outbox_item **it;
+	assert_int_equal(claim(f, "pending", now, &it), 0);
+	free(it);
+	size_t n = claim(f, "cli:abc", now, &it);
+	assert_int_equal(n, 3);
+	assert_string_equal(it[0]->note, "case 42");
+	free_items(it, n);
+	int64_t back;
+	assert_int_equal(outbox_recover(f->s, now + 60, false, &back, &err), H_OK);
+	assert_int_equal(back, 0);
+	/* ... until the command is gone and its lease has run out. */
+	assert_int_equal(outbox_recover(f->s, now + f->pol.lease + 1, false, &back, &err), H_OK);
+	assert_int_equal(back, 3);
+	n = claim(f, "pending", now + f->pol.lease + 1, &it);
+	assert_int_equal(n, 3);
+	for (size_t i = 0; i < n; i++)
+		assert_true(it[i]->possible_duplicate);
+	free_items(it, n);
+	/* A live command keeps its lease. */
+	assert_int_equal(outbox_create_manual(f->s, f->p, &f->p->comms[ci], now, "dana", NULL,
+					      "cli:def", &keys, &nk, &err), H_OK);
+	for (size_t i = 0; i < nk; i++)
+		free(keys[i]);
+	free(keys);
+	assert_int_equal(outbox_renew(f->s, "cli:def", now + 100, &f->pol, &err), H_OK);
+	assert_int_equal(outbox_recover(f->s, now + f->pol.lease + 1, false, &back, &err), H_OK);
+	assert_int_equal(back, 0);
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = { cmocka_unit_test(keys), cmocka_unit_test(backoff) };
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(keys),
+		cmocka_unit_test(backoff),
+		cmocka_unit_test_setup_teardown(materialise_is_idempotent, setup, teardown),
+		cmocka_unit_test_setup_teardown(claim_send_and_done, setup, teardown),
+		cmocka_unit_test_setup_teardown(retries_back_off_then_give_up, setup, teardown),
+		cmocka_unit_test_setup_teardown(missed_beyond_grace, setup, teardown),
+		cmocka_unit_test_setup_teardown(crash_after_claim_flags_duplicate, setup, teardown),
+		cmocka_unit_test_setup_teardown(release_undoes_a_claim, setup, teardown),
+		cmocka_unit_test_setup_teardown(one_ack_ends_the_reminders, setup, teardown),
+		cmocka_unit_test_setup_teardown(cli_queue_is_adopted_after_its_lease, setup, teardown),
+	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,8 +29,19 @@ static void ack_tokens(void **state)
 {
 	(void)state;
 	char id[TOKEN_ACKID_LEN + 1], tok[TOKEN_ACK_LEN + 1], back[TOKEN_ACKID_LEN + 1];
-	token_ackid("3f2a-delivery-key", id);
+	unsigned char raw[16] = { 0x3f, 0x2a, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 0xff };
+	base64url(raw, 16, id);
 	assert_int_equal(strlen(id), TOKEN_ACKID_LEN);
+	/* An ack id decodes to its 16 bytes, and only one spelling does. */
+	unsigned char dec[16];
+	assert_true(token_ackid_decode(id, dec));
+	assert_memory_equal(dec, raw, 16);
+	char alt[TOKEN_ACKID_LEN + 1];
+	memcpy(alt, id, sizeof alt);
+	alt[TOKEN_ACKID_LEN - 1] = alt[TOKEN_ACKID_LEN - 1] == 'w' ? 'x' : 'w';
+	assert_false(token_ackid_decode(alt, dec));
+	assert_false(token_ackid_decode("short", dec));
+	assert_false(token_ackid_decode("AAAAAAAAAAAAAAAAAAAAA*", dec));
 	token_ack(KEY, id, tok);
 	assert_true(token_ack_check(KEY, tok, back));
 	assert_string_equal(back, id);

@@ -12,10 +12,10 @@
 
 #include "herald/err.h"
 
-struct db;
+struct store;
 
 /* Sets up the token (see above); hash gets its SHA-256. */
-enum herald_rc admin_init(struct db *db, unsigned char hash[32],
+enum herald_rc admin_init(struct store *s, unsigned char hash[32],
 			  struct herald_err *err);
 
 /* True if the Authorization header value is "Bearer TOKEN" with the token

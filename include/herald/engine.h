@@ -18,13 +18,13 @@
 #include "herald/err.h"
 #include "herald/outbox.h"
 
-struct db;
+struct store;
 struct plan;
 
 #define ENGINE_PER_CHANNEL 32
 
 struct engine_opts {
-	struct db *db;
+	struct store *store;
 	const char *queue;            /* "pending" or a `herald send` queue */
 	bool dry_run;
 	const char *base_url;         /* for ack links; NULL = "http://127.0.0.1:8080" */

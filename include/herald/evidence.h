@@ -1,12 +1,12 @@
 /*
- * evidence.h - what an auditor does with the evidence log (db.h holds the
- * schema and the chain): verify it, sign its head, export it, back it up,
- * and read one derived row per delivery (export and report share it).
+ * evidence.h - what an auditor does with the evidence log (evfmt.h holds
+ * the format, store.h keeps it): verify it, sign its head, export it, back
+ * it up.
  *
- * Everything here reads only the chained evidence tables and, for the
- * chain head and the checkpoint key, internal_meta.  Reads run inside one
- * read transaction, so what is stated as the head covers exactly the rows
- * read, even while the daemon appends.
+ * Everything here reads only the chained evidence rows and, for the chain
+ * head and the checkpoint key, meta values.  Reads run inside one read
+ * transaction, so what is stated as the head covers exactly the rows read,
+ * even while the daemon appends.
  */
 #ifndef HERALD_EVIDENCE_H
 #define HERALD_EVIDENCE_H
@@ -18,7 +18,8 @@
 #include "herald/err.h"
 #include "herald/util.h"
 
-struct db;
+struct store;
+struct store_filter;
 
 /* ------------------------------------------------------------- verify */
 
@@ -29,20 +30,21 @@ struct evidence_head {
 };
 
 /*
- * Recomputes the chain over every evidence table merged by seq: seq must
- * run 1, 2, … without gaps or repeats, each row's prev must be the hash of
- * the row before, its hash must match its contents, and the last row must
- * be the head recorded in internal_meta (tail truncation and rows appended
- * behind the chain's back are caught there).  *head gets the verified head
+ * Recomputes the chain over every evidence table of every format merged by
+ * seq: seq must run 1, 2, … without gaps or repeats, each row's hash must
+ * match its contents and the hash before it (and a format-1 row's stored
+ * prev that hash), every text must match its SHA-256, and the last row must
+ * be the head recorded in meta (tail truncation and rows appended behind
+ * the chain's back are caught there).  *head gets the verified head
  * and *rows the number of rows checked (either may be NULL).
  * Returns H_OK, H_EINVAL with err->msg naming the first bad row
  * ("deliveries seq 42: …"), or H_ERUNTIME.
  */
-enum herald_rc evidence_verify(struct db *db, struct evidence_head *head,
+enum herald_rc evidence_verify(struct store *s, struct evidence_head *head,
 			       int64_t *rows, struct herald_err *err);
 
 /* The recorded head (not verified), in a form to print. */
-enum herald_rc evidence_head_get(struct db *db, struct evidence_head *head,
+enum herald_rc evidence_head_get(struct store *s, struct evidence_head *head,
 				 struct herald_err *err);
 
 /* -------------------------------------------------------- checkpoints */
@@ -54,7 +56,7 @@ enum herald_rc evidence_head_get(struct db *db, struct evidence_head *head,
  * bytes before it.  The signing key and the database id are created on
  * first use and kept in internal_meta, so db must be writable.
  */
-enum herald_rc evidence_checkpoint(struct db *db,
+enum herald_rc evidence_checkpoint(struct store *s,
 				   const struct evidence_head *head,
 				   struct buf *out, struct herald_err *err);
 
@@ -65,61 +67,29 @@ enum herald_rc evidence_checkpoint(struct db *db,
  * evidence_verify has passed, which proves the rows after it extend it.
  * H_EINVAL with the reason when it does not hold.
  */
-enum herald_rc evidence_check_checkpoint(struct db *db, const char *stmt,
+enum herald_rc evidence_check_checkpoint(struct store *s, const char *stmt,
 					 struct herald_err *err);
-
-/* ----------------------------------------------------------- delivery */
-
-/*
- * One delivery as an auditor sees it: the deliveries row plus what its
- * attempts, states and acknowledgements say.  Strings are borrowed for the
- * duration of the callback; absent values are NULL.
- */
-struct evidence_delivery {
-	int64_t seq;
-	const char *key, *kind, *due, *sent, *state;
-	bool late, duplicate, possible_duplicate;
-	const char *plan_id, *plan_version, *communication, *topic, *audience;
-	const char *channel_type, *channel_id, *recipient, *requested_by;
-	int64_t attempts;
-	const char *acked_at;     /* first acknowledgement */
-	const char *acked_by;
-};
-
-/*
- * Calls fn for every delivery whose due time is in [from, to) (NULL =
- * unbounded; RFC 3339 UTC text), by due time then seq, inside one read
- * transaction; *head (may be NULL) gets the head that covers them.  fn
- * returns non-zero to stop.  state is the latest delivery_states row's
- * ("pending" when there is none); sent is when the state became "sent".
- */
-enum herald_rc evidence_each_delivery(struct db *db, const char *from,
-				      const char *to,
-				      int (*fn)(const struct evidence_delivery *d,
-						void *ctx),
-				      void *ctx, struct evidence_head *head,
-				      struct herald_err *err);
 
 /* ------------------------------------------------------------- export */
 
 enum evidence_format { EVIDENCE_CSV, EVIDENCE_JSON };
 
 /*
- * Writes one row per delivery due in [from, to) to f: CSV (RFC 4180, a
+ * Writes one row per delivery matching f (NULL = all) to f: CSV (RFC 4180, a
  * header line, cells that a spreadsheet would read as a formula prefixed
  * with a quote, and a trailing "# chain head: seq N sha256 H" line) or
  * JSON ({"chain_head": {…}, "deliveries": […]}).  *count (may be NULL)
  * gets the number of deliveries written.
  */
-enum herald_rc evidence_export(struct db *db, const char *from, const char *to,
+enum herald_rc evidence_export(struct store *s, const struct store_filter *filter,
 			       enum evidence_format format, FILE *f,
 			       int64_t *count, struct herald_err *err);
 
 /* ------------------------------------------------------------- backup */
 
 /*
- * Copies the database at src_path to dest with SQLite's online backup
- * (a consistent snapshot; writers carry on), verifies the copy, and only
+ * Copies the database at src_path to dest as a consistent snapshot
+ * (writers carry on), owner-readable only, verifies the copy, and only
  * then moves it into place (temp file, fsync, rename).  *head (may be
  * NULL) gets the copy's verified head.  dest must not be the source.
  */

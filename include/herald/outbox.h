@@ -1,25 +1,32 @@
 /*
  * outbox.h - the durable outbox: deliveries written before they are sent,
- * claimed, and their attempts and final states recorded as evidence.
+ * claimed, and their attempts and final states recorded as evidence.  The
+ * logic lives here; what is kept, and how, is store.h's.
  *
  * Every due (occurrence, notify offset, audience, channel, recipient) is
- * one delivery with a deterministic key (outbox_key).  Creating one appends
- * a `deliveries` evidence row and an internal_outbox row in the same
- * transaction.  A delivery moves through internal_outbox.state:
+ * one delivery with a deterministic key (outbox_key).  Creating one
+ * appends its message (shared by every recipient of that occurrence,
+ * offset, audience and channel), its text (stored once), its deliveries
+ * row and its place in the queue, in one transaction.  A delivery is
+ * then:
  *
- *   QUEUE (pending, or a `herald send` run's own "cli:…" queue)
- *     -> "inflight" / "inflight:QUEUE" (claimed, committed before sending)
- *     -> sent | failed | missed | cancelled  (final: a delivery_states row)
- *     or back to QUEUE with next_at = now + backoff (temporary failure)
+ *   queued (the service's "pending", or a `herald send` run's "cli:…")
+ *     -> claimed (committed before sending)
+ *     -> sent | failed | missed | cancelled | dry-run (final: one
+ *        delivery_states row; it leaves the queue)
+ *     or back to its queue after a temporary failure, with a backoff
  *
- * A claim that was never recorded (the process died after sending) is
- * seen on the next claim: internal_outbox.attempts counts claims, the
- * attempts table counts records, so the re-send is flagged
- * possible_duplicate and its final state duplicate.
+ * A claim never recorded (the process died after sending) is seen on the
+ * next claim: the queue counts claims and recorded attempts apart, so the
+ * re-send is flagged possible_duplicate and its final state duplicate.
  *
- * Each call that writes is one transaction (db_begin/db_commit) over any
- * number of deliveries, so throughput is bounded by fsyncs per batch, not
- * per delivery.
+ * Acknowledgement: every message, notify offset and reminder of one
+ * (communication, occurrence, person) carries the same ack link id
+ * (outbox_ackid), so one confirmation covers them all and ends the
+ * reminders.
+ *
+ * Each call that writes is one transaction over any number of deliveries,
+ * so throughput is bounded by fsyncs per batch, not per delivery.
  */
 #ifndef HERALD_OUTBOX_H
 #define HERALD_OUTBOX_H
@@ -31,7 +38,7 @@
 #include "herald/chan.h"
 #include "herald/err.h"
 
-struct db;
+struct store;
 struct plan;
 struct plan_comm;
 
@@ -41,9 +48,10 @@ struct plan_comm;
  * older than 24 h is not retried; a delivery that fell due while herald was
  * down is sent late up to 12 h after its due time and recorded missed
  * beyond; sent more than 120 s after due counts as late; deliveries are
- * materialised 2 days ahead.  Environment overrides (tests, operators):
- * HERALD_RETRY_BASE_MS, HERALD_RETRY_MAX_ATTEMPTS, HERALD_RETRY_MAX_AGE,
- * HERALD_GRACE_SECONDS (seconds).
+ * materialised 2 days ahead; a `herald send` run holds its deliveries on
+ * a 2-minute lease it renews while it runs.  Environment overrides (tests,
+ * operators): HERALD_RETRY_BASE_MS, HERALD_RETRY_MAX_ATTEMPTS,
+ * HERALD_RETRY_MAX_AGE, HERALD_GRACE_SECONDS, HERALD_LEASE_SECONDS.
  */
 struct outbox_policy {
 	int max_attempts;
@@ -52,19 +60,33 @@ struct outbox_policy {
 	int64_t grace;        /* seconds after due: late, beyond: missed */
 	int64_t late_after;   /* seconds */
 	int64_t horizon;      /* seconds ahead */
+	int64_t lease;        /* seconds: a `herald send` claim */
 };
 
 void outbox_policy_default(struct outbox_policy *p);
 
 /*
- * The idempotency key: lower-case hex SHA-256 over the NUL-separated
- * fields (NULL fields as empty).  kind is "scheduled", "reminder:N" or
- * "manual:REQUEST".
+ * The idempotency key: SHA-256 over the NUL-separated fields (NULL fields
+ * as empty), as 32 bytes or as lower-case hex.  kind is "scheduled",
+ * "reminder:N:…" or "manual:REQUEST".
  */
+void outbox_key_raw(const char *plan_id, const char *communication,
+		    const char *occurrence, int64_t offset, const char *kind,
+		    const char *audience, const char *channel,
+		    const char *recipient, unsigned char out[32]);
 void outbox_key(const char *plan_id, const char *communication,
 		const char *occurrence, int64_t offset, const char *kind,
 		const char *audience, const char *channel, const char *recipient,
 		char out[65]);
+
+/*
+ * The ack link id (16 bytes) of one (communication, occurrence, person):
+ * occurrence is the occurrence's RFC 3339 start, or a manual send's
+ * request; person is the recipient's address (case-insensitive), or for a
+ * shared destination audience and channel.
+ */
+void outbox_ackid(const char *plan_id, const char *communication,
+		  const char *occurrence, const char *person, unsigned char out[16]);
 
 /* Delay before attempt n+1 after n failed attempts (n >= 1); rnd is a
  * random number (jitter). */
@@ -76,7 +98,7 @@ int64_t outbox_backoff_ms(const struct outbox_policy *p, int n, uint32_t rnd);
  * acknowledgement reminders, unless they exist.  *created (may be NULL)
  * gets the number of new deliveries.
  */
-enum herald_rc outbox_materialise(struct db *db, const struct plan *p,
+enum herald_rc outbox_materialise(struct store *s, const struct plan *p,
 				  int64_t from, int64_t to, size_t *created,
 				  struct herald_err *err);
 
@@ -84,24 +106,26 @@ enum herald_rc outbox_materialise(struct db *db, const struct plan *p,
  * Creates the deliveries of a manual send of communication c now: one per
  * audience channel and recipient, kind "manual", requested_by and note
  * recorded, queued in queue ("pending" for the service).  keys gets a
- * malloc'd array of malloc'd keys (caller frees), *n their number.
+ * malloc'd array of malloc'd hex keys (caller frees), *n their number.
  */
-enum herald_rc outbox_create_manual(struct db *db, const struct plan *p,
+enum herald_rc outbox_create_manual(struct store *s, const struct plan *p,
 				    const struct plan_comm *c, int64_t now,
 				    const char *requested_by, const char *note,
 				    const char *queue, char ***keys, size_t *n,
 				    struct herald_err *err);
 
-/* A claimed delivery: the deliveries row and the claim. */
+/* A claimed delivery: what its message needs, and the claim. */
 struct outbox_item {
-	char *key, *kind, *plan_id, *plan_version, *communication, *topic,
+	int64_t delivery;        /* seq of its deliveries row */
+	char key[65];            /* hex */
+	char *kind, *plan_id, *plan_version, *communication, *topic,
 		*occurrence, *audience, *channel_type, *channel_id, *recipient,
-		*recipient_name, *message, *message_id, *ack_id;
-	char *parent;            /* reminder: the original delivery's key */
-	char *parent_ack_id;     /* reminder: the original's ack id */
+		*recipient_name, *message, *message_id, *ack_id, *note,
+		*requested_by;
 	char *queue;             /* queue to return to on a temporary failure */
 	int64_t due;
 	int attempt;             /* n of this attempt */
+	int recorded;            /* attempts recorded before this one */
 	bool possible_duplicate; /* an earlier claim was never recorded */
 	bool was_duplicate;      /* some attempt was flagged */
 	int64_t started;         /* instant the attempt started */
@@ -111,13 +135,13 @@ struct outbox_item {
 void outbox_item_free(struct outbox_item *it);
 
 /*
- * Claims at most max deliveries of queue with next_at <= now: records
- * `missed` (due more than grace ago, never attempted) and `cancelled`
- * (a reminder whose original was acknowledged) on the way, marks the rest
- * in flight and commits before returning them.  *items (caller frees each
- * with outbox_item_free and the array) and *n.
+ * Claims at most max deliveries of queue due at now: records `missed`
+ * (due more than grace ago, never attempted) and `cancelled` (a reminder
+ * whose link was acknowledged) on the way, marks the rest in flight and
+ * commits before returning them.  *items (caller frees each with
+ * outbox_item_free and the array) and *n.
  */
-enum herald_rc outbox_claim(struct db *db, const char *queue, int64_t now,
+enum herald_rc outbox_claim(struct store *s, const char *queue, int64_t now,
 			    size_t max, const struct outbox_policy *pol,
 			    struct outbox_item ***items, size_t *n,
 			    struct herald_err *err);
@@ -127,34 +151,34 @@ struct outbox_result {
 	struct outbox_item *item;
 	struct chan_outcome o;
 	int64_t finished;        /* instant */
-	/* set by outbox_record: "sent", "failed" or NULL (retry) */
+	/* set by outbox_record: "sent", "dry-run", "failed" or NULL (retry) */
 	const char *final;
 	int64_t next_at;         /* retry: when */
 };
 
 /* Records attempts and final states of n results in one transaction. */
-enum herald_rc outbox_record(struct db *db, struct outbox_result *r, size_t n,
+enum herald_rc outbox_record(struct store *s, struct outbox_result *r, size_t n,
 			     const struct outbox_policy *pol,
 			     struct herald_err *err);
 
 /*
- * At service start: claims left in flight by a dead process go back to
- * the queue (the next claim flags them), and a `herald send` queue
- * abandoned for more than an hour joins the service's.
+ * Claims left by a dead process go back to the service's queue (the next
+ * claim flags them): with service_claims (the service starting) its own
+ * in-flight ones too; always those of `herald send` runs whose lease has
+ * run out.  *n (may be NULL) gets how many.
  */
-enum herald_rc outbox_recover(struct db *db, int64_t now, struct herald_err *err);
+enum herald_rc outbox_recover(struct store *s, int64_t now, bool service_claims,
+			      int64_t *n, struct herald_err *err);
+
+/* Renews the lease of a `herald send` queue: now + pol->lease. */
+enum herald_rc outbox_renew(struct store *s, const char *queue, int64_t now,
+			    const struct outbox_policy *pol,
+			    struct herald_err *err);
 
 /* Returns claimed but unsent deliveries to queue, undoing their claim. */
-enum herald_rc outbox_release(struct db *db, const char *queue,
-			      const char *const *keys, size_t n,
+enum herald_rc outbox_release(struct store *s, const char *queue,
+			      struct outbox_item *const *items, size_t n,
 			      struct herald_err *err);
-
-struct outbox_stats {
-	int64_t pending, inflight, sent, failed, missed, cancelled;
-};
-
-enum herald_rc outbox_stats(struct db *db, struct outbox_stats *s,
-			    struct herald_err *err);
 
 /* Human-readable local time of an instant in the plan's zone, e.g.
  * "Tue 22 Nov 2026 10:00 (Europe/London)". */

@@ -7,19 +7,19 @@
 
 #include "herald/err.h"
 
-struct db;
+struct store;
 struct plan;
 
 /* event: "loaded" (start) or "reloaded". */
-enum herald_rc record_plan(struct db *db, const struct plan *p,
+enum herald_rc record_plan(struct store *s, const struct plan *p,
 			   const char *event, struct herald_err *err);
 
 /* A reload that was refused: the file and why (no secrets in why). */
-enum herald_rc record_refused(struct db *db, const char *path,
+enum herald_rc record_refused(struct store *s, const char *path,
 			      const char *why, struct herald_err *err);
 
 /* Any other event ("start", "stop", "admin-token-created", …). */
-enum herald_rc record_event(struct db *db, const char *kind,
+enum herald_rc record_event(struct store *s, const char *kind,
 			    const char *detail, struct herald_err *err);
 
 #endif

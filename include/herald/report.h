@@ -24,7 +24,7 @@
 #include "herald/err.h"
 #include "herald/util.h"
 
-struct db;
+struct store;
 struct plan;
 
 struct report_opts {
@@ -35,11 +35,11 @@ struct report_opts {
 };
 
 /*
- * Renders the report of db into out.  *verified (may be NULL) says whether
+ * Renders the report of the evidence in s into out.  *verified (may be NULL) says whether
  * the chain verified; a failed verification is shown in the report, not
  * returned as an error.  H_ERUNTIME on database failure.
  */
-enum herald_rc report_render(struct db *db, const struct report_opts *o,
+enum herald_rc report_render(struct store *s, const struct report_opts *o,
 			     struct buf *out, bool *verified,
 			     struct herald_err *err);
 

@@ -14,11 +14,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct db;
+struct store;
 struct plan;
 
 struct runtime {
-	struct db *db;
+	struct store *store;
 	_Atomic(const struct plan *) plan;
 	bool dry_run;
 	const char *base_url;   /* public base URL for links, no trailing '/' */

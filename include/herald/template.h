@@ -10,7 +10,9 @@
 
 /*
  * Checks a template: every {{name}} is one of topic, description,
- * audience, owner, start, end, plan, plan_version, communication, ack_url.
+ * audience, owner, start, end, plan, plan_version, communication, ack_url,
+ * name (the member in a personal message, else the audience) and note (a
+ * manual send's note).
  * Returns 0, or -1 with a message in msg.
  */
 int template_check(const char *tmpl, char *msg, size_t msglen);
@@ -18,7 +20,7 @@ int template_check(const char *tmpl, char *msg, size_t msglen);
 /* Values for rendering; NULL members render as empty text. */
 struct template_vars {
 	const char *topic, *description, *audience, *owner, *start, *end,
-		*plan, *plan_version, *communication, *ack_url;
+		*plan, *plan_version, *communication, *ack_url, *name, *note;
 };
 
 /* Appends the rendered template to out. */

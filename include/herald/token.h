@@ -1,11 +1,11 @@
 /*
  * token.h - unguessable URL tokens, HMAC-SHA256 under the server key
- * (db_server_key): private feed tokens and acknowledgement tokens.
+ * (store_server_key): private feed tokens and acknowledgement tokens.
  *
  * Feed token:  base64url(HMAC(key, "feed\0" audience))     43 chars, 256 bits
  * Ack token:   ACKID "." base64url(HMAC(key, "ack\0" ACKID)[0..24])
- *              ACKID is 22 base64url chars (128 bits) derived from the
- *              delivery key; it is stored in deliveries.ack_id.
+ *              ACKID is 22 base64url chars (128 bits): the ack link id of
+ *              outbox_ackid(), one per (communication, occurrence, person).
  * Rotating the server key invalidates every token.  Checks are constant
  * time.
  */
@@ -25,8 +25,9 @@ void token_feed(const unsigned char key[32], const char *audience,
 bool token_feed_check(const unsigned char key[32], const char *audience,
 		      const char *token);
 
-/* The ack id of a delivery (from its idempotency key). */
-void token_ackid(const char *delivery_key, char out[TOKEN_ACKID_LEN + 1]);
+/* Decodes an ack id (TOKEN_ACKID_LEN base64url characters) into its 16
+ * bytes; false if it is not one. */
+bool token_ackid_decode(const char *ackid, unsigned char out[16]);
 /* The ack token for an ack id. */
 void token_ack(const unsigned char key[32], const char *ackid,
 	       char out[TOKEN_ACK_LEN + 1]);

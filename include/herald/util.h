@@ -59,6 +59,10 @@ bool ct_equal(const void *a, const void *b, size_t n);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void hex_encode(const unsigned char *in, size_t n, char *out);
 
+/* Decodes exactly 2n hex digits (either case) into n bytes; false on
+ * any other input. */
+bool hex_decode(const char *hex, unsigned char *out, size_t n);
+
 /* SHA-256 of data into out (32 bytes). */
 void sha256(const void *data, size_t n, unsigned char out[32]);
 

@@ -58,10 +58,10 @@ rc=$?
 check "send exits 3 when some deliveries failed (rc=$rc)" [ "$rc" -eq 3 ]
 check "send finished in bounded time" [ $((SECONDS - start)) -lt 60 ]
 
-q() { sqlite3 "$T/h.db" "$1"; }
+q() { evq "$T/h.db" "$1"; }
 seen() { grep -c "\"path\": \"$1/$CANARY\"" "$T/recv.log"; }
-attempts() { q "select count(*) from attempts a join deliveries d on d.key=a.delivery where d.channel_id='$1'"; }
-state() { q "select group_concat(s.state) from delivery_states s join deliveries d on d.key=s.delivery where d.channel_id='$1'"; }
+attempts() { q "sum(x['attempts'] for x in d if x['channel_id']=='$1')"; }
+state() { q "[x['state'] for x in d if x['channel_id']=='$1']"; }
 for c in s-ok:/s/ok s-gone:/s/gone w-ok:/w/ok w-rate:/w/rate w-flaky:/w/flaky w-bad:/w/bad w-hang:/w/hang w-drop:/w/drop; do
 	ch=${c%%:*} path=${c#*:}
 	check "$ch: attempts recorded ($(attempts "$ch")) == requests seen ($(seen "$path"))" \
@@ -76,9 +76,9 @@ check "400 is permanent" [ "$(state w-bad)/$(attempts w-bad)" = "failed/1" ]
 check "a hang past the timeout is retried" [ "$(state w-hang)/$(attempts w-hang)" = "sent/2" ]
 check "a dropped connection is retried" [ "$(state w-drop)/$(attempts w-drop)" = "sent/2" ]
 check "the 429 attempt recorded status and outcome" \
-	[ "$(q "select a.status||'/'||a.outcome from attempts a join deliveries d on d.key=a.delivery where d.channel_id='w-rate' and a.n=1")" = "429/temporary" ]
+	[ "$(sqv2 "$T/h.db" "select a.status||'/'||a.outcome from attempts a join deliveries d on d.seq=a.delivery join messages m on m.seq=d.message where m.channel_id='w-rate' and a.n=1")" = "429/temporary" ]
 check "who and why recorded" \
-	[ "$(q "select count(*) from deliveries where note='drill' and requested_by like '%herald send%'")" -eq 9 ]
+	[ "$(q "sum(1 for x in d if x['note']=='drill' and 'herald send' in x['requested_by'])")" -eq 9 ]
 
 # Retry-After honoured: the second request to /w/rate came >= 1 s later.
 check "Retry-After honoured" $PY - "$T/recv.log" "$CANARY" <<'PY'
@@ -128,7 +128,7 @@ for l in open(sys.argv[1]):
     assert b["delivery"] == h["webhook-id"] and b["ack_url"].startswith("https://herald.example/ack/")
     assert b["possible_duplicate"] is False
 PY
-check "a failed delivery is logged" grep -q "FAILED INCIDENT.*channel=w-bad" "$T/err"
+check "a failed delivery is logged" grep -q "error delivery.failed: INCIDENT.*channel=w-bad" "$T/err"
 # Canaries: never in herald's output or database (file, WAL, shm).
 for f in "$T/out" "$T/err" "$T"/h.db*; do
 	check "no URL canary in $(basename "$f")" bash -c "! grep -aq '$CANARY' '$f'"

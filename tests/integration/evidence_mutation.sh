@@ -78,12 +78,24 @@ check "backup of the generated db" "$HERALD" evidence backup "$T/gen/pristine.db
 check "untouched generated copy verifies" "$HERALD" evidence verify --db "$T/gen/pristine.db"
 cp "$T/gen/pristine.db" "$T/pristine.db"
 
-for db in real gen; do
+# Database 3: the first release's fixture, migrated and grown: format-1
+# rows (v1_* tables) and format-2 rows in one chain.
+mkdir -p "$T/mig"
+cp "$ROOT/tests/data/fixtures/v1.db" "$T/mig.db"
+"$GEN" --append "$T/mig.db" 200 11 >/dev/null || { echo "append to the fixture failed"; exit 3; }
+check "backup of the migrated fixture" "$HERALD" evidence backup "$T/mig/pristine.db" --db "$T/mig.db"
+check "untouched migrated copy verifies" "$HERALD" evidence verify --db "$T/mig/pristine.db"
+
+for db in real gen mig; do
 check "every mutation caught ($db)" $PY - "$T/$db" "$HERALD" "$N" <<'PY'
 import os, random, re, shutil, sqlite3, struct, subprocess, sys
 T, herald, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-tables = ["plan_versions", "deliveries", "attempts", "delivery_states", "acks", "events"]
 rnd = random.Random(int(os.environ.get("SEED", "7")))
+
+def evidence_tables(c):
+    """Every chained table (it has a hash column), of every format."""
+    names = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    return [t for t in names if any(r[1] == "hash" for r in c.execute(f"PRAGMA table_info({t})"))]
 
 def fresh():
     p = os.path.join(T, "m.db")
@@ -91,9 +103,30 @@ def fresh():
         if os.path.exists(p + s): os.unlink(p + s)
     shutil.copyfile(os.path.join(T, "pristine.db"), p)
     c = sqlite3.connect(p, isolation_level=None)
-    for t in tables:
-        c.execute(f"DROP TRIGGER {t}_no_update"); c.execute(f"DROP TRIGGER {t}_no_delete")
+    for (name,) in c.execute("SELECT name FROM sqlite_master WHERE type='trigger'").fetchall():
+        c.execute(f"DROP TRIGGER {name}")
     return p, c
+
+def unique_cols(c, t):
+    out = []
+    for idx in c.execute(f"PRAGMA index_list({t})").fetchall():
+        if idx[2]:
+            out += [r[2] for r in c.execute(f"PRAGMA index_info({idx[1]})")]
+    return out
+
+def forge(v):
+    if isinstance(v, bytes): return v[:-1] + bytes([v[-1] ^ 0xff])
+    if isinstance(v, str): return v + "-forged"
+    if isinstance(v, int): return v + 10**9
+    return v
+
+def forged_row(c, t, src, seq):
+    """A copy of row src at seq, its unique values changed so it fits."""
+    cs = cols(c, t); row = list(src); row[0] = seq
+    for u in unique_cols(c, t):
+        if u in cs and u != "seq":
+            row[cs.index(u)] = forge(row[cs.index(u)])
+    return cs, row
 
 def cols(c, t):
     return [r[1] for r in c.execute(f"PRAGMA table_info({t})")]
@@ -112,7 +145,7 @@ def other_value(v):
 
 def renumber_from(c, k, d):
     """Shifts every seq > k by d across all tables (a middle insertion/removal)."""
-    for t in tables:
+    for t in evidence_tables(c):
         c.execute(f"UPDATE {t} SET seq=-(seq+?) WHERE seq>?", (d, k))
         c.execute(f"UPDATE {t} SET seq=-seq WHERE seq<0")
 
@@ -147,6 +180,7 @@ def delete_renumber(c, t):
     return f"delete+renumber {t} seq {s}"
 
 def delete_tail(c, t):
+    tables = evidence_tables(c)
     m = max(c.execute(f"SELECT max(seq) FROM {x}").fetchone()[0] or 0 for x in tables)
     for x in tables: c.execute(f"DELETE FROM {x} WHERE seq=?", (m,))
     return f"delete tail seq {m}"
@@ -162,35 +196,31 @@ def swap_contents(c, t):
     cs = [x for x in cols(c, t) if x != "seq"]
     ra, rb = c.execute(f"SELECT * FROM {t} ORDER BY random() LIMIT 2").fetchall()
     q = ",".join(f'"{x}"=?' for x in cs)
-    if "key" in cs:   # unique: park b's key first
-        c.execute(f"UPDATE {t} SET key='__tmp__' WHERE seq=?", (rb[0],))
+    for u in unique_cols(c, t):   # unique: park b's values first
+        c.execute(f'UPDATE {t} SET "{u}"=? WHERE seq=?', (forge(rb[cols(c, t).index(u)]), rb[0]))
     c.execute(f"UPDATE {t} SET {q} WHERE seq=?", (*rb[1:], ra[0]))
     c.execute(f"UPDATE {t} SET {q} WHERE seq=?", (*ra[1:], rb[0]))
     return f"swap contents {t} {ra[0]} {rb[0]}"
 
 def insert_dup_seq(c, t):
-    s = pick(c, rnd.choice([x for x in tables if x != t]))
+    s = pick(c, rnd.choice([x for x in evidence_tables(c) if x != t]))
     src = c.execute(f"SELECT * FROM {t} ORDER BY random() LIMIT 1").fetchone()
-    cs = cols(c, t)
-    row = list(src); row[0] = s
-    if "key" in cs: row[cs.index("key")] += "-forged"
+    cs, row = forged_row(c, t, src, s)
     c.execute(f"INSERT INTO {t} VALUES ({','.join('?' * len(cs))})", row)
     return f"insert {t} with seq {s} (used elsewhere)"
 
 def insert_middle(c, t):
     src = c.execute(f"SELECT * FROM {t} ORDER BY random() LIMIT 1").fetchone()
-    cs = cols(c, t); k = src[0]
+    k = src[0]
     renumber_from(c, k, 1)
-    row = list(src); row[0] = k + 1
-    if "key" in cs: row[cs.index("key")] += "-forged"
+    cs, row = forged_row(c, t, src, k + 1)
     c.execute(f"INSERT INTO {t} VALUES ({','.join('?' * len(cs))})", row)
     return f"insert {t} at seq {k + 1} (renumbered after)"
 
 def insert_tail(c, t):
-    m = max(c.execute(f"SELECT max(seq) FROM {x}").fetchone()[0] or 0 for x in tables)
+    m = max(c.execute(f"SELECT max(seq) FROM {x}").fetchone()[0] or 0 for x in evidence_tables(c))
     src = c.execute(f"SELECT * FROM {t} ORDER BY random() LIMIT 1").fetchone()
-    cs = cols(c, t); row = list(src); row[0] = m + 1
-    if "key" in cs: row[cs.index("key")] += "-forged"
+    cs, row = forged_row(c, t, src, m + 1)
     c.execute(f"INSERT INTO {t} VALUES ({','.join('?' * len(cs))})", row)
     return f"insert {t} at seq {m + 1} (after the head)"
 
@@ -201,7 +231,7 @@ counts = {}
 for i in range(n):
     p, c = fresh()
     k = kinds[i % len(kinds)]
-    t = rnd.choice([x for x in tables
+    t = rnd.choice([x for x in evidence_tables(c)
                     if c.execute(f"SELECT count(*) FROM {x}").fetchone()[0] >= 2])
     what = k(c, t)
     c.close()
@@ -234,9 +264,11 @@ seq=$(sed -n 's/^head-seq: //p' "$T/ck.txt")
 $PY - "$T/c.db" "$((seq - 5))" <<'PY'
 import sqlite3, struct, sys
 c = sqlite3.connect(sys.argv[1], isolation_level=None); k = int(sys.argv[2])
-tables = ["plan_versions", "deliveries", "attempts", "delivery_states", "acks", "events"]
+names = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+tables = [t for t in names if any(r[1] == "hash" for r in c.execute(f"PRAGMA table_info({t})"))]
+for (name,) in c.execute("SELECT name FROM sqlite_master WHERE type='trigger'").fetchall():
+    c.execute(f"DROP TRIGGER {name}")
 for t in tables:
-    c.execute(f"DROP TRIGGER {t}_no_delete")
     c.execute(f"DELETE FROM {t} WHERE seq>?", (k,))
 h = next(r[0] for t in tables for r in c.execute(f"SELECT hash FROM {t} WHERE seq=?", (k,)))
 c.execute("UPDATE internal_meta SET value=? WHERE key='head'", (struct.pack(">q", k) + h,))

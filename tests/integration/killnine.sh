@@ -48,12 +48,12 @@ for i in $(seq 1 "$KILLS"); do
 done
 # Let the last run finish everything, then stop it cleanly.
 start_herald
-done_all() { [ "$(sqlite3 "$T/h.db" "select count(*) from delivery_states where state='sent'")" -ge 300 ]; }
+done_all() { [ "$(evq "$T/h.db" "sum(1 for x in d if x['state']=='sent')")" -ge 300 ]; }
 wait_for 120 done_all
 check "all 300 deliveries recorded sent" done_all
 kill -TERM "$HPID"; wait "$HPID"
 check "SIGTERM exits 0" [ $? -eq 0 ]
-sqlite3 "$T/h.db" "select d.key, s.duplicate from deliveries d join delivery_states s on s.delivery=d.key" >"$T/states"
+evq "$T/h.db" "'\\n'.join(x['delivery'] + '|' + ('1' if 'duplicate' in x['flags'] else '0') for x in d if x['state'] != 'pending')" >"$T/states"
 check "every delivery arrived; at most one extra copy per kill each; every extra copy flagged" \
 	$PY - "$T/recv.log" "$T/states" "$kills" <<'PY'
 import collections, json, sys

@@ -97,7 +97,7 @@ cp "$T/sc.db" "$T/bad.db"
 $PY - "$T/bad.db" <<'PY'
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1], isolation_level=None)
-c.execute("DROP TRIGGER delivery_states_no_update")
+c.execute("DROP TRIGGER ev2_delivery_states_no_update")
 c.execute("UPDATE delivery_states SET late=0 WHERE late=1")
 PY
 "$HERALD" report --db "$T/bad.db" -o "$T/bad.html" 2>/dev/null

@@ -74,8 +74,8 @@ assert r["state"] == "sent", r
 assert r["acknowledged_at"], r
 assert r["kind"] == "manual", r
 PY
-check "exactly one ack row" test "$(sqlite3 "$T/h.db" 'SELECT count(*) FROM acks')" = 1
-check "the note is recorded" test "$(sqlite3 "$T/h.db" "SELECT note FROM deliveries WHERE communication='BREACH'")" = "ICO notified, case 42"
+check "exactly one acknowledgement" test "$(evq "$T/h.db" "sum(1 for x in d if x['acknowledged_at'])")" = 1
+check "the note is recorded" test "$(evq "$T/h.db" "[x['note'] for x in d if x['communication']=='BREACH']")" = "ICO notified, case 42"
 check "the admin token is not stored in clear" bash -c "! grep -qa '$ADMIN' '$T/h.db' '$T/h.db-wal' 2>/dev/null"
 
 check "report without a token: 401" test "$(status "$base/report")" = 401
@@ -100,6 +100,6 @@ check "no secret in the WAL" bash -c "! grep -qas '$CANARY' '$T/h.db-wal'"
 # A rehearsal is recorded as such, never as sent.
 HERALD_BASE_URL=$base "$HERALD" send "$T/plan.json" BREACH --db "$T/dry.db" --dry-run --note rehearsal >/dev/null 2>&1
 check "dry-run send exits 0" test $? = 0
-check "dry-run state recorded" test "$(sqlite3 "$T/dry.db" "SELECT group_concat(state) FROM delivery_states")" = dry-run
+check "dry-run state recorded" test "$(evq "$T/dry.db" "[x['state'] for x in d]")" = dry-run
 check "nothing sent by the dry run" test "$(grep -c . "$T/recv.log")" = 1
 finish

@@ -1,0 +1,69 @@
+/*
+ * store_sqlite.h - what the files of the SQLite backend of store.h
+ * (store_sqlite*.c) share.  Nothing else includes this header.
+ *
+ * Schema 2 (evfmt.h format 2): one table per evidence table, each row
+ * `seq INTEGER PRIMARY KEY, fmt, <columns>, hash`; format-1 tables of a
+ * migrated database kept unchanged as v1_*; the queue internal_queue, the
+ * final-state counters internal_counts and internal_meta.  The read side
+ * (store_sqlite_read.c) queries both formats.
+ */
+#ifndef HERALD_STORE_SQLITE_H
+#define HERALD_STORE_SQLITE_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+
+#include "herald/evfmt.h"
+#include "herald/store.h"
+
+#define STORE_SCHEMA 2
+
+enum legacy { LEGACY_NONE, LEGACY_PLAIN, LEGACY_MIGRATED };
+
+enum stmt_id {
+	ST_HEAD_GET, ST_HEAD_SET, ST_TEXT_EXISTS, ST_DELIVERY_EXISTS,
+	ST_QUEUE_ADD, ST_QUEUE_DUE, ST_QUEUE_CLAIM, ST_QUEUE_RETRY,
+	ST_QUEUE_DONE, ST_COUNT_ADD, ST_QUEUE_RELEASE,
+	ST_N
+};
+
+struct store {
+	sqlite3 *h;
+	char *path;
+	bool readonly;
+	int schema;                  /* as opened */
+	enum legacy legacy;          /* where format-1 tables are */
+	pthread_mutex_t lock;
+	bool in_txn;
+	/* The chain head, cached inside a write transaction and written to
+	 * internal_meta once, at commit. */
+	bool head_cached, head_dirty;
+	struct store_head head;
+	sqlite3_stmt *insert[EV_NTABLES];
+	sqlite3_stmt *st[ST_N];
+};
+
+/* A failure of the last statement on s, as H_ERUNTIME. */
+enum herald_rc sqlite_fail(struct store *s, struct herald_err *err,
+			   const char *what);
+/* Runs SQL without results. */
+enum herald_rc sqlite_exec(struct store *s, const char *sql,
+			   struct herald_err *err);
+/* A cached prepared statement (reset, bindings cleared). */
+sqlite3_stmt *sqlite_stmt(struct store *s, enum stmt_id id);
+
+/* A read snapshot: every statement until sqlite_read_end sees one state. */
+enum herald_rc sqlite_read_begin(struct store *s, struct herald_err *err);
+void sqlite_read_end(struct store *s);
+
+/* Binds v at column i of st (text and blobs not copied). */
+void sqlite_bind_value(sqlite3_stmt *st, int i, const struct ev_value *v);
+/* A text column, copied (NULL stays NULL). */
+char *sqlite_col_dup(sqlite3_stmt *st, int i);
+
+/* True if the main schema has a table of this name. */
+bool sqlite_has_table(struct store *s, const char *name);
+
+#endif

@@ -1,0 +1,54 @@
+/* fanout.c - whom a communication reaches (see fanout.h). */
+#include "herald/fanout.h"
+
+#include "herald/plan.h"
+
+/* Targets of c within audience a. */
+static enum herald_rc each_in(const struct plan *p, const struct plan_comm *c,
+			      const struct plan_audience *a, fanout_fn fn, void *ctx,
+			      int64_t *count)
+{
+	for (size_t d = 0; d < a->ndeliver; d++) {
+		const struct plan_deliver *dl = &a->deliver[d];
+		if (!plan_comm_uses_channel(c, dl->channel))
+			continue;
+		struct fanout_target t = { a, &p->channels[dl->channel], NULL, NULL, false };
+		size_t n = dl->to == TO_LIST ? dl->naddrs : dl->to == TO_MEMBERS ? a->nmembers : 1;
+		if (count) {
+			*count += (int64_t)n;
+			continue;
+		}
+		t.personal = dl->to == TO_MEMBERS;
+		for (size_t k = 0; k < n; k++) {
+			if (dl->to == TO_LIST) {
+				t.recipient = dl->addrs[k];
+			} else if (dl->to == TO_MEMBERS) {
+				t.recipient = a->members[k].email;
+				t.recipient_name = a->members[k].name;
+			}
+			enum herald_rc rc = fn(&t, ctx);
+			if (rc)
+				return rc;
+		}
+	}
+	return H_OK;
+}
+
+enum herald_rc fanout_each(const struct plan *p, const struct plan_comm *c,
+			   fanout_fn fn, void *ctx)
+{
+	for (size_t i = 0; i < c->naudiences; i++) {
+		enum herald_rc rc = each_in(p, c, &p->audiences[c->audiences[i]], fn, ctx, NULL);
+		if (rc)
+			return rc;
+	}
+	return H_OK;
+}
+
+int64_t fanout_count(const struct plan *p, const struct plan_comm *c,
+		     const struct plan_audience *a)
+{
+	int64_t n = 0;
+	each_in(p, c, a, NULL, NULL, &n);
+	return n;
+}
