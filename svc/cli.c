@@ -68,6 +68,8 @@ int cli_write_output(const char *ctx, const char *path, const struct buf *b)
 	return 0;
 }
 
+const char *const cli_log_formats[] = { "text", "json", NULL };
+
 int cli_fail(const char *ctx, const struct herald_err *err)
 {
 	fprintf(stderr, "herald: %s: %s\n", ctx, err->msg);

@@ -43,15 +43,23 @@ struct run_args {
 };
 
 
+/* The command line: the service's arguments, and the log format, which
+ * is applied here and is none of the service's business. */
+struct run_cli {
+	struct run_args a;
+	int log_format; /* index in cli_log_formats */
+};
+
 static const struct opt run_table[] = {
-	CLI_OPT_DB(struct run_args, db),
-	{ .name = "listen", OPT_STRING_AT(struct run_args, listen), .metavar = "HOST:PORT",
+	CLI_OPT_DB(struct run_cli, a.db),
+	{ .name = "listen", OPT_STRING_AT(struct run_cli, a.listen), .metavar = "HOST:PORT",
 	  .help = "HTTP address (default 127.0.0.1:8080)" },
-	{ .name = "dry-run", OPT_FLAG_AT(struct run_args, dry_run),
+	{ .name = "dry-run", OPT_FLAG_AT(struct run_cli, a.dry_run),
 	  .help = "record messages instead of sending them; missing\n"
 		  "env: secrets get demo values" },
-	{ .name = "base-url", OPT_STRING_AT(struct run_args, base_url), .metavar = "URL",
+	{ .name = "base-url", OPT_STRING_AT(struct run_cli, a.base_url), .metavar = "URL",
 	  .help = "public URL of the service, for links\n(default http://LISTEN)" },
+	CLI_OPT_LOG_FORMAT(struct run_cli, log_format),
 };
 
 static const struct opts_spec run_spec = {
@@ -67,11 +75,12 @@ static const struct opts_spec run_spec = {
 /* Returns OPTS_CONTINUE with *a filled, or the exit code. */
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
-	a->db = "herald.db";
-	a->listen = "127.0.0.1:8080";
-	int nargs, rc = opts_parse(&run_spec, argc, argv, a, &nargs);
+	struct run_cli c = { .a = { .db = "herald.db", .listen = "127.0.0.1:8080" } };
+	int nargs, rc = opts_parse(&run_spec, argc, argv, &c, &nargs);
 	if (rc != OPTS_CONTINUE)
 		return rc;
+	log_set_format_name(cli_log_formats[c.log_format]);
+	*a = c.a;
 	a->plan = argv[1];
 	return OPTS_CONTINUE;
 }

@@ -28,6 +28,7 @@
 struct send_opts {
 	const char *plan, *comm, *db, *note;
 	bool dry_run;
+	int log_format; /* index in cli_log_formats */
 };
 
 static const struct opt send_table[] = {
@@ -36,6 +37,7 @@ static const struct opt send_table[] = {
 	  .help = "record the messages through the null channel, send nothing" },
 	{ .name = "note", OPT_STRING_AT(struct send_opts, note), .metavar = "TEXT",
 	  .help = "why it is sent, kept in the evidence" },
+	CLI_OPT_LOG_FORMAT(struct send_opts, log_format),
 };
 
 static const struct opts_spec send_spec = {
@@ -54,6 +56,7 @@ static int parse_args(int argc, char **argv, struct send_opts *o)
 	int nargs, rc = opts_parse(&send_spec, argc, argv, o, &nargs);
 	if (rc != OPTS_CONTINUE)
 		return rc;
+	log_set_format_name(cli_log_formats[o->log_format]);
 	o->plan = argv[1];
 	o->comm = argv[2];
 	return OPTS_CONTINUE;

@@ -55,6 +55,9 @@ bool cli_parse_uint(const char *s, long max, long *out);
  */
 int cli_write_output(const char *ctx, const char *path, const struct buf *b);
 
+/* The values of --log-format, in the order of enum log_format. */
+extern const char *const cli_log_formats[];
+
 /* What several commands share, declared once (opts.h). */
 #define CLI_ONE_PLAN                                                          \
 	.args = "PLAN", .min_args = 1, .max_args = 1,                         \
@@ -65,6 +68,10 @@ int cli_write_output(const char *ctx, const char *path, const struct buf *b);
 #define CLI_OPT_OUTPUT(T, f, metavar_)                                        \
 	{ .name = "output", .letter = 'o', OPT_STRING_AT(T, f),               \
 	  .metavar = metavar_, .help = "write to " metavar_ " (atomically) instead of stdout" }
+#define CLI_OPT_LOG_FORMAT(T, f)                                              \
+	{ .name = "log-format", OPT_CHOICE_AT(T, f), .choices = cli_log_formats, \
+	  .help = "log lines as text (default) or as JSON objects\n"           \
+		  "(for journald, Loki)" }
 
 /* Maps an rc to the exit code and prints "herald: ctx: msg". */
 int cli_fail(const char *ctx, const struct herald_err *err);
