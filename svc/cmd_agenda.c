@@ -2,7 +2,6 @@
  * cmd_agenda.c - `herald agenda`: the occurrences of a plan in a window, as
  * an aligned table grouped by day, or as the JSON array of design.md.
  */
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,40 +162,36 @@ static void print_text(const struct plan *p, const struct agenda_item *it,
 	free(chs);
 }
 
-/* Dumps a jansson value compactly, for the per-communication cache. */
-static char *dump(json_t *j)
-{
-	char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
-	json_decref(j);
-	if (!s)
-		abort();
-	return s;
-}
-
 /*
  * The JSON of a communication is the same for all its occurrences, so it is
- * encoded once (by jansson) and the occurrences only add their times: a
- * year of a large plan is hundreds of thousands of elements.
+ * encoded once and the occurrences only add their times: a year of a large
+ * plan is hundreds of thousands of elements.  \x1f marks where they go.
  */
 static char *comm_json(const struct plan *p, const struct plan_comm *c)
 {
-	json_t *aud = json_array();
-	for (size_t i = 0; i < c->naudiences; i++)
-		json_array_append_new(aud, json_string(p->audiences[c->audiences[i]].id));
-	json_t *chs = json_array();
+	struct buf b;
+	buf_init(&b);
+	buf_adds(&b, "{\"communication\":");
+	buf_add_json(&b, c->id);
+	buf_adds(&b, ",\"topic\":");
+	buf_add_json(&b, c->topic);
+	buf_adds(&b, ",\x1f\"audiences\":[");
+	for (size_t i = 0; i < c->naudiences; i++) {
+		buf_adds(&b, i ? "," : "");
+		buf_add_json(&b, p->audiences[c->audiences[i]].id);
+	}
+	buf_adds(&b, "],\"channels\":[");
 	size_t *ch = xcalloc(p->nchannels + 1, sizeof *ch);
 	size_t n = agenda_comm_channels(p, c, ch);
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(chs, json_string(p->channels[ch[i]].id));
+	for (size_t i = 0; i < n; i++) {
+		buf_adds(&b, i ? "," : "");
+		buf_add_json(&b, p->channels[ch[i]].id);
+	}
 	free(ch);
-	char *id = dump(json_string(c->id)), *topic = dump(json_string(c->topic));
-	char *owner = dump(json_string(c->owner));
-	char *a = dump(aud), *b = dump(chs);
-	char *s = xasprintf("{\"communication\":%s,\"topic\":%s,", id, topic);
-	char *tail = xasprintf("\"audiences\":%s,\"channels\":%s,\"owner\":%s}", a, b, owner);
-	char *all = xasprintf("%s\x1f%s", s, tail);
-	free(id), free(topic), free(owner), free(a), free(b), free(s), free(tail);
-	return all;
+	buf_adds(&b, "],\"owner\":");
+	buf_add_json(&b, c->owner);
+	buf_addc(&b, '}');
+	return buf_take(&b);
 }
 
 static void print_json(const struct plan *p, const struct agenda_item *it,
