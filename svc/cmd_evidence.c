@@ -26,7 +26,8 @@ static const char *const formats[] = { "csv", "json", NULL };
 
 static const struct opt db_only_table[] = { EV_DB };
 
-/* T (a date is midnight UTC) to the RFC 3339 UTC text stored in the log. */
+/* T (a date is midnight UTC) as the RFC 3339 UTC text stored in the log,
+ * or NULL if it was not given. */
 static const char *time_arg(const struct opt_time *t, char out[32])
 {
 	if (!t->text)
