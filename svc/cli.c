@@ -8,18 +8,15 @@
 #include <string.h>
 
 #include "herald/plan.h"
-#include "herald/timeutil.h"
-#include "herald/tz.h"
+#include "herald/util.h"
 
 int cli_usage(const struct cmd *c, const char *fmt, ...)
 {
-	fprintf(stderr, "herald: %s: ", c->name);
 	va_list ap;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	int rc = opts_verror(c->spec, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage: herald %s %s\n", c->name, c->usage);
-	return H_EUSAGE;
+	return rc;
 }
 
 void cli_error(const char *fmt, ...)
@@ -30,22 +27,6 @@ void cli_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-}
-
-bool cli_wants_help(const struct cmd *c, int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			printf("usage: herald %s %s\n\n%s\n", c->name, c->usage,
-			       c->summary);
-			if (c->help)
-				printf("\n%s", c->help);
-			return true;
-		}
-	}
-	return false;
 }
 
 static void on_demo(const char *name, void *ctx)
@@ -66,28 +47,28 @@ int cli_load_plan(const char *path, enum cli_secrets secrets, struct plan **out)
 	return (int)rc;
 }
 
-bool cli_parse_time(const char *s, const struct tz *z, int64_t *instant)
-{
-	int64_t wall;
-	if (parse_date(s, &wall)) {
-		*instant = tz_wall_to_instant(z, wall, NULL);
-		return true;
-	}
-	return parse_rfc3339(s, instant);
-}
-
 bool cli_parse_uint(const char *s, long max, long *out)
 {
-	if (!*s || *s == '-' || *s == '+')
-		return false;
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || *end || v < 0 || v > max)
-		return false;
-	*out = v;
-	return true;
+	return opts_parse_uint(s, 0, max, out);
 }
+
+int cli_write_output(const char *ctx, const char *path, const struct buf *b)
+{
+	if (path && strcmp(path, "-") != 0) {
+		struct herald_err err;
+		herald_err_clear(&err);
+		if (write_file_atomic(path, b->data, b->len, 0666, &err))
+			return cli_fail(ctx, &err);
+		return 0;
+	}
+	if ((b->len && fwrite(b->data, 1, b->len, stdout) != b->len) || fflush(stdout)) {
+		cli_error("%s: writing stdout failed: %s", ctx, strerror(errno ? errno : EIO));
+		return H_ERUNTIME;
+	}
+	return 0;
+}
+
+const char *const cli_log_formats[] = { "text", "json", NULL };
 
 int cli_fail(const char *ctx, const struct herald_err *err)
 {

@@ -2,8 +2,6 @@
  * cmd_agenda.c - `herald agenda`: the occurrences of a plan in a window, as
  * an aligned table grouped by day, or as the JSON array of design.md.
  */
-#include <getopt.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,54 +14,34 @@
 #include "herald/tz.h"
 #include "herald/util.h"
 
-struct agenda_opts {
-	const char *plan, *from, *to, *audience;
+struct agenda_args {
+	struct opt_time from, to;
+	const char *audience;
 	long days;
-	bool json;
+	int format; /* index in formats */
 };
 
-static int parse_args(int argc, char **argv, struct agenda_opts *o)
-{
-	static const struct option longopts[] = {
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 't' },
-		{ "days", required_argument, NULL, 'd' },
-		{ "audience", required_argument, NULL, 'a' },
-		{ "format", required_argument, NULL, 'F' },
-		{ NULL, 0, NULL, 0 },
-	};
-	o->days = -1;
-	optind = 1;
-	opterr = 0;
-	int ch;
-	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'f': o->from = optarg; break;
-		case 't': o->to = optarg; break;
-		case 'a': o->audience = optarg; break;
-		case 'd':
-			if (!cli_parse_uint(optarg, 36600, &o->days) || o->days == 0)
-				return cli_usage(&cmd_agenda, "--days takes a whole number from 1 to 36600");
-			break;
-		case 'F':
-			if (strcmp(optarg, "json") == 0)
-				o->json = true;
-			else if (strcmp(optarg, "text") != 0)
-				return cli_usage(&cmd_agenda, "--format is text or json");
-			break;
-		case ':':
-			return cli_usage(&cmd_agenda, "%s needs a value", argv[optind - 1]);
-		default:
-			return cli_usage(&cmd_agenda, "unknown option %s", argv[optind - 1]);
-		}
-	}
-	if (optind != argc - 1)
-		return cli_usage(&cmd_agenda, "name exactly one plan file");
-	if (o->to && o->days >= 0)
-		return cli_usage(&cmd_agenda, "give --to or --days, not both");
-	o->plan = argv[optind];
-	return 0;
-}
+static const char *const formats[] = { "text", "json", NULL };
+
+static const struct opt agenda_table[] = {
+	{ .name = "from", OPT_TIME_AT(struct agenda_args, from),
+	  .help = "start of the window (YYYY-MM-DD or RFC 3339; default now)" },
+	{ .name = "to", OPT_TIME_AT(struct agenda_args, to), .group = 1,
+	  .help = "end of the window (exclusive)" },
+	{ .name = "days", OPT_UINT_AT(struct agenda_args, days), .min = 1, .max = 36600,
+	  .group = 1, .help = "window length in days (default 90)" },
+	{ .name = "audience", OPT_STRING_AT(struct agenda_args, audience), .metavar = "A",
+	  .help = "only occurrences that include audience A" },
+	{ .name = "format", OPT_CHOICE_AT(struct agenda_args, format), .choices = formats,
+	  .help = "text (default) or json" },
+};
+
+static const struct opts_spec agenda_spec = {
+	.name = "agenda",
+	.summary = "list the plan's occurrences in a window",
+	CLI_ONE_PLAN,
+	OPTS_TABLE(agenda_table),
+};
 
 /* Display width of UTF-8 text (code points; herald's text is not CJK-wide). */
 static size_t width(const char *s)
@@ -184,40 +162,36 @@ static void print_text(const struct plan *p, const struct agenda_item *it,
 	free(chs);
 }
 
-/* Dumps a jansson value compactly, for the per-communication cache. */
-static char *dump(json_t *j)
-{
-	char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
-	json_decref(j);
-	if (!s)
-		abort();
-	return s;
-}
-
 /*
  * The JSON of a communication is the same for all its occurrences, so it is
- * encoded once (by jansson) and the occurrences only add their times: a
- * year of a large plan is hundreds of thousands of elements.
+ * encoded once and the occurrences only add their times: a year of a large
+ * plan is hundreds of thousands of elements.  \x1f marks where they go.
  */
 static char *comm_json(const struct plan *p, const struct plan_comm *c)
 {
-	json_t *aud = json_array();
-	for (size_t i = 0; i < c->naudiences; i++)
-		json_array_append_new(aud, json_string(p->audiences[c->audiences[i]].id));
-	json_t *chs = json_array();
+	struct buf b;
+	buf_init(&b);
+	buf_adds(&b, "{\"communication\":");
+	buf_add_json(&b, c->id);
+	buf_adds(&b, ",\"topic\":");
+	buf_add_json(&b, c->topic);
+	buf_adds(&b, ",\x1f\"audiences\":[");
+	for (size_t i = 0; i < c->naudiences; i++) {
+		buf_adds(&b, i ? "," : "");
+		buf_add_json(&b, p->audiences[c->audiences[i]].id);
+	}
+	buf_adds(&b, "],\"channels\":[");
 	size_t *ch = xcalloc(p->nchannels + 1, sizeof *ch);
 	size_t n = agenda_comm_channels(p, c, ch);
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(chs, json_string(p->channels[ch[i]].id));
+	for (size_t i = 0; i < n; i++) {
+		buf_adds(&b, i ? "," : "");
+		buf_add_json(&b, p->channels[ch[i]].id);
+	}
 	free(ch);
-	char *id = dump(json_string(c->id)), *topic = dump(json_string(c->topic));
-	char *owner = dump(json_string(c->owner));
-	char *a = dump(aud), *b = dump(chs);
-	char *s = xasprintf("{\"communication\":%s,\"topic\":%s,", id, topic);
-	char *tail = xasprintf("\"audiences\":%s,\"channels\":%s,\"owner\":%s}", a, b, owner);
-	char *all = xasprintf("%s\x1f%s", s, tail);
-	free(id), free(topic), free(owner), free(a), free(b), free(s), free(tail);
-	return all;
+	buf_adds(&b, "],\"owner\":");
+	buf_add_json(&b, c->owner);
+	buf_addc(&b, '}');
+	return buf_take(&b);
 }
 
 static void print_json(const struct plan *p, const struct agenda_item *it,
@@ -250,37 +224,36 @@ static void print_json(const struct plan *p, const struct agenda_item *it,
 
 static int agenda_run(int argc, char **argv)
 {
-	struct agenda_opts o = { 0 };
-	int rc = parse_args(argc, argv, &o);
-	if (rc)
+	struct agenda_args a = { .days = 90 };
+	int nargs, rc = opts_parse(&agenda_spec, argc, argv, &a, &nargs);
+	if (rc != OPTS_CONTINUE)
 		return rc;
+	const char *plan = argv[1];
 	struct plan *p;
-	rc = cli_load_plan(o.plan, SECRETS_UNUSED, &p);
+	rc = cli_load_plan(plan, SECRETS_UNUSED, &p);
 	if (rc)
 		return rc;
-	int64_t from = clock_now(), to;
+	int64_t from = a.from.text ? opt_time_instant(&a.from, p->tz) : clock_now(), to;
 	long aud = -1;
-	if (o.from && !cli_parse_time(o.from, p->tz, &from))
-		rc = cli_usage(&cmd_agenda, "--from \"%s\" is not YYYY-MM-DD or an RFC 3339 time", o.from);
-	if (!rc && o.to && !cli_parse_time(o.to, p->tz, &to))
-		rc = cli_usage(&cmd_agenda, "--to \"%s\" is not YYYY-MM-DD or an RFC 3339 time", o.to);
-	if (!rc && !o.to) {
+	if (a.to.text) {
+		to = opt_time_instant(&a.to, p->tz);
+	} else {
 		/* --days counts calendar days in the plan's zone. */
 		int64_t w = tz_instant_to_wall(p->tz, from);
-		to = tz_wall_to_instant(p->tz, w + (o.days < 0 ? 90 : o.days) * 86400, NULL);
+		to = tz_wall_to_instant(p->tz, w + a.days * 86400, NULL);
 	}
-	if (!rc && to < from)
+	if (to < from)
 		rc = cli_usage(&cmd_agenda, "--to is before --from");
-	if (!rc && o.audience && (aud = plan_audience_index(p, o.audience)) < 0)
-		rc = cli_usage(&cmd_agenda, "unknown audience \"%s\"", o.audience);
+	if (!rc && a.audience && (aud = plan_audience_index(p, a.audience)) < 0)
+		rc = cli_usage(&cmd_agenda, "unknown audience \"%s\"", a.audience);
 	struct agenda_item *items = NULL;
 	size_t n = 0;
 	struct herald_err err;
 	herald_err_clear(&err);
 	if (!rc && agenda_collect(p, from, to, aud, &items, &n, &err))
-		rc = cli_fail(o.plan, &err);
+		rc = cli_fail(plan, &err);
 	if (!rc) {
-		if (o.json)
+		if (a.format == 1)
 			print_json(p, items, n);
 		else
 			print_text(p, items, n, from, to);
@@ -294,14 +267,4 @@ static int agenda_run(int argc, char **argv)
 	return rc;
 }
 
-const struct cmd cmd_agenda = {
-	.name = "agenda",
-	.usage = "PLAN [--from T] [--to T | --days N] [--audience A] [--format text|json]",
-	.summary = "list the plan's occurrences in a window",
-	.help = "  --from T        start of the window (YYYY-MM-DD or RFC 3339; default now)\n"
-		"  --to T          end of the window (exclusive)\n"
-		"  --days N        window length in days (default 90)\n"
-		"  --audience A    only occurrences that include audience A\n"
-		"  --format F      text (default) or json\n",
-	.run = agenda_run,
-};
+const struct cmd cmd_agenda = { .spec = &agenda_spec, .run = agenda_run };

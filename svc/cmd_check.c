@@ -1,6 +1,5 @@
 /* cmd_check.c - `herald check PLAN...`: validate and lint. */
 #include <stdio.h>
-#include <string.h>
 
 #include "herald/clock.h"
 #include "herald/cli.h"
@@ -19,22 +18,24 @@ static void print_warning(const struct lint_warning *w, void *ctx)
 		o->path, w->path, w->code, w->message, w->advice);
 }
 
+static const struct opts_spec check_spec = {
+	.name = "check",
+	.summary = "validate plans and lint them against ISO/IEC 27001 Clause 7.4",
+	.args = "PLAN...", .min_args = 1, .max_args = -1,
+	.args_error = "name at least one plan file",
+	.notes = "Exit status: 0 valid (warnings allowed), 1 invalid plan, 2 usage, 3 I/O error.\n"
+		 "Errors and warnings go to stderr as \"herald: PLAN: PATH: message\".\n",
+};
+
 static int check_run(int argc, char **argv)
 {
-	int worst = 0;
-	int nplans = 0;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			continue;
-		if (argv[i][0] == '-' && argv[i][1])
-			return cli_usage(&cmd_check, "unknown option %s", argv[i]);
-	}
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			continue;
-		nplans++;
+	int nplans, worst = 0;
+	int rc = opts_parse(&check_spec, argc, argv, NULL, &nplans);
+	if (rc != OPTS_CONTINUE)
+		return rc;
+	for (int i = 1; i <= nplans; i++) {
 		struct plan *p = NULL;
-		int rc = cli_load_plan(argv[i], SECRETS_REQUIRED, &p);
+		rc = cli_load_plan(argv[i], SECRETS_REQUIRED, &p);
 		if (rc) {
 			if (rc > worst)
 				worst = rc;
@@ -49,16 +50,7 @@ static int check_run(int argc, char **argv)
 		       p->nchannels == 1 ? "" : "s", n, n == 1 ? "" : "s");
 		plan_free(p);
 	}
-	if (!nplans)
-		return cli_usage(&cmd_check, "name at least one plan file");
 	return worst;
 }
 
-const struct cmd cmd_check = {
-	.name = "check",
-	.usage = "PLAN...",
-	.summary = "validate plans and lint them against ISO/IEC 27001 Clause 7.4",
-	.help = "Exit status: 0 valid (warnings allowed), 1 invalid plan, 2 usage, 3 I/O error.\n"
-		"Errors and warnings go to stderr as \"herald: PLAN: PATH: message\".\n",
-	.run = check_run,
-};
+const struct cmd cmd_check = { .spec = &check_spec, .run = check_run };

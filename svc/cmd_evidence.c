@@ -2,7 +2,6 @@
  * cmd_evidence.c - `herald evidence export|verify|checkpoint|backup`: the
  * auditor's side of the evidence log (evidence.h does the work).
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,52 +14,24 @@
 #include "herald/tz.h"
 #include "herald/util.h"
 
-struct ev_opts {
-	const char *db, *from, *to, *checkpoint;
-	bool json;
+struct ev_args {
+	const char *db, *checkpoint;
+	struct opt_time from, to;
+	int format; /* index in formats */
 };
 
-/* Parses the options of every subcommand; only those in allowed pass. */
-static int parse(int argc, char **argv, const char *allowed, struct ev_opts *o)
-{
-	static const struct option longopts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 't' },
-		{ "format", required_argument, NULL, 'F' },
-		{ "checkpoint", required_argument, NULL, 'c' },
-		{ NULL, 0, NULL, 0 },
-	};
-	o->db = "herald.db";
-	optind = 1;
-	opterr = 0;
-	int ch;
-	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-		if (ch == ':')
-			return cli_usage(&cmd_evidence, "%s needs a value", argv[optind - 1]);
-		if (ch == '?' || !strchr(allowed, ch))
-			return cli_usage(&cmd_evidence, "%s: unknown option %s", argv[0],
-					 argv[optind - 1]);
-		switch (ch) {
-		case 'd': o->db = optarg; break;
-		case 'f': o->from = optarg; break;
-		case 't': o->to = optarg; break;
-		case 'c': o->checkpoint = optarg; break;
-		case 'F':
-			if (strcmp(optarg, "json") == 0)
-				o->json = true;
-			else if (strcmp(optarg, "csv") != 0)
-				return cli_usage(&cmd_evidence, "--format is csv or json");
-			break;
-		}
-	}
-	return 0;
-}
+static const char *const formats[] = { "csv", "json", NULL };
 
-/* T: a date is midnight UTC. */
-static bool time_arg(const char *s, int64_t *t)
+#define EV_DB CLI_OPT_DB(struct ev_args, db)
+
+static const struct opt db_only_table[] = { EV_DB };
+
+/* T (a date is midnight UTC) into f's bounds, if it was given. */
+static void time_arg(const struct opt_time *t, bool *has, int64_t *at)
 {
-	return cli_parse_time(s, tz_get("UTC"), t);
+	*has = t->text != NULL;
+	if (*has)
+		*at = opt_time_instant(t, tz_get("UTC"));
 }
 
 static int open_db(const char *path, bool write, struct store **s)
@@ -72,37 +43,62 @@ static int open_db(const char *path, bool write, struct store **s)
 	return rc ? cli_fail("evidence", &err) : 0;
 }
 
+static const struct opt export_table[] = {
+	EV_DB,
+	{ .name = "from", OPT_TIME_AT(struct ev_args, from),
+	  .help = "only deliveries due at or after T" },
+	{ .name = "to", OPT_TIME_AT(struct ev_args, to),
+	  .help = "only deliveries due before T" },
+	{ .name = "format", OPT_CHOICE_AT(struct ev_args, format), .choices = formats,
+	  .help = "csv (default) or json" },
+};
+
+static const struct opts_spec export_spec = {
+	.name = "evidence export",
+	.summary = "one row per delivery due in [--from, --to) as CSV (default)\n"
+		   "or JSON, with the chain head",
+	OPTS_TABLE(export_table),
+	.notes = "T is YYYY-MM-DD (midnight UTC) or an RFC 3339 instant.\n",
+};
+
 static int ev_export(int argc, char **argv)
 {
-	struct ev_opts o = { 0 };
-	int rc = parse(argc, argv, "dftF", &o);
-	if (rc)
+	struct ev_args o = { .db = "herald.db" };
+	int nargs, rc = opts_parse(&export_spec, argc, argv, &o, &nargs);
+	if (rc != OPTS_CONTINUE)
 		return rc;
-	if (optind != argc)
-		return cli_usage(&cmd_evidence, "export takes no arguments");
 	struct store_filter f = { 0 };
-	if (o.from && !(f.has_from = time_arg(o.from, &f.from)))
-		return cli_usage(&cmd_evidence, "--from: not a date or RFC 3339 time: %s", o.from);
-	if (o.to && !(f.has_to = time_arg(o.to, &f.to)))
-		return cli_usage(&cmd_evidence, "--to: not a date or RFC 3339 time: %s", o.to);
+	time_arg(&o.from, &f.has_from, &f.from);
+	time_arg(&o.to, &f.has_to, &f.to);
 	struct store *db;
 	if ((rc = open_db(o.db, false, &db)))
 		return rc;
 	struct herald_err err;
 	herald_err_clear(&err);
-	rc = evidence_export(db, &f, o.json ? EVIDENCE_JSON : EVIDENCE_CSV, stdout, NULL, &err);
+	rc = evidence_export(db, &f, o.format == 1 ? EVIDENCE_JSON : EVIDENCE_CSV, stdout,
+			     NULL, &err);
 	store_close(db);
 	return rc ? cli_fail("evidence export", &err) : 0;
 }
 
+static const struct opt verify_table[] = {
+	EV_DB,
+	{ .name = "checkpoint", OPT_STRING_AT(struct ev_args, checkpoint), .metavar = "FILE",
+	  .help = "also prove the log only grew since the checkpoint in FILE" },
+};
+
+static const struct opts_spec verify_spec = {
+	.name = "evidence verify",
+	.summary = "recompute the hash chain; exit 1 naming the first bad row",
+	OPTS_TABLE(verify_table),
+};
+
 static int ev_verify(int argc, char **argv)
 {
-	struct ev_opts o = { 0 };
-	int rc = parse(argc, argv, "dc", &o);
-	if (rc)
+	struct ev_args o = { .db = "herald.db" };
+	int nargs, rc = opts_parse(&verify_spec, argc, argv, &o, &nargs);
+	if (rc != OPTS_CONTINUE)
 		return rc;
-	if (optind != argc)
-		return cli_usage(&cmd_evidence, "verify takes no arguments");
 	char *stmt = NULL;
 	size_t len;
 	if (o.checkpoint && read_file(o.checkpoint, 1 << 16, &stmt, &len) != 0) {
@@ -134,14 +130,19 @@ static int ev_verify(int argc, char **argv)
 	return 0;
 }
 
+static const struct opts_spec checkpoint_spec = {
+	.name = "evidence checkpoint",
+	.summary = "print a signed (Ed25519) statement of the verified head;\n"
+		   "keep it off this machine",
+	OPTS_TABLE(db_only_table),
+};
+
 static int ev_checkpoint(int argc, char **argv)
 {
-	struct ev_opts o = { 0 };
-	int rc = parse(argc, argv, "d", &o);
-	if (rc)
+	struct ev_args o = { .db = "herald.db" };
+	int nargs, rc = opts_parse(&checkpoint_spec, argc, argv, &o, &nargs);
+	if (rc != OPTS_CONTINUE)
 		return rc;
-	if (optind != argc)
-		return cli_usage(&cmd_evidence, "checkpoint takes no arguments");
 	struct store *db;
 	if ((rc = open_db(o.db, true, &db)))
 		return rc;
@@ -160,67 +161,57 @@ static int ev_checkpoint(int argc, char **argv)
 		cli_error("evidence checkpoint: %s: %s", o.db, err.msg);
 		return r == H_EINVAL ? 1 : 3;
 	}
-	fwrite(b.data, 1, b.len, stdout);
+	rc = cli_write_output("evidence checkpoint", NULL, &b);
 	buf_free(&b);
-	return 0;
+	return rc;
 }
+
+static const struct opts_spec backup_spec = {
+	.name = "evidence backup",
+	.summary = "online copy to FILE (safe while herald runs), then verify it",
+	.args = "FILE", .min_args = 1, .max_args = 1,
+	.args_error = "backup takes one FILE",
+	OPTS_TABLE(db_only_table),
+};
 
 static int ev_backup(int argc, char **argv)
 {
-	struct ev_opts o = { 0 };
-	int rc = parse(argc, argv, "d", &o);
-	if (rc)
+	struct ev_args o = { .db = "herald.db" };
+	int nargs, rc = opts_parse(&backup_spec, argc, argv, &o, &nargs);
+	if (rc != OPTS_CONTINUE)
 		return rc;
-	if (optind != argc - 1)
-		return cli_usage(&cmd_evidence, "backup takes one FILE");
 	struct herald_err err;
 	herald_err_clear(&err);
 	struct evidence_head h;
 	int64_t rows;
-	enum herald_rc r = evidence_backup(o.db, argv[optind], &h, &rows, &err);
+	enum herald_rc r = evidence_backup(o.db, argv[1], &h, &rows, &err);
 	if (r) {
 		cli_error("evidence backup: %s", err.msg);
 		return (int)r;
 	}
 	printf("%s: ok: verified copy of %s, %" PRId64 " rows, chain head seq %" PRId64
-	       " sha256 %s\n", argv[optind], o.db, rows, h.seq, h.hex);
+	       " sha256 %s\n", argv[1], o.db, rows, h.seq, h.hex);
 	return 0;
 }
 
+static const struct opts_sub subs[] = {
+	{ "export", &export_spec, ev_export },
+	{ "verify", &verify_spec, ev_verify },
+	{ "checkpoint", &checkpoint_spec, ev_checkpoint },
+	{ "backup", &backup_spec, ev_backup },
+};
+
+static const struct opts_spec evidence_spec = {
+	.name = "evidence",
+	.summary = "verify, sign, export and back up the evidence log",
+	OPTS_SUBS(subs),
+	.notes = "T is YYYY-MM-DD (midnight UTC) or an RFC 3339 instant.  --db defaults to\n"
+		 "./herald.db.  Exit status: 0 ok, 1 tampering found, 2 usage, 3 I/O.\n",
+};
+
 static int evidence_run(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*run)(int, char **);
-	} subs[] = {
-		{ "export", ev_export },
-		{ "verify", ev_verify },
-		{ "checkpoint", ev_checkpoint },
-		{ "backup", ev_backup },
-	};
-	if (argc < 2)
-		return cli_usage(&cmd_evidence, "name a subcommand");
-	for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
-		if (strcmp(argv[1], subs[i].name) == 0)
-			return subs[i].run(argc - 1, argv + 1);
-	return cli_usage(&cmd_evidence, "unknown subcommand %s", argv[1]);
+	return opts_dispatch(&evidence_spec, argc, argv);
 }
 
-const struct cmd cmd_evidence = {
-	.name = "evidence",
-	.usage = "export [--db FILE] [--from T] [--to T] [--format csv|json]\n"
-		 "       herald evidence verify [--db FILE] [--checkpoint FILE]\n"
-		 "       herald evidence checkpoint [--db FILE]\n"
-		 "       herald evidence backup FILE [--db FILE]",
-	.summary = "verify, sign, export and back up the evidence log",
-	.help = "  export      one row per delivery due in [--from, --to) as CSV (default)\n"
-		"              or JSON, with the chain head\n"
-		"  verify      recompute the hash chain; exit 1 naming the first bad row;\n"
-		"              --checkpoint FILE also proves the log only grew since FILE\n"
-		"  checkpoint  print a signed (Ed25519) statement of the verified head;\n"
-		"              keep it off this machine\n"
-		"  backup      online copy to FILE (safe while herald runs), then verify it\n"
-		"\nT is YYYY-MM-DD (midnight UTC) or an RFC 3339 instant.  --db defaults to\n"
-		"./herald.db.  Exit status: 0 ok, 1 tampering found, 2 usage, 3 I/O.\n",
-	.run = evidence_run,
-};
+const struct cmd cmd_evidence = { .spec = &evidence_spec, .run = evidence_run };

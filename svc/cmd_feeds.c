@@ -3,7 +3,6 @@
  * feed, https:// (or http://) and webcal://, private ones with their token
  * (an HMAC of the audience id under the database's server key).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,29 +13,33 @@
 #include "herald/token.h"
 #include "herald/util.h"
 
+struct feeds_args {
+	const char *base, *db;
+};
+
+static const struct opt feeds_table[] = {
+	{ .name = "base-url", OPT_STRING_AT(struct feeds_args, base), .metavar = "URL",
+	  .help = "public base URL of herald (default http://127.0.0.1:8080)" },
+	{ .name = "db", OPT_STRING_AT(struct feeds_args, db), .metavar = "FILE",
+	  .help = "database holding the server key (default ./herald.db)" },
+};
+
+static const struct opts_spec feeds_spec = {
+	.name = "feeds",
+	.summary = "print each audience's feed subscription URLs",
+	CLI_ONE_PLAN,
+	OPTS_TABLE(feeds_table),
+	.notes = "Prints one line per audience: ID, public|private|none, the https URL\n"
+		 "and the webcal URL, separated by tabs.\n",
+};
+
 static int feeds_run(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "base-url", required_argument, NULL, 'b' },
-		{ "db", required_argument, NULL, 'd' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *base = "http://127.0.0.1:8080", *dbpath = "herald.db";
-	optind = 1;
-	opterr = 0;
-	int ch;
-	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'b': base = optarg; break;
-		case 'd': dbpath = optarg; break;
-		case ':':
-			return cli_usage(&cmd_feeds, "%s needs a value", argv[optind - 1]);
-		default:
-			return cli_usage(&cmd_feeds, "unknown option %s", argv[optind - 1]);
-		}
-	}
-	if (optind != argc - 1)
-		return cli_usage(&cmd_feeds, "name exactly one plan file");
+	struct feeds_args args = { .base = "http://127.0.0.1:8080", .db = "herald.db" };
+	int nargs, rc = opts_parse(&feeds_spec, argc, argv, &args, &nargs);
+	if (rc != OPTS_CONTINUE)
+		return rc;
+	const char *base = args.base, *dbpath = args.db;
 	const char *host;
 	if (strncmp(base, "https://", 8) == 0)
 		host = base + 8;
@@ -50,7 +53,7 @@ static int feeds_run(int argc, char **argv)
 	while (blen && base[blen - 1] == '/')
 		blen--, hlen--;
 	struct plan *p;
-	int rc = cli_load_plan(argv[optind], SECRETS_UNUSED, &p);
+	rc = cli_load_plan(argv[1], SECRETS_UNUSED, &p);
 	if (rc)
 		return rc;
 	struct store *db = NULL;
@@ -92,13 +95,4 @@ out:
 	return rc;
 }
 
-const struct cmd cmd_feeds = {
-	.name = "feeds",
-	.usage = "PLAN [--base-url URL] [--db FILE]",
-	.summary = "print each audience's feed subscription URLs",
-	.help = "  --base-url URL  public base URL of herald (default http://127.0.0.1:8080)\n"
-		"  --db FILE       database holding the server key (default ./herald.db)\n"
-		"Prints one line per audience: ID, public|private|none, the https URL\n"
-		"and the webcal URL, separated by tabs.\n",
-	.run = feeds_run,
-};
+const struct cmd cmd_feeds = { .spec = &feeds_spec, .run = feeds_run };

@@ -12,7 +12,6 @@
  * never a secret.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -44,36 +43,46 @@ struct run_args {
 };
 
 
+/* The command line: the service's arguments, and the log format, which
+ * is applied here and is none of the service's business. */
+struct run_cli {
+	struct run_args a;
+	int log_format; /* index in cli_log_formats */
+};
+
+static const struct opt run_table[] = {
+	CLI_OPT_DB(struct run_cli, a.db),
+	{ .name = "listen", OPT_STRING_AT(struct run_cli, a.listen), .metavar = "HOST:PORT",
+	  .help = "HTTP address (default 127.0.0.1:8080)" },
+	{ .name = "dry-run", OPT_FLAG_AT(struct run_cli, a.dry_run),
+	  .help = "record messages instead of sending them; missing\n"
+		  "env: secrets get demo values" },
+	{ .name = "base-url", OPT_STRING_AT(struct run_cli, a.base_url), .metavar = "URL",
+	  .help = "public URL of the service, for links\n(default http://LISTEN)" },
+	CLI_OPT_LOG_FORMAT(struct run_cli, log_format),
+};
+
+static const struct opts_spec run_spec = {
+	.name = "run",
+	.summary = "run the service: feeds, messages, evidence",
+	CLI_ONE_PLAN,
+	OPTS_TABLE(run_table),
+	.notes = "SIGHUP or a change of the plan file reloads the plan (a bad plan is\n"
+		 "refused and the old one keeps serving); SIGTERM stops.\n"
+		 "HERALD_CONN_TIMEOUT sets the idle connection timeout (seconds, default 30).\n",
+};
+
+/* Returns OPTS_CONTINUE with *a filled, or the exit code. */
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
-	static const struct option longopts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "base-url", required_argument, NULL, 'b' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 },
-	};
-	a->db = "herald.db";
-	a->listen = "127.0.0.1:8080";
-	optind = 1;
-	opterr = 0;
-	int ch;
-	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'd': a->db = optarg; break;
-		case 'l': a->listen = optarg; break;
-		case 'b': a->base_url = optarg; break;
-		case 'n': a->dry_run = true; break;
-		case ':':
-			return cli_usage(&cmd_run, "%s needs a value", argv[optind - 1]);
-		default:
-			return cli_usage(&cmd_run, "unknown option %s", argv[optind - 1]);
-		}
-	}
-	if (optind != argc - 1)
-		return cli_usage(&cmd_run, "name exactly one plan file");
-	a->plan = argv[optind];
-	return 0;
+	struct run_cli c = { .a = { .db = "herald.db", .listen = "127.0.0.1:8080" } };
+	int nargs, rc = opts_parse(&run_spec, argc, argv, &c, &nargs);
+	if (rc != OPTS_CONTINUE)
+		return rc;
+	log_set_format_name(cli_log_formats[c.log_format]);
+	*a = c.a;
+	a->plan = argv[1];
+	return OPTS_CONTINUE;
 }
 
 /* What identifies the plan file's contents, polled for changes. */
@@ -306,23 +315,9 @@ static int run_run(int argc, char **argv)
 {
 	struct run_args a = { 0 };
 	int rc = parse_args(argc, argv, &a);
-	if (rc)
+	if (rc != OPTS_CONTINUE)
 		return rc;
 	return run_service(&a);
 }
 
-const struct cmd cmd_run = {
-	.name = "run",
-	.usage = "PLAN [--db FILE] [--listen HOST:PORT] [--dry-run] [--base-url URL]",
-	.summary = "run the service: feeds, messages, evidence",
-	.help = "  --db FILE          evidence database (default ./herald.db)\n"
-		"  --listen H:P       HTTP address (default 127.0.0.1:8080)\n"
-		"  --dry-run          record messages instead of sending them; missing\n"
-		"                     env: secrets get demo values\n"
-		"  --base-url URL     public URL of the service, for links\n"
-		"                     (default http://LISTEN)\n"
-		"SIGHUP or a change of the plan file reloads the plan (a bad plan is\n"
-		"refused and the old one keeps serving); SIGTERM stops.\n"
-		"HERALD_CONN_TIMEOUT sets the idle connection timeout (seconds, default 30).\n",
-	.run = run_run,
-};
+const struct cmd cmd_run = { .spec = &run_spec, .run = run_run };

@@ -8,7 +8,6 @@
  * The deliveries go into a queue of this run's own ("cli:…"), so a
  * service running on the same database does not send them too.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,36 +27,38 @@
 struct send_opts {
 	const char *plan, *comm, *db, *note;
 	bool dry_run;
+	int log_format; /* index in cli_log_formats */
+};
+
+static const struct opt send_table[] = {
+	CLI_OPT_DB(struct send_opts, db),
+	{ .name = "dry-run", OPT_FLAG_AT(struct send_opts, dry_run),
+	  .help = "record the messages through the null channel, send nothing" },
+	{ .name = "note", OPT_STRING_AT(struct send_opts, note), .metavar = "TEXT",
+	  .help = "why it is sent, kept in the evidence" },
+	CLI_OPT_LOG_FORMAT(struct send_opts, log_format),
+};
+
+static const struct opts_spec send_spec = {
+	.name = "send",
+	.summary = "send a communication now (incident, breach notice) and record who asked",
+	.args = "PLAN COMMUNICATION", .min_args = 2, .max_args = 2,
+	.args_error = "name a plan file and a communication",
+	OPTS_TABLE(send_table),
+	.notes = "Exit 0 when every message was sent, 3 when some failed after retries.\n"
+		 "HERALD_BASE_URL sets the base of acknowledgement links.\n",
 };
 
 static int parse_args(int argc, char **argv, struct send_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "note", required_argument, NULL, 'N' },
-		{ NULL, 0, NULL, 0 },
-	};
 	o->db = "herald.db";
-	optind = 1;
-	opterr = 0;
-	int ch;
-	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'd': o->db = optarg; break;
-		case 'n': o->dry_run = true; break;
-		case 'N': o->note = optarg; break;
-		case ':':
-			return cli_usage(&cmd_send, "%s needs a value", argv[optind - 1]);
-		default:
-			return cli_usage(&cmd_send, "unknown option %s", argv[optind - 1]);
-		}
-	}
-	if (optind != argc - 2)
-		return cli_usage(&cmd_send, "name a plan file and a communication");
-	o->plan = argv[optind];
-	o->comm = argv[optind + 1];
-	return 0;
+	int nargs, rc = opts_parse(&send_spec, argc, argv, o, &nargs);
+	if (rc != OPTS_CONTINUE)
+		return rc;
+	log_set_format_name(cli_log_formats[o->log_format]);
+	o->plan = argv[1];
+	o->comm = argv[2];
+	return OPTS_CONTINUE;
 }
 
 static const struct plan *the_plan(void *ctx)
@@ -78,7 +79,7 @@ static int run(int argc, char **argv)
 {
 	struct send_opts o = { 0 };
 	int rc = parse_args(argc, argv, &o);
-	if (rc)
+	if (rc != OPTS_CONTINUE)
 		return rc;
 	struct plan *p;
 	rc = cli_load_plan(o.plan, o.dry_run ? SECRETS_DEMO : SECRETS_REQUIRED, &p);
@@ -161,14 +162,4 @@ out:
 	return rc;
 }
 
-const struct cmd cmd_send = {
-	.name = "send",
-	.usage = "PLAN COMMUNICATION [--db FILE] [--dry-run] [--note TEXT]",
-	.summary = "send a communication now (incident, breach notice) and record who asked",
-	.help = "  --db FILE     evidence database (default ./herald.db)\n"
-		"  --dry-run     record the messages through the null channel, send nothing\n"
-		"  --note TEXT   why it is sent, kept in the evidence\n"
-		"\nExit 0 when every message was sent, 3 when some failed after retries.\n"
-		"HERALD_BASE_URL sets the base of acknowledgement links.\n",
-	.run = run,
-};
+const struct cmd cmd_send = { .spec = &send_spec, .run = run };

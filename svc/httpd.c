@@ -329,21 +329,6 @@ const char *httpd_header(const struct httpd_req *req, const char *name)
 	return MHD_lookup_connection_value(req->impl, MHD_HEADER_KIND, name);
 }
 
-static void json_str(struct buf *b, const char *s)
-{
-	buf_addc(b, '"');
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			buf_printf(b, "\\%c", c);
-		else if (c < 0x20)
-			buf_printf(b, "\\u%04x", c);
-		else
-			buf_addc(b, (char)c);
-	}
-	buf_addc(b, '"');
-}
-
 static void prom_label(struct buf *b, const char *s)
 {
 	for (; s && *s; s++) {
@@ -370,11 +355,11 @@ static void health_json(struct httpd *h, struct buf *b, bool *ok)
 	bool dbok = db_ok(h);
 	*ok = dbok && p;
 	buf_printf(b, "{\"status\":\"%s\",\"plan\":{\"id\":", *ok ? "ok" : "degraded");
-	json_str(b, p ? p->id : NULL);
+	buf_add_json(b, p ? p->id : NULL);
 	buf_adds(b, ",\"version\":");
-	json_str(b, p ? p->version : NULL);
+	buf_add_json(b, p ? p->version : NULL);
 	buf_adds(b, ",\"sha256\":");
-	json_str(b, p ? p->sha256 : NULL);
+	buf_add_json(b, p ? p->sha256 : NULL);
 	buf_printf(b, "},\"database\":\"%s\",\"uptime_seconds\":%lld,\"dry_run\":%s",
 		   dbok ? "ok" : "error", (long long)(clock_now() - h->rt->started),
 		   h->rt->dry_run ? "true" : "false");

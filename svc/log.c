@@ -159,17 +159,6 @@ void log_escape(struct buf *b, const char *s, size_t n)
 	pthread_mutex_unlock(&lock);
 }
 
-/* JSON string contents: the escaped text holds no control characters, so
- * only the quote and the backslash remain. */
-static void json_chars(struct buf *b, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			buf_addc(b, '\\');
-		buf_addc(b, *s);
-	}
-}
-
 void log_event(enum log_level level, const char *event, const char *fmt, ...)
 {
 	if (min_level < 0) {
@@ -193,11 +182,11 @@ void log_event(enum log_level level, const char *event, const char *fmt, ...)
 	pthread_mutex_unlock(&lock);
 	const char *lv = level_names[level];
 	if (format == LOG_JSON) {
-		buf_printf(&line, "{\"ts\":\"%s\",\"level\":\"%s\",\"event\":\"", ts, lv);
-		json_chars(&line, event);
-		buf_adds(&line, "\",\"msg\":\"");
-		json_chars(&line, safe.data ? safe.data : "");
-		buf_adds(&line, "\"}\n");
+		buf_printf(&line, "{\"ts\":\"%s\",\"level\":\"%s\",\"event\":", ts, lv);
+		buf_add_json(&line, event);
+		buf_adds(&line, ",\"msg\":");
+		buf_add_json(&line, safe.data ? safe.data : "");
+		buf_adds(&line, "}\n");
 	} else {
 		buf_printf(&line, "herald: %s %s %s: %s\n", ts, lv, event,
 			   safe.data ? safe.data : "");

@@ -18,7 +18,8 @@ static void usage(FILE *f)
 		   "herald turns an ISO/IEC 27001 communication plan into calendar feeds,\n"
 		   "scheduled messages and a tamper-evident evidence log.\n\ncommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+		fprintf(f, "  %-10s %s\n", commands[i]->spec->name,
+			commands[i]->spec->summary);
 	fprintf(f, "\nherald COMMAND --help shows a command's options; "
 		   "herald --version its version.\n");
 }
@@ -40,11 +41,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		if (strcmp(argv[1], commands[i]->name) == 0) {
-			if (cli_wants_help(commands[i], argc - 1, argv + 1))
-				return 0;
+		if (strcmp(argv[1], commands[i]->spec->name) == 0)
 			return commands[i]->run(argc - 1, argv + 1);
-		}
 	fprintf(stderr, "herald: unknown command \"%s\"\n", argv[1]);
 	usage(stderr);
 	return 2;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,6 +227,83 @@ int read_file(const char *path, size_t max, char **out, size_t *len)
 	return 0;
 }
 
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* A device or a FIFO: written as it is, truncation means nothing there. */
+static enum herald_rc write_in_place(const char *path, const void *data, size_t len,
+				     struct herald_err *err)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	int e = fd < 0 || write_all(fd, data, len) ? errno : 0;
+	if (fd >= 0 && close(fd) != 0 && !e)
+		e = errno;
+	return e ? herald_err_set(err, H_ERUNTIME, "%s: %s", path, strerror(e)) : H_OK;
+}
+
+/* Makes the rename durable: the directory entry is data too. */
+static enum herald_rc sync_dir(const char *path, struct herald_err *err)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = !slash ? xstrdup(".") : slash == path ? xstrdup("/")
+			   : xstrndup(path, (size_t)(slash - path));
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int e = fd < 0 || fsync(fd) != 0 ? errno : 0;
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	/* Some file systems cannot sync a directory; the rename stands. */
+	if (e && e != EINVAL)
+		return herald_err_set(err, H_ERUNTIME, "%s: written, but syncing its "
+				      "directory failed: %s", path, strerror(e));
+	return H_OK;
+}
+
+enum herald_rc write_file_atomic(const char *path, const void *data, size_t len,
+				 mode_t mode, struct herald_err *err)
+{
+	static atomic_uint seq;
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return S_ISDIR(st.st_mode)
+			? herald_err_set(err, H_ERUNTIME, "%s: %s", path, strerror(EISDIR))
+			: write_in_place(path, data, len, err);
+	/* O_EXCL: never write through a file (or link) someone put there. */
+	char *tmp = NULL;
+	int fd = -1;
+	for (int tries = 0; fd < 0 && tries < 100; tries++) {
+		free(tmp);
+		tmp = xasprintf("%s.tmp.%ld.%u", path, (long)getpid(),
+				atomic_fetch_add(&seq, 1));
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	int e = fd < 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0 ? errno : 0;
+	if (fd >= 0 && close(fd) != 0 && !e)
+		e = errno;
+	if (!e && rename(tmp, path) != 0)
+		e = errno;
+	if (e && fd >= 0)
+		unlink(tmp);
+	free(tmp);
+	if (e)
+		return herald_err_set(err, H_ERUNTIME, "%s: %s", path, strerror(e));
+	return sync_dir(path, err);
+}
+
 bool ct_equal(const void *a, const void *b, size_t n)
 {
 	const volatile unsigned char *x = a, *y = b;
@@ -276,36 +354,76 @@ void sha256(const void *data, size_t n, unsigned char out[32])
 		abort();
 }
 
+/* The length of the valid UTF-8 sequence at s (n bytes left), 0 if none:
+ * no overlongs, no surrogates, nothing above U+10FFFF. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0], cp, min;
+	size_t k;
+	if (c < 0x80)
+		return 1;
+	if ((c & 0xe0) == 0xc0)
+		k = 1, cp = c & 0x1f, min = 0x80;
+	else if ((c & 0xf0) == 0xe0)
+		k = 2, cp = c & 0x0f, min = 0x800;
+	else if ((c & 0xf8) == 0xf0)
+		k = 3, cp = c & 0x07, min = 0x10000;
+	else
+		return 0;
+	if (k >= n)
+		return 0;
+	for (size_t j = 1; j <= k; j++) {
+		if ((s[j] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[j] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return k + 1;
+}
+
 bool utf8_valid(const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0;
+	for (size_t i = 0, k; i < n; i += k)
+		if (!(k = utf8_seq(s + i, n - i)))
+			return false;
+	return true;
+}
+
+void buf_add_json(struct buf *b, const char *str)
+{
+	if (!str) {
+		buf_adds(b, "null");
+		return;
+	}
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n = strlen(str), run = 0, i = 0;
+	buf_addc(b, '"');
+	/* Bytes that need nothing are copied in runs: exports write millions. */
 	while (i < n) {
 		unsigned c = s[i];
-		size_t k;
-		unsigned cp, min;
-		if (c < 0x80) {
-			i++;
+		size_t k = c >= 0x20 && c != '"' && c != '\\' ? utf8_seq(s + i, n - i) : 0;
+		if (k) {
+			i += k;
 			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			k = 1, cp = c & 0x1f, min = 0x80;
-		} else if ((c & 0xf0) == 0xe0) {
-			k = 2, cp = c & 0x0f, min = 0x800;
-		} else if ((c & 0xf8) == 0xf0) {
-			k = 3, cp = c & 0x07, min = 0x10000;
-		} else {
-			return false;
 		}
-		if (i + k >= n)
-			return false;
-		for (size_t j = 1; j <= k; j++) {
-			if ((s[i + j] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + j] & 0x3f);
+		buf_add(b, s + run, i - run);
+		switch (c) {
+		case '"': buf_adds(b, "\\\""); break;
+		case '\\': buf_adds(b, "\\\\"); break;
+		case '\n': buf_adds(b, "\\n"); break;
+		case '\r': buf_adds(b, "\\r"); break;
+		case '\t': buf_adds(b, "\\t"); break;
+		default:
+			if (c < 0x20)
+				buf_printf(b, "\\u%04x", c);
+			else
+				buf_adds(b, "\\ufffd");
+			break;
 		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += k + 1;
+		run = ++i;
 	}
-	return true;
+	buf_add(b, s + run, i - run);
+	buf_addc(b, '"');
 }

@@ -2,7 +2,9 @@
  * cli.h - the command table and helpers shared by the cmd_*.c files.
  *
  * Each subcommand is one file exporting a struct cmd; main.c lists them.
- * A command returns herald's exit code (0, 1 invalid, 2 usage, 3 runtime).
+ * A command declares its options in an opts.h table, from which its usage
+ * and --help are generated, and parses argv with opts_parse().  It returns
+ * herald's exit code (0, 1 invalid, 2 usage, 3 runtime).
  */
 #ifndef HERALD_CLI_H
 #define HERALD_CLI_H
@@ -11,30 +13,25 @@
 #include <stdint.h>
 
 #include "herald/err.h"
+#include "herald/opts.h"
 
+struct buf;
 struct plan;
-struct tz;
 
 struct cmd {
-	const char *name;
-	const char *usage;    /* after "herald NAME " */
-	const char *summary;  /* one line */
-	const char *help;     /* option descriptions, may be NULL */
+	const struct opts_spec *spec; /* name, summary, options */
 	int (*run)(int argc, char **argv);
 };
 
 extern const struct cmd cmd_check, cmd_agenda, cmd_ics, cmd_feeds, cmd_run,
 	cmd_send, cmd_evidence, cmd_report;
 
-/* Prints "herald: NAME: usage: …" to stderr and returns 2. */
+/* Prints "herald: NAME: message" and the usage to stderr; returns 2. */
 int cli_usage(const struct cmd *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Prints "herald: msg" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* True if argv holds -h/--help (and prints the command's help). */
-bool cli_wants_help(const struct cmd *c, int argc, char **argv);
 
 enum cli_secrets {
 	SECRETS_REQUIRED, /* a missing env: variable is an error */
@@ -48,13 +45,33 @@ enum cli_secrets {
  */
 int cli_load_plan(const char *path, enum cli_secrets secrets, struct plan **out);
 
-/*
- * Parses T (YYYY-MM-DD, midnight in zone z, or an RFC 3339 instant).
- */
-bool cli_parse_time(const char *s, const struct tz *z, int64_t *instant);
-
 /* Parses a non-negative decimal integer no larger than max. */
 bool cli_parse_uint(const char *s, long max, long *out);
+
+/*
+ * Writes an output file: b goes to path with write_file_atomic (mode 0666
+ * less the umask), or to stdout when path is NULL or "-".  Returns 0, or 3
+ * after printing "herald: ctx: message".
+ */
+int cli_write_output(const char *ctx, const char *path, const struct buf *b);
+
+/* The values of --log-format, in the order of enum log_format. */
+extern const char *const cli_log_formats[];
+
+/* What several commands share, declared once (opts.h). */
+#define CLI_ONE_PLAN                                                          \
+	.args = "PLAN", .min_args = 1, .max_args = 1,                         \
+	.args_error = "name exactly one plan file"
+#define CLI_OPT_DB(T, f)                                                      \
+	{ .name = "db", OPT_STRING_AT(T, f), .metavar = "FILE",               \
+	  .help = "evidence database (default ./herald.db)" }
+#define CLI_OPT_OUTPUT(T, f, metavar_)                                        \
+	{ .name = "output", .letter = 'o', OPT_STRING_AT(T, f),               \
+	  .metavar = metavar_, .help = "write to " metavar_ " (atomically) instead of stdout" }
+#define CLI_OPT_LOG_FORMAT(T, f)                                              \
+	{ .name = "log-format", OPT_CHOICE_AT(T, f), .choices = cli_log_formats, \
+	  .help = "log lines as text (default) or as JSON objects\n"           \
+		  "(for journald, Loki)" }
 
 /* Maps an rc to the exit code and prints "herald: ctx: msg". */
 int cli_fail(const char *ctx, const struct herald_err *err);

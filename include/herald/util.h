@@ -12,6 +12,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+
+#include "herald/err.h"
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
@@ -44,6 +47,13 @@ void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 /* Appends s escaped for HTML text and attribute values (& < > " ').
  * s may be NULL (nothing is added). */
 void buf_add_html(struct buf *b, const char *s);
+/*
+ * Appends s as a JSON string literal: in quotes, with " and \ escaped,
+ * \n \r \t as such and the other control characters as \u00xx.  Valid
+ * UTF-8 passes through unchanged; a byte that is not part of valid UTF-8
+ * becomes \ufffd, so the output is always valid JSON.  NULL appends null.
+ */
+void buf_add_json(struct buf *b, const char *s);
 /* Hands the contents over to the caller (who frees them); b is reset. */
 char *buf_take(struct buf *b);
 
@@ -52,6 +62,20 @@ char *buf_take(struct buf *b);
  * -1 with errno set.  Files larger than max bytes fail with EFBIG.
  */
 int read_file(const char *path, size_t max, char **out, size_t *len);
+
+/*
+ * Replaces the file at path with len bytes of data, atomically: they are
+ * written to a temporary file in the same directory, which is fsynced and
+ * renamed over path, and then the directory is fsynced.  A reader sees the
+ * old file or the new one, never a part.  On failure before the rename,
+ * path is untouched and the temporary file is removed; a failure to sync
+ * the directory afterwards is reported too (the new file is in place).
+ * A new file gets mode less the umask.  A path naming a device or a FIFO
+ * (/dev/null, /dev/stdout) is written in place: nothing can be renamed
+ * over it.  Returns H_OK, or H_ERUNTIME with "PATH: reason" in err.
+ */
+enum herald_rc write_file_atomic(const char *path, const void *data, size_t len,
+				 mode_t mode, struct herald_err *err);
 
 /* Constant-time comparison of n bytes. */
 bool ct_equal(const void *a, const void *b, size_t n);
