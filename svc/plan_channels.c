@@ -1,0 +1,231 @@
+/*
+ * plan_channels.c - loading the channels of a plan (see plan_channels.h):
+ * Slack webhooks, SMTP email, generic webhooks with secret headers.
+ */
+#include "herald/plan_channels.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "herald/members.h"
+
+static bool url_scheme(const char *v, const char *const *schemes)
+{
+	for (; *schemes; schemes++) {
+		size_t n = strlen(*schemes);
+		if (strncasecmp(v, *schemes, n) == 0 && v[n])
+			return true;
+	}
+	return false;
+}
+
+static enum herald_rc check_url(struct pj *c, const char *key,
+				const struct plan_secret *s,
+				const char *const *schemes, const char *what)
+{
+	if (pj_is_demo(c, s))
+		return H_OK;
+	if (!url_scheme(s->value, schemes) || pj_has_ctl(s->value) ||
+	    strchr(s->value, ' '))
+		return PJ_FAIL_AT(c, key, "not %s%s", what,
+			       s->env ? " (value from the environment, not shown)" : "");
+	return H_OK;
+}
+
+static const char *const http_schemes[] = { "https://", "http://", NULL };
+static const char *const smtp_schemes[] = { "smtp://", "smtps://", NULL };
+
+static enum herald_rc load_slack(struct pj *c, json_t *j,
+				 struct plan_channel *ch)
+{
+	static const char *const keys[] = { "type", "webhook", NULL };
+	enum herald_rc rc = pj_check_keys(c, j, keys);
+	if (!rc)
+		rc = pj_get_secret(c, j, "webhook", true, &ch->webhook);
+	if (!rc)
+		rc = check_url(c, "webhook", &ch->webhook, http_schemes,
+			       "an http(s) URL");
+	return rc;
+}
+
+static enum herald_rc load_email(struct pj *c, json_t *j,
+				 struct plan_channel *ch)
+{
+	static const char *const keys[] = { "type", "smtp", "from", "username",
+					    "password", "starttls", NULL };
+	struct plan_secret smtp = { 0 }, from = { 0 };
+	enum herald_rc rc = pj_check_keys(c, j, keys);
+	if (!rc)
+		rc = pj_get_secret(c, j, "smtp", true, &smtp);
+	if (!rc)
+		rc = check_url(c, "smtp", &smtp, smtp_schemes,
+			       "an smtp:// or smtps:// URL");
+	if (!rc)
+		rc = pj_get_secret(c, j, "from", true, &from);
+	if (!rc && !pj_is_demo(c, &from) && !members_valid_mailbox(from.value))
+		rc = PJ_FAIL_AT(c, "from", "\"%.80s\" is not a mailbox (\"Name <user@example.org>\" or user@example.org)",
+			     from.env ? "(from the environment)" : from.value);
+	if (!rc)
+		rc = pj_get_secret(c, j, "username", false, &ch->username);
+	if (!rc)
+		rc = pj_get_secret(c, j, "password", false, &ch->password);
+	if (!rc && ch->password.value && !ch->username.value)
+		rc = PJ_FAIL_AT(c, "password", "a password needs a username");
+	if (!rc)
+		rc = pj_get_bool(c, j, "starttls", true, &ch->starttls);
+	ch->smtp = smtp.value;
+	ch->from = from.value;
+	free(smtp.env);
+	free(from.env);
+	return rc;
+}
+
+static bool valid_header_name(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("!#$%&'*+-.^_`|~", *s))
+			return false;
+	return true;
+}
+
+static enum herald_rc load_headers(struct pj *c, json_t *h,
+				   struct plan_channel *ch)
+{
+	if (!h)
+		return H_OK;
+	size_t o = pj_push_key(c, "headers");
+	enum herald_rc rc = pj_want_object(c, h);
+	const char *name;
+	json_t *v;
+	if (!rc)
+		ch->headers = xcalloc(json_object_size(h) ? json_object_size(h) : 1,
+				      sizeof *ch->headers);
+	json_object_foreach(h, name, v) {
+		if (rc)
+			break;
+		if (!valid_header_name(name)) {
+			rc = PJ_FAIL_AT(c, name, "\"%.60s\" is not a valid HTTP header name", name);
+			break;
+		}
+		struct plan_header *hd = &ch->headers[ch->nheaders++];
+		hd->name = xstrdup(name);
+		rc = pj_get_secret(c, h, name, true, &hd->value);
+		if (!rc && pj_has_ctl(hd->value.value))
+			rc = PJ_FAIL_AT(c, name, "header value contains control characters");
+	}
+	pj_pop(c, o);
+	return rc;
+}
+
+static enum herald_rc load_webhook(struct pj *c, json_t *j,
+				   struct plan_channel *ch)
+{
+	static const char *const keys[] = { "type", "url", "headers", "secret",
+					    NULL };
+	enum herald_rc rc = pj_check_keys(c, j, keys);
+	if (!rc)
+		rc = pj_get_secret(c, j, "url", true, &ch->url);
+	if (!rc)
+		rc = check_url(c, "url", &ch->url, http_schemes, "an http(s) URL");
+	if (!rc)
+		rc = load_headers(c, json_object_get(j, "headers"), ch);
+	if (!rc)
+		rc = pj_get_secret(c, j, "secret", false, &ch->secret);
+	return rc;
+}
+
+static enum herald_rc load_channel(struct pj *c, const char *id, json_t *j,
+				   struct plan_channel *ch)
+{
+	ch->id = xstrdup(id);
+	enum herald_rc rc = pj_check_id(c, id);
+	if (!rc)
+		rc = pj_want_object(c, j);
+	char *type = NULL;
+	if (!rc)
+		rc = pj_get_string(c, j, "type", true, &type);
+	if (rc)
+		return rc;
+	if (strcmp(type, "slack") == 0) {
+		ch->type = CHAN_SLACK;
+		rc = load_slack(c, j, ch);
+	} else if (strcmp(type, "email") == 0) {
+		ch->type = CHAN_EMAIL;
+		rc = load_email(c, j, ch);
+	} else if (strcmp(type, "webhook") == 0) {
+		ch->type = CHAN_WEBHOOK;
+		rc = load_webhook(c, j, ch);
+	} else {
+		rc = PJ_FAIL_AT(c, "type", "unknown channel type \"%.40s\" (slack, email or webhook)",
+			     type);
+	}
+	free(type);
+	return rc;
+}
+
+enum herald_rc plan_channels_load(struct pj *c, json_t *j)
+{
+	size_t o = pj_push_key(c, "channels");
+	enum herald_rc rc = pj_want_object(c, j);
+	struct plan *p = c->plan;
+	if (!rc)
+		p->channels = xcalloc(json_object_size(j) ? json_object_size(j) : 1,
+				      sizeof *p->channels);
+	const char *id;
+	json_t *v;
+	json_object_foreach(j, id, v) {
+		if (rc)
+			break;
+		size_t o2 = pj_push_key(c, id);
+		rc = load_channel(c, id, v, &p->channels[p->nchannels++]);
+		pj_pop(c, o2);
+	}
+	pj_pop(c, o);
+	return rc;
+}
+
+
+/* -------------------------------------------------------------- freeing */
+
+static void secret_free(struct plan_secret *s)
+{
+	if (s->value)
+		memset(s->value, 0, strlen(s->value));
+	free(s->value);
+	free(s->env);
+}
+
+void plan_channels_free(struct plan *p)
+{
+	for (size_t i = 0; i < p->nchannels; i++) {
+		struct plan_channel *ch = &p->channels[i];
+		free(ch->id);
+		secret_free(&ch->webhook);
+		free(ch->smtp);
+		free(ch->from);
+		secret_free(&ch->username);
+		secret_free(&ch->password);
+		secret_free(&ch->url);
+		for (size_t k = 0; k < ch->nheaders; k++) {
+			free(ch->headers[k].name);
+			secret_free(&ch->headers[k].value);
+		}
+		free(ch->headers);
+		secret_free(&ch->secret);
+	}
+	free(p->channels);
+}
+
+const char *chan_type_name(enum chan_type t)
+{
+	switch (t) {
+	case CHAN_SLACK: return "slack";
+	case CHAN_EMAIL: return "email";
+	case CHAN_WEBHOOK: return "webhook";
+	}
+	return "?";
+}
