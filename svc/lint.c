@@ -206,34 +206,35 @@ static void check_cadence(struct lint *l)
 	}
 }
 
+struct literal_ctx {
+	struct lint *l;
+	const struct plan_channel *ch;
+};
+
+static void literal_secret(const struct plan_secret_ref *r, void *ctx)
+{
+	const struct literal_ctx *lc = ctx;
+	if (r->identity || r->s->env)
+		return;
+	char path[200];
+	if (r->header)
+		snprintf(path, sizeof path, "channels.%s.%s.%s", lc->ch->id, r->key,
+			 r->header);
+	else
+		snprintf(path, sizeof path, "channels.%s.%s", lc->ch->id, r->key);
+	warn(lc->l, "W-LITERAL-SECRET", path,
+	     "write \"env:NAME\" and set NAME in the service's environment file",
+	     r->header ? "a header value is written literally in the plan"
+		       : "a secret is written literally in the plan");
+}
+
+/* The channel table says which fields are secrets (plan_channel_secrets). */
 static void check_secrets(struct lint *l)
 {
 	const struct plan *p = l->p;
-	char path[200];
 	for (size_t i = 0; i < p->nchannels; i++) {
-		const struct plan_channel *ch = &p->channels[i];
-		const struct {
-			const char *key;
-			const struct plan_secret *s;
-		} f[] = { { "webhook", &ch->webhook }, { "password", &ch->password },
-			  { "url", &ch->url }, { "secret", &ch->secret } };
-		for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
-			if (!f[k].s->value || f[k].s->env)
-				continue;
-			snprintf(path, sizeof path, "channels.%s.%s", ch->id, f[k].key);
-			warn(l, "W-LITERAL-SECRET", path,
-			     "write \"env:NAME\" and set NAME in the service's environment file",
-			     "a secret is written literally in the plan");
-		}
-		for (size_t k = 0; k < ch->nheaders; k++) {
-			if (ch->headers[k].value.env)
-				continue;
-			snprintf(path, sizeof path, "channels.%s.headers.%s", ch->id,
-				 ch->headers[k].name);
-			warn(l, "W-LITERAL-SECRET", path,
-			     "write \"env:NAME\" and set NAME in the service's environment file",
-			     "a header value is written literally in the plan");
-		}
+		struct literal_ctx lc = { l, &p->channels[i] };
+		plan_channel_secrets(&p->channels[i], literal_secret, &lc);
 	}
 }
 

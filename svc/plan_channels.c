@@ -5,6 +5,7 @@
 #include "herald/plan_channels.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -138,6 +139,38 @@ static enum herald_rc load_webhook(struct pj *c, json_t *j,
 	return rc;
 }
 
+/* -------------------------------------------------------- the type table */
+
+/* A secret-bearing field: a struct plan_secret inside struct plan_channel. */
+struct secret_field {
+	const char *key;
+	size_t offset;
+	bool identity;   /* an account name, see struct plan_secret_ref */
+};
+
+#define SECRET(k, member) { k, offsetof(struct plan_channel, member), false }
+#define IDENTITY(k, member) { k, offsetof(struct plan_channel, member), true }
+
+/*
+ * One row per channel type: its plan name, the loader of its keys, and
+ * where its secrets are (masking and lint read this list, so a new field
+ * cannot be forgotten by one of them).  Indexed by enum chan_type.
+ */
+static const struct chan_kind {
+	const char *name;
+	enum herald_rc (*load)(struct pj *c, json_t *j, struct plan_channel *ch);
+	struct secret_field secrets[4];  /* ends at a NULL key */
+	bool secret_headers;             /* header values are secrets too */
+} kinds[] = {
+	[CHAN_SLACK] = { "slack", load_slack, { SECRET("webhook", webhook) } },
+	[CHAN_EMAIL] = { "email", load_email,
+			 { IDENTITY("username", username), SECRET("password", password) } },
+	[CHAN_WEBHOOK] = { "webhook", load_webhook,
+			   { SECRET("url", url), SECRET("secret", secret) }, true },
+};
+
+#define NKINDS (sizeof kinds / sizeof kinds[0])
+
 static enum herald_rc load_channel(struct pj *c, const char *id, json_t *j,
 				   struct plan_channel *ch)
 {
@@ -150,18 +183,21 @@ static enum herald_rc load_channel(struct pj *c, const char *id, json_t *j,
 		rc = pj_get_string(c, j, "type", true, &type);
 	if (rc)
 		return rc;
-	if (strcmp(type, "slack") == 0) {
-		ch->type = CHAN_SLACK;
-		rc = load_slack(c, j, ch);
-	} else if (strcmp(type, "email") == 0) {
-		ch->type = CHAN_EMAIL;
-		rc = load_email(c, j, ch);
-	} else if (strcmp(type, "webhook") == 0) {
-		ch->type = CHAN_WEBHOOK;
-		rc = load_webhook(c, j, ch);
+	size_t k = 0;
+	while (k < NKINDS && strcmp(kinds[k].name, type) != 0)
+		k++;
+	if (k < NKINDS) {
+		ch->type = (enum chan_type)k;
+		rc = kinds[k].load(c, j, ch);
 	} else {
-		rc = PJ_FAIL_AT(c, "type", "unknown channel type \"%.40s\" (slack, email or webhook)",
-			     type);
+		struct buf names;
+		buf_init(&names);
+		for (size_t i = 0; i < NKINDS; i++)
+			buf_printf(&names, "%s%s", i == 0 ? "" : i + 1 == NKINDS ? " or " : ", ",
+				   kinds[i].name);
+		rc = PJ_FAIL_AT(c, "type", "unknown channel type \"%.40s\" (%s)", type,
+				names.data);
+		buf_free(&names);
 	}
 	free(type);
 	return rc;
@@ -220,12 +256,30 @@ void plan_channels_free(struct plan *p)
 	free(p->channels);
 }
 
+void plan_channel_secrets(const struct plan_channel *ch,
+			  void (*fn)(const struct plan_secret_ref *r, void *ctx),
+			  void *ctx)
+{
+	if ((size_t)ch->type >= NKINDS)
+		return;
+	const struct chan_kind *k = &kinds[ch->type];
+	for (const struct secret_field *f = k->secrets; f->key; f++) {
+		const struct plan_secret *s =
+			(const struct plan_secret *)((const char *)ch + f->offset);
+		if (!s->value)
+			continue;
+		struct plan_secret_ref r = { .key = f->key, .s = s, .identity = f->identity };
+		fn(&r, ctx);
+	}
+	for (size_t i = 0; k->secret_headers && i < ch->nheaders; i++) {
+		struct plan_secret_ref r = { .key = "headers", .header = ch->headers[i].name,
+					     .s = &ch->headers[i].value };
+		if (r.s->value)
+			fn(&r, ctx);
+	}
+}
+
 const char *chan_type_name(enum chan_type t)
 {
-	switch (t) {
-	case CHAN_SLACK: return "slack";
-	case CHAN_EMAIL: return "email";
-	case CHAN_WEBHOOK: return "webhook";
-	}
-	return "?";
+	return (size_t)t < NKINDS ? kinds[t].name : "?";
 }

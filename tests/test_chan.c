@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -77,6 +79,58 @@ static void scrub(void **state)
 	assert_string_equal(out, "auth <secret> rejected");
 }
 
+/* Every secret of a channel is masked, however many headers it has. */
+static void secrets_unbounded(void **state)
+{
+	(void)state;
+	struct plan_header h[10];
+	char names[10][16], values[10][32];
+	for (int i = 0; i < 10; i++) {
+		snprintf(names[i], sizeof names[i], "X-Key-%d", i);
+		snprintf(values[i], sizeof values[i], "hdr-canary-%02d-9f3e", i);
+		h[i] = (struct plan_header){ .name = names[i], .value = { .value = values[i] } };
+	}
+	char url[] = "https://hooks.example/url-canary-77";
+	char key[] = "whsec_c2lnbmluZy1jYW5hcnk=";
+	struct plan_channel ch = { .type = CHAN_WEBHOOK, .url = { .value = url },
+				   .secret = { .value = key }, .headers = h,
+				   .nheaders = 10 };
+	const char **list = chan_secrets(&ch);
+	size_t n = 0;
+	while (list[n])
+		n++;
+	assert_int_equal(n, 12);
+	char text[1024] = "rejected:";
+	for (int i = 0; i < 10; i++) {
+		strcat(text, " ");
+		strcat(text, values[i]);
+	}
+	strcat(text, " whsec_c2lnbmluZy1jYW5hcnk=");
+	char out[1024];
+	chan_scrub(text, list, out, sizeof out);
+	assert_null(strstr(out, "canary"));
+	assert_null(strstr(out, "whsec_"));
+	size_t masked = 0;
+	for (const char *p = out; (p = strstr(p, "<secret>")); p++)
+		masked++;
+	assert_int_equal(masked, 11);
+	free(list);
+
+	/* Email: the password and the username; Slack: the webhook. */
+	char user[] = "isms-relay", pw[] = "pw-canary";
+	struct plan_channel mail = { .type = CHAN_EMAIL, .username = { .value = user },
+				     .password = { .value = pw } };
+	list = chan_secrets(&mail);
+	assert_string_equal(list[0], "isms-relay");
+	assert_string_equal(list[1], "pw-canary");
+	assert_null(list[2]);
+	free(list);
+	struct plan_channel none = { .type = CHAN_SLACK };
+	list = chan_secrets(&none);
+	assert_null(list[0]);
+	free(list);
+}
+
 static void email_message(void **state)
 {
 	(void)state;
@@ -110,6 +164,7 @@ int main(void)
 		cmocka_unit_test(sign_vector), cmocka_unit_test(classify),
 		cmocka_unit_test(rfc2047), cmocka_unit_test(scrub),
 		cmocka_unit_test(email_message),
+		cmocka_unit_test(secrets_unbounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -152,6 +152,28 @@ const struct tz *plan_comm_tz(const struct plan *p, const struct plan_comm *c);
  */
 bool plan_comm_uses_channel(const struct plan_comm *c, size_t channel);
 
+/* The plan name of a channel type ("slack", "email", "webhook"). */
 const char *chan_type_name(enum chan_type t);
+
+/* One secret-bearing value of a channel (see plan_channel_secrets()). */
+struct plan_secret_ref {
+	const char *key;     /* JSON key below the channel: "webhook", "headers" */
+	const char *header;  /* the header's name when key is "headers" */
+	const struct plan_secret *s;
+	/*
+	 * An account name (an SMTP username): masked in send outcomes like
+	 * the rest, but fine to write literally and not masked in logs.
+	 */
+	bool identity;
+};
+
+/*
+ * Calls fn for every secret-bearing value ch holds (absent optional ones
+ * are skipped), in the order of its type's row in the channel table.
+ * Masking and lint use this list, so no secret field is forgotten.
+ */
+void plan_channel_secrets(const struct plan_channel *ch,
+			  void (*fn)(const struct plan_secret_ref *r, void *ctx),
+			  void *ctx);
 
 #endif
