@@ -85,7 +85,7 @@ static enum herald_rc load_inline_members(struct pj *c, json_t *j,
 	json_t *m;
 	json_array_foreach(j, i, m) {
 		size_t o = pj_push_index(c, i);
-		struct plan_member *pm = &a->members[a->nmembers];
+		struct member *pm = &a->members[a->nmembers];
 		rc = pj_want_object(c, m);
 		if (!rc)
 			rc = pj_check_keys(c, m, keys);
@@ -673,11 +673,7 @@ void plan_free(struct plan *p)
 		struct plan_audience *a = &p->audiences[i];
 		free(a->id);
 		free(a->name);
-		for (size_t k = 0; k < a->nmembers; k++) {
-			free(a->members[k].name);
-			free(a->members[k].email);
-		}
-		free(a->members);
+		members_free(a->members, a->nmembers);
 		for (size_t k = 0; k < a->ndeliver; k++) {
 			for (size_t n = 0; n < a->deliver[k].naddrs; n++)
 				free(a->deliver[k].addrs[n]);

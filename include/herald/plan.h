@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "herald/err.h"
+#include "herald/members.h"
 #include "herald/sched.h"
 
 enum chan_type { CHAN_SLACK, CHAN_EMAIL, CHAN_WEBHOOK };
@@ -45,11 +46,6 @@ struct plan_channel {
 	struct plan_secret secret;   /* webhook signing key (optional) */
 };
 
-struct plan_member {
-	char *name;
-	char *email;
-};
-
 enum deliver_to { TO_CHANNEL, TO_LIST, TO_MEMBERS };
 
 struct plan_deliver {
@@ -66,7 +62,7 @@ struct plan_audience {
 	char *name;
 	bool external;
 	enum feed_kind feed;
-	struct plan_member *members;
+	struct member *members;      /* see members.h */
 	size_t nmembers;
 	bool members_given;
 	struct plan_deliver *deliver;
