@@ -72,14 +72,11 @@ static void base64_lines(const char *s, size_t n, struct buf *out)
 /* "Thu, 22 Nov 2026 10:00:00 +0000" */
 static void rfc5322_date(int64_t t, char *out, size_t n)
 {
-	static const char *const wd[] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
-	static const char *const mo[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 	struct civil c;
 	secs_to_civil(t, &c);
 	int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
 	snprintf(out, n, "%s, %02d %s %04d %02d:%02d:%02d +0000",
-		 wd[weekday_from_days(days)], c.day, mo[c.month - 1], c.year, c.hour,
+		 weekday_abbr(weekday_from_days(days)), c.day, month_abbr(c.month), c.year, c.hour,
 		 c.min, c.sec);
 }
 

@@ -47,6 +47,21 @@ int weekday_from_days(int64_t days)
 	return (int)(w < 0 ? w + 7 : w);
 }
 
+/* English abbreviations, as RFC 5322 dates and the agenda write them. */
+const char *weekday_abbr(int wd)
+{
+	static const char *const names[] = { "Mon", "Tue", "Wed", "Thu", "Fri",
+					     "Sat", "Sun" };
+	return wd >= 0 && wd < 7 ? names[wd] : "???";
+}
+
+const char *month_abbr(int m)
+{
+	static const char *const names[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	return m >= 1 && m <= 12 ? names[m - 1] : "???";
+}
+
 int64_t civil_to_secs(const struct civil *c)
 {
 	return days_from_civil(c->year, c->month, c->day) * 86400 +

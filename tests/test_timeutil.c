@@ -25,6 +25,11 @@ static void test_civil(void **state)
 	assert_int_equal(days_in_month(2025, 4), 30);
 	assert_int_equal(weekday_from_days(0), 3);  /* 1970-01-01 Thursday */
 	assert_int_equal(weekday_from_days(days_from_civil(2026, 3, 29)), 6);
+	assert_string_equal(weekday_abbr(weekday_from_days(0)), "Thu");
+	assert_string_equal(weekday_abbr(6), "Sun");
+	assert_string_equal(month_abbr(1), "Jan");
+	assert_string_equal(month_abbr(12), "Dec");
+	assert_string_equal(month_abbr(13), "???");
 	struct civil c = { 2026, 10, 25, 1, 30, 5 }, back;
 	secs_to_civil(civil_to_secs(&c), &back);
 	assert_memory_equal(&c, &back, sizeof c);

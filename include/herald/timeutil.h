@@ -25,6 +25,9 @@ void civil_from_days(int64_t days, int *y, int *m, int *d);
 int days_in_month(int y, int m);
 /* 0 = Monday … 6 = Sunday. */
 int weekday_from_days(int64_t days);
+/* "Mon" … "Sun" for 0 … 6; "Jan" … "Dec" for 1 … 12 ("???" outside). */
+const char *weekday_abbr(int wd);
+const char *month_abbr(int m);
 
 int64_t civil_to_secs(const struct civil *c);
 void secs_to_civil(int64_t secs, struct civil *c);
