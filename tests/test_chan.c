@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 
 #include "herald/chan.h"
 #include "herald/plan.h"
@@ -158,6 +159,55 @@ static void email_message(void **state)
 	buf_free(&b);
 }
 
+/* The calendar attachment: base64 of ics.c's folded, escaped lines. */
+static void email_calendar(void **state)
+{
+	(void)state;
+	char id[] = "mail", from[] = "isms@example.org";
+	struct plan_channel ch = { .id = id, .type = CHAN_EMAIL, .from = from };
+	char topic[400] = "Breach; notice, part\\1\n\x07";
+	for (int i = 0; i < 40; i++)
+		strcat(topic, "\xc3\xa9");
+	struct chan_msg m = { .ch = &ch, .key = "0123456789abcdef0123456789abcdef",
+			      .kind = "message", .plan_id = "P", .plan_version = "1",
+			      .communication = "C", .topic = topic, .owner = "O",
+			      .start = 1790000000, .end = 1790001800,
+			      .recipient = "a@example.org", .text = "hello",
+			      .message_id = "<x@example.org>", .now = 1790000000 };
+	struct buf b;
+	buf_init(&b);
+	chan_email_message(&m, &b);
+	char *p = strstr(b.data, "filename=\"event.ics\"");
+	assert_non_null(p);
+	p = strstr(p, "\r\n\r\n") + 4;
+	char *end = strstr(p, "--=_mix_");
+	assert_non_null(end);
+	struct buf b64;
+	buf_init(&b64);
+	for (; p < end; p++)
+		if (*p != '\r' && *p != '\n')
+			buf_addc(&b64, *p);
+	unsigned char *ics = calloc(1, b64.len);
+	int n = EVP_DecodeBlock(ics, (unsigned char *)b64.data, (int)b64.len);
+	assert_true(n > 0);
+	const char *cal = (const char *)ics;
+	assert_non_null(strstr(cal, "SUMMARY:Breach\\; notice\\, part\\\\1\\n\xc3\xa9"));
+	assert_null(strchr(cal, '\x07'));
+	/* every line at most 75 octets, CRLF, folds never inside UTF-8 */
+	for (const char *l = cal; *l;) {
+		const char *e = strstr(l, "\r\n");
+		if (!e)
+			break;
+		assert_true(e - l <= 75);
+		if (l != cal && *l == ' ')
+			assert_true(((unsigned char)l[1] & 0xc0) != 0x80);
+		l = e + 2;
+	}
+	free(ics);
+	buf_free(&b64);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +215,7 @@ int main(void)
 		cmocka_unit_test(rfc2047), cmocka_unit_test(scrub),
 		cmocka_unit_test(email_message),
 		cmocka_unit_test(secrets_unbounded),
+		cmocka_unit_test(email_calendar),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
