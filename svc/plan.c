@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "herald/log.h"
 #include "herald/members.h"
 #include "herald/plan_channels.h"
 #include "herald/plan_json.h"
@@ -616,6 +617,24 @@ static enum herald_rc load_root(struct pj *c, json_t *root)
 	return rc;
 }
 
+static void log_secret(const struct plan_secret_ref *r, void *ctx)
+{
+	(void)ctx;
+	if (!r->identity && !r->s->demo)
+		log_add_secret(r->s->value);
+}
+
+/*
+ * No log line may carry a secret of the plan, whoever writes it: every
+ * resolved value is masked from now on (a reload adds the new plan's; an
+ * old value stays masked, which is harmless).
+ */
+static void register_secrets(const struct plan *p)
+{
+	for (size_t i = 0; i < p->nchannels; i++)
+		plan_channel_secrets(&p->channels[i], log_secret, NULL);
+}
+
 enum herald_rc plan_load_buf(const char *path, const char *data, size_t len,
 			     const struct plan_load_opts *opts,
 			     struct plan **out, struct herald_err *err)
@@ -640,6 +659,7 @@ enum herald_rc plan_load_buf(const char *path, const char *data, size_t len,
 		plan_free(c.plan);
 		return rc;
 	}
+	register_secrets(c.plan);
 	*out = c.plan;
 	return H_OK;
 }

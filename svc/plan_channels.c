@@ -26,7 +26,7 @@ static enum herald_rc check_url(struct pj *c, const char *key,
 				const struct plan_secret *s,
 				const char *const *schemes, const char *what)
 {
-	if (pj_is_demo(c, s))
+	if (s->demo)
 		return H_OK;
 	if (!url_scheme(s->value, schemes) || pj_has_ctl(s->value) ||
 	    strchr(s->value, ' '))
@@ -65,7 +65,7 @@ static enum herald_rc load_email(struct pj *c, json_t *j,
 			       "an smtp:// or smtps:// URL");
 	if (!rc)
 		rc = pj_get_secret(c, j, "from", true, &from);
-	if (!rc && !pj_is_demo(c, &from) && !members_valid_mailbox(from.value))
+	if (!rc && !from.demo && !members_valid_mailbox(from.value))
 		rc = PJ_FAIL_AT(c, "from", "\"%.80s\" is not a mailbox (\"Name <user@example.org>\" or user@example.org)",
 			     from.env ? "(from the environment)" : from.value);
 	if (!rc)

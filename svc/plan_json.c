@@ -248,6 +248,7 @@ enum herald_rc pj_get_secret(struct pj *c, json_t *obj, const char *key,
 		if (o->on_demo)
 			o->on_demo(name, o->ctx);
 		out->value = xasprintf("demo-%s", name);
+		out->demo = true;
 	} else if (!v) {
 		rc = PJ_FAIL_AT(c, key, "environment variable %s is not set", name);
 		free(raw);
@@ -258,13 +259,6 @@ enum herald_rc pj_get_secret(struct pj *c, json_t *obj, const char *key,
 	out->env = xstrdup(name);
 	free(raw);
 	return H_OK;
-}
-
-bool pj_is_demo(const struct pj *c, const struct plan_secret *s)
-{
-	return s->env && c->opts && c->opts->demo_secrets &&
-	       strncmp(s->value, "demo-", 5) == 0 &&
-	       strcmp(s->value + 5, s->env) == 0;
 }
 
 /* ---------------------------------------------------------------- parse */

@@ -1,7 +1,9 @@
 /* test_plan.c - plan loading: defaults, secrets, paths in errors. */
 #include "testutil.h"
 
+#include "herald/log.h"
 #include "herald/tz.h"
+#include "herald/util.h"
 
 static const char *BASE =
 	"{\"plan\":{\"id\":\"P\",\"version\":\"1.0\",\"owner\":\"Dana\","
@@ -168,6 +170,49 @@ static void templates_are_checked(void **state)
 	free(j);
 }
 
+/* Loading a plan registers its secrets: no log line can carry them. */
+static void secrets_are_masked_in_logs(void **state)
+{
+	(void)state;
+	log_forget_secrets();
+	setenv("HT_SLACK", "https://hooks.slack.test/services/T/B/log-canary-31", 1);
+	char *j = replace(BASE, "\"from\":\"ISMS <isms@acme.example>\"}",
+			  "\"from\":\"ISMS <isms@acme.example>\",\"username\":\"relay-user\","
+			  "\"password\":\"env:HT_PASS\"},\"hook\":{\"type\":\"webhook\","
+			  "\"url\":\"https://hook.test/x\",\"headers\":{\"Authorization\":"
+			  "\"Bearer hdr-canary-77\"}}");
+	setenv("HT_PASS", "pw-canary-42", 1);
+	struct plan *p;
+	struct herald_err err;
+	assert_int_equal(load_str(j, &p, &err), H_OK);
+	struct buf b;
+	buf_init(&b);
+	const char *line = "sent to https://hooks.slack.test/services/T/B/log-canary-31 "
+			   "auth pw-canary-42 with Bearer hdr-canary-77 as relay-user";
+	log_escape(&b, line, strlen(line));
+	assert_not_contains(b.data, "log-canary-31");
+	assert_not_contains(b.data, "pw-canary-42");
+	assert_not_contains(b.data, "hdr-canary-77");
+	assert_contains(b.data, "relay-user"); /* an account name, not a secret */
+	assert_contains(b.data, "[secret]");
+	buf_free(&b);
+	plan_free(p);
+	/* A dry run's demo values are not secrets. */
+	log_forget_secrets();
+	unsetenv("HT_SLACK");
+	struct plan_load_opts o = { .demo_secrets = true };
+	assert_int_equal(plan_load_buf("x.json", j, strlen(j), &o, &p, &err), H_OK);
+	buf_init(&b);
+	log_escape(&b, "demo-HT_SLACK", 13);
+	assert_string_equal(b.data, "demo-HT_SLACK");
+	buf_free(&b);
+	plan_free(p);
+	free(j);
+	log_forget_secrets();
+	unsetenv("HT_PASS");
+	setenv("HT_SLACK", "https://hooks.slack.test/services/T/B/canary-5e1f", 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -179,6 +224,7 @@ int main(void)
 		cmocka_unit_test(demo_secrets_in_dry_run),
 		cmocka_unit_test(references_are_checked),
 		cmocka_unit_test(templates_are_checked),
+		cmocka_unit_test(secrets_are_masked_in_logs),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -5,8 +5,13 @@
  * secrets, loads members files, compiles schedules, and either returns a
  * complete, validated struct plan or an error naming the JSON path.  The
  * struct is read-only after loading and owned by the caller
- * (plan_free()).  Indexes, not pointers, link channels, audiences and
- * communications so a plan can be copied or compared cheaply.
+ * (plan_free()).  Indexes, not pointers, link deliver entries and
+ * communications to channels and audiences: a delivery or a feed names
+ * them by position, valid for the plan's lifetime.
+ *
+ * The loader is plan.c (header, audiences, communications), over
+ * plan_json.c (the reading layer), plan_channels.c (the channel type
+ * table) and plan_sched.c (schedules).
  */
 #ifndef HERALD_PLAN_H
 #define HERALD_PLAN_H
@@ -25,6 +30,7 @@ enum chan_type { CHAN_SLACK, CHAN_EMAIL, CHAN_WEBHOOK };
 struct plan_secret {
 	char *value;   /* resolved; NULL when absent */
 	char *env;     /* variable name when written as env:NAME, else NULL */
+	bool demo;     /* value is a stand-in for an unset variable (dry run) */
 };
 
 struct plan_header {
@@ -76,9 +82,9 @@ struct plan_comm {
 	char *owner;
 	size_t *audiences;           /* indexes into plan->audiences */
 	size_t naudiences;
-	size_t *channels;            /* indexes into plan->channels; NULL = all */
+	size_t *channels;            /* indexes into plan->channels, when */
 	size_t nchannels;
-	bool channels_given;
+	bool channels_given;         /* … given; otherwise every deliver entry */
 	struct schedule sched;
 	int64_t *notify;             /* seconds before start, as written */
 	size_t nnotify;
@@ -117,10 +123,12 @@ struct plan_load_opts {
 };
 
 /*
- * Loads and validates a plan.  On success *out owns a new plan.  On failure
- * returns H_EINVAL (bad plan) or H_ERUNTIME (I/O) with err->msg of the form
- * "PATH: message" (PATH a JSON path or "line L, column C"), never including
- * a secret's value.  opts may be NULL.
+ * Loads and validates a plan.  On success *out owns a new plan, and every
+ * secret value it resolved is registered with log_add_secret() (log.h),
+ * so no log line can carry it.  On failure returns H_EINVAL (bad plan) or
+ * H_ERUNTIME (I/O) with err->msg of the form "PATH: message" (PATH a JSON
+ * path or "line L, column C"), never including a secret's value; *out is
+ * untouched.  opts may be NULL.
  */
 enum herald_rc plan_load(const char *path, const struct plan_load_opts *opts,
 			 struct plan **out, struct herald_err *err);
@@ -142,9 +150,9 @@ long plan_comm_index(const struct plan *p, const char *id);
 const struct tz *plan_comm_tz(const struct plan *p, const struct plan_comm *c);
 
 /*
- * Whether channel ch delivers communication c to audience a, and through
- * which deliver entry: calls fn for each (audience deliver entry) that
- * applies, honouring the communication's "channels" filter.
+ * Whether communication c's "channels" filter lets it go out through the
+ * channel with index channel (always true without a filter).  Which
+ * audiences the channel reaches is their deliver lists' business.
  */
 bool plan_comm_uses_channel(const struct plan_comm *c, size_t channel);
 

@@ -93,13 +93,11 @@ bool pj_has_ctl(const char *s);
 /*
  * obj.key as a secret: a literal value, or env:NAME resolved through
  * c->opts (see struct plan_load_opts).  Messages name the variable, never
- * its value.  On success *out owns value (and env).
+ * its value.  On success *out owns value (and env); out->demo says the
+ * value is a stand-in, which callers do not validate.
  */
 enum herald_rc pj_get_secret(struct pj *c, json_t *obj, const char *key,
 			     bool required, struct plan_secret *out);
-
-/* True if s holds a dry-run demo value (not a real one to validate). */
-bool pj_is_demo(const struct pj *c, const struct plan_secret *s);
 
 /*
  * Parses the plan text into *root (caller decrefs).  Syntax errors are
