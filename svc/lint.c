@@ -140,7 +140,8 @@ static void check_manual(struct lint *l)
 		for (size_t i = 0; i < m->naudiences; i++) {
 			if (pushed_channels(p, m, m->audiences[i]))
 				continue;
-			snprintf(path, sizeof path, "communications[%zu].audiences[%zu]", c, i);
+			snprintf(path, sizeof path, "communications[%zu](%s).audiences[%zu]",
+				 c, l->p->comms[c].id, i);
 			warn(l, "W-NO-PUSH", path,
 			     "give the audience a Slack, email or webhook delivery: an incident notice must be pushed, not wait in a calendar",
 			     "manual communication \"%s\" reaches audience \"%s\" through no pushed channel",
@@ -165,7 +166,8 @@ static void check_reach(struct lint *l)
 			reach = (m->nnotify && pushed_channels(p, m, m->audiences[i])) ||
 				(a->feed != FEED_NONE && m->sched.kind != SCHED_MANUAL);
 		}
-		snprintf(path, sizeof path, "communications[%zu]", c);
+		snprintf(path, sizeof path, "communications[%zu](%s)",
+			 c, l->p->comms[c].id);
 		if (!reach)
 			warn(l, "W-NO-CHANNEL", path,
 			     "give its audiences a delivery or a feed, or notify offsets: how is it communicated?",
@@ -197,7 +199,8 @@ static void check_cadence(struct lint *l)
 		default:
 			months = s->rule_interval / 31;
 		}
-		snprintf(path, sizeof path, "communications[%zu].schedule", c);
+		snprintf(path, sizeof path, "communications[%zu](%s).schedule",
+			 c, l->p->comms[c].id);
 		if (months > 12)
 			warn(l, "W-RARE-CADENCE", path,
 			     "communicate at least yearly: an ISMS communication rarer than the management review goes stale",
@@ -297,7 +300,8 @@ static void check_dst(struct lint *l)
 		if (!e.found)
 			continue;
 		format_local(e.o.planned_wall, when, sizeof when);
-		snprintf(path, sizeof path, "communications[%zu].schedule", c);
+		snprintf(path, sizeof path, "communications[%zu](%s).schedule",
+			 c, l->p->comms[c].id);
 		warn(l, "W-DST-EDGE", path,
 		     "move the time outside the night-time DST change (for most zones 01:00-03:00): calendar apps disagree there",
 		     "%s in %s %s a daylight-saving change", when,
@@ -316,7 +320,8 @@ static void check_future(struct lint *l)
 		if (m->sched.kind == SCHED_MANUAL)
 			continue;
 		struct occurrence o;
-		snprintf(path, sizeof path, "communications[%zu].schedule", c);
+		snprintf(path, sizeof path, "communications[%zu](%s).schedule",
+			 c, l->p->comms[c].id);
 		if (!sched_next(&m->sched, l->now, &o))
 			warn(l, "W-NO-FUTURE", path,
 			     "extend the schedule (until, COUNT, at) or retire the communication in a new plan version",
@@ -339,7 +344,8 @@ static void check_ack(struct lint *l)
 				personal |= a->deliver[d].to == TO_MEMBERS &&
 					    plan_comm_uses_channel(m, a->deliver[d].channel);
 		}
-		snprintf(path, sizeof path, "communications[%zu].acknowledge", c);
+		snprintf(path, sizeof path, "communications[%zu](%s).acknowledge",
+			 c, l->p->comms[c].id);
 		if (!personal)
 			warn(l, "W-ACK-NOT-PERSONAL", path,
 			     "deliver to \"members\" by email so each person gets their own link and reminders",
@@ -379,7 +385,8 @@ static void check_except(struct lint *l)
 			if (w.hit)
 				continue;
 			format_local(s->except[i], when, sizeof when);
-			snprintf(path, sizeof path, "communications[%zu].schedule.except[%zu]", c, i);
+			snprintf(path, sizeof path, "communications[%zu](%s).schedule.except[%zu]",
+				 c, l->p->comms[c].id, i);
 			warn(l, "W-EXCEPT-UNMATCHED", path,
 			     "give the exact local start of the occurrence to skip (date and time)",
 			     "%s is not an occurrence of \"%s\", so nothing is skipped", when,

@@ -75,36 +75,20 @@ static void idset_free(struct idset *set)
 
 /* ------------------------------------------------------------ audiences */
 
-static enum herald_rc load_inline_members(struct pj *c, json_t *j,
-					  struct plan_audience *a)
+static enum herald_rc load_inline_member(struct pj *c, json_t *m,
+					 struct member *pm)
 {
 	static const char *const keys[] = { "name", "email", NULL };
-	a->members = xcalloc(json_array_size(j) ? json_array_size(j) : 1,
-			     sizeof *a->members);
-	enum herald_rc rc = H_OK;
-	size_t i;
-	json_t *m;
-	json_array_foreach(j, i, m) {
-		size_t o = pj_push_index(c, i);
-		struct member *pm = &a->members[a->nmembers];
-		rc = pj_want_object(c, m);
-		if (!rc)
-			rc = pj_check_keys(c, m, keys);
-		if (!rc)
-			rc = pj_get_string(c, m, "name", true, &pm->name);
-		if (!rc)
-			rc = pj_get_string(c, m, "email", true, &pm->email);
-		if (!rc && !members_valid_addr(pm->email))
-			rc = PJ_FAIL_AT(c, "email", "\"%.80s\" is not an email address",
-				     pm->email);
-		if (!rc && pj_has_ctl(pm->name))
-			rc = PJ_FAIL_AT(c, "name", "name contains control characters");
-		a->nmembers++;
-		pj_pop(c, o);
-		if (rc)
-			break;
-	}
-	return rc;
+	if (pj_want_object(c, m))
+		return H_EINVAL;
+	size_t before = c->nerrors;
+	pj_check_keys(c, m, keys);
+	if (!pj_get_string(c, m, "name", true, &pm->name) && pj_has_ctl(pm->name))
+		PJ_FAIL_AT(c, "name", "name contains control characters");
+	if (!pj_get_string(c, m, "email", true, &pm->email) &&
+	    !members_valid_addr(pm->email))
+		PJ_FAIL_AT(c, "email", "\"%.80s\" is not an email address", pm->email);
+	return pj_since(c, before);
 }
 
 static enum herald_rc load_members(struct pj *c, json_t *j,
@@ -114,21 +98,30 @@ static enum herald_rc load_members(struct pj *c, json_t *j,
 		return H_OK;
 	a->members_given = true;
 	size_t o = pj_push_key(c, "members");
-	enum herald_rc rc;
+	size_t before = c->nerrors;
 	if (json_is_array(j)) {
-		rc = load_inline_members(c, j, a);
+		a->members = xcalloc(json_array_size(j) ? json_array_size(j) : 1,
+				     sizeof *a->members);
+		size_t i;
+		json_t *m;
+		json_array_foreach(j, i, m) {
+			if (pj_full(c))
+				break;
+			size_t o2 = pj_push_index(c, i);
+			load_inline_member(c, m, &a->members[a->nmembers++]);
+			pj_pop(c, o2);
+		}
 	} else if (json_is_string(j) &&
 		   strncmp(json_string_value(j), "file:", 5) == 0) {
 		char msg[HERALD_ERR_LEN];
-		rc = members_load_csv(c->file, json_string_value(j) + 5,
-				      &a->members, &a->nmembers, msg, sizeof msg);
-		if (rc)
-			rc = pj_fail(c, "%s", msg);
+		if (members_load_csv(c->file, json_string_value(j) + 5, &a->members,
+				     &a->nmembers, msg, sizeof msg))
+			pj_fail(c, "%s", msg);
 	} else {
-		rc = pj_fail(c, "expected a list of {\"name\", \"email\"} or \"file:PATH.csv\"");
+		pj_fail(c, "expected a list of {\"name\", \"email\"} or \"file:PATH.csv\"");
 	}
 	pj_pop(c, o);
-	return rc;
+	return pj_since(c, before);
 }
 
 static enum herald_rc load_address_list(struct pj *c, json_t *j,
@@ -139,45 +132,30 @@ static enum herald_rc load_address_list(struct pj *c, json_t *j,
 			   sizeof *d->addrs);
 	if (json_array_size(j) == 0)
 		return pj_fail(c, "the address list is empty");
+	size_t before = c->nerrors;
 	size_t i;
 	json_t *v;
 	json_array_foreach(j, i, v) {
+		if (pj_full(c))
+			break;
 		size_t o = pj_push_index(c, i);
-		enum herald_rc rc = pj_string_value(c, v, &d->addrs[d->naddrs]);
-		if (rc == H_OK)
-			d->naddrs++;
-		if (!rc && !members_valid_addr(d->addrs[d->naddrs - 1]))
-			rc = pj_fail(c, "\"%.80s\" is not an email address",
-				  d->addrs[d->naddrs - 1]);
+		char *addr = NULL;
+		if (!pj_string_value(c, v, &addr)) {
+			d->addrs[d->naddrs++] = addr;
+			if (!members_valid_addr(addr))
+				pj_fail(c, "\"%.80s\" is not an email address", addr);
+		}
 		pj_pop(c, o);
-		if (rc)
-			return rc;
 	}
-	return H_OK;
+	return pj_since(c, before);
 }
 
-static enum herald_rc load_deliver_entry(struct pj *c, json_t *j,
-					 struct plan_audience *a,
-					 struct plan_deliver *d)
+/* The "to" of a deliver entry through channel ch (c's path is the entry). */
+static enum herald_rc load_deliver_to(struct pj *c, json_t *j,
+				      const struct plan_audience *a,
+				      const struct plan_channel *ch,
+				      struct plan_deliver *d)
 {
-	static const char *const keys[] = { "channel", "to", NULL };
-	enum herald_rc rc = pj_want_object(c, j);
-	if (!rc)
-		rc = pj_check_keys(c, j, keys);
-	char *chid = NULL;
-	if (!rc)
-		rc = pj_get_string(c, j, "channel", true, &chid);
-	if (rc)
-		return rc;
-	long ci = plan_channel_index(c->plan, chid);
-	if (ci < 0) {
-		rc = PJ_FAIL_AT(c, "channel", "unknown channel \"%.60s\"", chid);
-		free(chid);
-		return rc;
-	}
-	free(chid);
-	d->channel = (size_t)ci;
-	const struct plan_channel *ch = &c->plan->channels[ci];
 	json_t *to = json_object_get(j, "to");
 	if (!to) {
 		if (ch->type == CHAN_EMAIL)
@@ -187,8 +165,9 @@ static enum herald_rc load_deliver_entry(struct pj *c, json_t *j,
 	}
 	if (ch->type != CHAN_EMAIL)
 		return PJ_FAIL_AT(c, "to", "\"to\" applies only to email channels (\"%s\" is %s)",
-			       ch->id, chan_type_name(ch->type));
+				  ch->id, chan_type_name(ch->type));
 	size_t o = pj_push_key(c, "to");
+	enum herald_rc rc = H_OK;
 	if (json_is_string(to) && strcmp(json_string_value(to), "members") == 0) {
 		d->to = TO_MEMBERS;
 		if (!a->members_given)
@@ -202,30 +181,87 @@ static enum herald_rc load_deliver_entry(struct pj *c, json_t *j,
 	return rc;
 }
 
+static enum herald_rc load_deliver_entry(struct pj *c, json_t *j,
+					 struct plan_audience *a,
+					 struct plan_deliver *d)
+{
+	static const char *const keys[] = { "channel", "to", NULL };
+	if (pj_want_object(c, j))
+		return H_EINVAL;
+	size_t before = c->nerrors;
+	pj_check_keys(c, j, keys);
+	char *chid = NULL;
+	if (pj_get_string(c, j, "channel", true, &chid))
+		return H_EINVAL;
+	if (!c->channels_read) { /* "channels" has its own error */
+		free(chid);
+		return pj_since(c, before);
+	}
+	long ci = plan_channel_index(c->plan, chid);
+	if (ci < 0)
+		PJ_FAIL_AT(c, "channel", "unknown channel \"%.60s\"", chid);
+	free(chid);
+	if (ci < 0)
+		return H_EINVAL;
+	d->channel = (size_t)ci;
+	/* A channel whose type failed has its own error; "to" cannot be
+	 * judged against it. */
+	if (c->chan_typed[ci])
+		load_deliver_to(c, j, a, &c->plan->channels[ci], d);
+	return pj_since(c, before);
+}
+
 static enum herald_rc load_deliver(struct pj *c, json_t *j,
 				   struct plan_audience *a)
 {
 	if (!j)
 		return H_OK;
 	size_t o = pj_push_key(c, "deliver");
-	enum herald_rc rc = H_OK;
+	size_t before = c->nerrors;
 	if (!json_is_array(j)) {
-		rc = pj_fail(c, "expected a list, found %s", pj_kind(j));
+		pj_fail(c, "expected a list, found %s", pj_kind(j));
 		pj_pop(c, o);
-		return rc;
+		return H_EINVAL;
 	}
 	a->deliver = xcalloc(json_array_size(j) ? json_array_size(j) : 1,
 			     sizeof *a->deliver);
 	size_t i;
 	json_t *v;
 	json_array_foreach(j, i, v) {
-		size_t o2 = pj_push_index(c, i);
-		rc = load_deliver_entry(c, v, a, &a->deliver[a->ndeliver++]);
-		pj_pop(c, o2);
-		if (rc)
+		if (pj_full(c))
 			break;
+		size_t o2 = pj_push_index(c, i);
+		load_deliver_entry(c, v, a, &a->deliver[a->ndeliver++]);
+		pj_pop(c, o2);
 	}
 	pj_pop(c, o);
+	return pj_since(c, before);
+}
+
+/* Maps obj.key to one of names (values[i]); absent keeps *out. */
+static enum herald_rc get_enum(struct pj *c, json_t *obj, const char *key,
+			       bool required, const char *const *names,
+			       const int *values, const char *what, int *out)
+{
+	char *s = NULL;
+	enum herald_rc rc = pj_get_string(c, obj, key, required, &s);
+	if (rc || !s)
+		return rc;
+	size_t i = 0;
+	while (names[i] && strcmp(names[i], s) != 0)
+		i++;
+	if (names[i]) {
+		*out = values[i];
+	} else {
+		struct buf b;
+		buf_init(&b);
+		for (size_t k = 0; names[k]; k++)
+			buf_printf(&b, "%s%s", k == 0 ? "" : names[k + 1] ? ", " : " or ",
+				   names[k]);
+		rc = PJ_FAIL_AT(c, key, "\"%.40s\" is not %s (%s)", s, what, b.data);
+		buf_free(&b);
+	}
+	free(s);
 	return rc;
 }
 
@@ -234,70 +270,53 @@ static enum herald_rc load_audience(struct pj *c, const char *id, json_t *j,
 {
 	static const char *const keys[] = { "name", "scope", "feed", "members",
 					    "deliver", NULL };
+	static const char *const scopes[] = { "internal", "external", NULL };
+	static const int scope_ext[] = { 0, 1 };
+	static const char *const feeds[] = { "public", "private", "none", NULL };
+	static const int feed_kinds[] = { FEED_PUBLIC, FEED_PRIVATE, FEED_NONE };
 	a->id = xstrdup(id);
-	enum herald_rc rc = pj_check_id(c, id);
-	if (!rc)
-		rc = pj_want_object(c, j);
-	if (!rc)
-		rc = pj_check_keys(c, j, keys);
-	if (!rc)
-		rc = pj_get_string(c, j, "name", false, &a->name);
-	if (!rc && !a->name)
+	size_t before = c->nerrors;
+	pj_check_id(c, id);
+	if (pj_want_object(c, j))
+		return H_EINVAL;
+	pj_check_keys(c, j, keys);
+	pj_get_string(c, j, "name", false, &a->name);
+	if (!a->name)
 		a->name = xstrdup(id);
-	char *scope = NULL, *feed = NULL;
-	if (!rc)
-		rc = pj_get_string(c, j, "scope", true, &scope);
-	if (!rc) {
-		if (strcmp(scope, "internal") == 0)
-			a->external = false;
-		else if (strcmp(scope, "external") == 0)
-			a->external = true;
-		else
-			rc = PJ_FAIL_AT(c, "scope", "\"%.40s\" is not a scope (internal or external)",
-				     scope);
-	}
-	if (!rc)
-		rc = pj_get_string(c, j, "feed", false, &feed);
-	if (!rc && feed) {
-		if (strcmp(feed, "public") == 0)
-			a->feed = FEED_PUBLIC;
-		else if (strcmp(feed, "private") == 0)
-			a->feed = FEED_PRIVATE;
-		else if (strcmp(feed, "none") == 0)
-			a->feed = FEED_NONE;
-		else
-			rc = PJ_FAIL_AT(c, "feed", "\"%.40s\" is not a feed kind (public, private or none)",
-				     feed);
-	}
-	free(scope);
-	free(feed);
-	if (!rc)
-		rc = load_members(c, json_object_get(j, "members"), a);
-	if (!rc)
-		rc = load_deliver(c, json_object_get(j, "deliver"), a);
-	return rc;
+	int ext = 0, feed = FEED_PRIVATE;
+	get_enum(c, j, "scope", true, scopes, scope_ext, "a scope", &ext);
+	get_enum(c, j, "feed", false, feeds, feed_kinds, "a feed kind", &feed);
+	a->external = ext;
+	a->feed = (enum feed_kind)feed;
+	load_members(c, json_object_get(j, "members"), a);
+	load_deliver(c, json_object_get(j, "deliver"), a);
+	return pj_since(c, before);
 }
 
 static enum herald_rc load_audiences(struct pj *c, json_t *j)
 {
 	size_t o = pj_push_key(c, "audiences");
-	enum herald_rc rc = pj_want_object(c, j);
+	size_t before = c->nerrors;
 	struct plan *p = c->plan;
-	if (!rc && json_object_size(j) == 0)
-		rc = pj_fail(c, "a plan needs at least one audience");
-	if (!rc)
-		p->audiences = xcalloc(json_object_size(j), sizeof *p->audiences);
+	if (pj_want_object(c, j)) {
+		pj_pop(c, o);
+		return H_EINVAL;
+	}
+	if (json_object_size(j) == 0)
+		pj_fail(c, "a plan needs at least one audience");
+	p->audiences = xcalloc(json_object_size(j) ? json_object_size(j) : 1,
+			       sizeof *p->audiences);
 	const char *id;
 	json_t *v;
 	json_object_foreach(j, id, v) {
-		if (rc)
+		if (pj_full(c))
 			break;
 		size_t o2 = pj_push_key(c, id);
-		rc = load_audience(c, id, v, &p->audiences[p->naudiences++]);
+		load_audience(c, id, v, &p->audiences[p->naudiences++]);
 		pj_pop(c, o2);
 	}
 	pj_pop(c, o);
-	return rc;
+	return pj_since(c, before);
 }
 
 /* -------------------------------------------------------- communications */
@@ -311,65 +330,78 @@ static enum herald_rc get_duration_list(struct pj *c, json_t *obj,
 	if (!j)
 		return H_OK;
 	size_t o = pj_push_key(c, key);
-	enum herald_rc rc = H_OK;
+	size_t before = c->nerrors;
 	if (!json_is_array(j)) {
-		rc = pj_fail(c, "expected a list of durations such as [\"P1D\", \"PT0S\"], found %s",
-			  pj_kind(j));
-		goto out;
+		pj_fail(c, "expected a list of durations such as [\"P1D\", \"PT0S\"], found %s",
+			pj_kind(j));
+		pj_pop(c, o);
+		return H_EINVAL;
 	}
 	*out = xcalloc(json_array_size(j) ? json_array_size(j) : 1, sizeof **out);
 	size_t i;
 	json_t *v;
 	json_array_foreach(j, i, v) {
+		if (pj_full(c))
+			break;
 		size_t o2 = pj_push_index(c, i);
 		char *s = NULL;
-		rc = pj_string_value(c, v, &s);
-		if (!rc && (!parse_duration(s, &(*out)[*n]) ||
-			    (*out)[*n] > 400 * 86400))
-			rc = pj_fail(c, "\"%.40s\" is not a duration such as P7D, PT1H or PT0S "
-				  "(weeks, days, hours, minutes, seconds; at most 400 days)", s);
-		for (size_t k = 0; !rc && k < *n; k++)
-			if ((*out)[k] == (*out)[*n])
-				rc = pj_fail(c, "\"%.40s\" is listed twice", s);
+		int64_t d = 0;
+		bool ok = pj_string_value(c, v, &s) == H_OK;
+		if (ok && (!parse_duration(s, &d) || d > 400 * 86400)) {
+			pj_fail(c, "\"%.40s\" is not a duration such as P7D, PT1H or PT0S "
+				"(weeks, days, hours, minutes, seconds; at most 400 days)", s);
+			ok = false;
+		}
+		for (size_t k = 0; ok && k < *n; k++)
+			if ((*out)[k] == d) {
+				pj_fail(c, "\"%.40s\" is listed twice", s);
+				ok = false;
+			}
+		if (ok)
+			(*out)[(*n)++] = d;
 		free(s);
 		pj_pop(c, o2);
-		if (rc)
-			break;
-		(*n)++;
 	}
-out:
 	pj_pop(c, o);
-	return rc;
+	return pj_since(c, before);
 }
 
 /*
  * Reads a list of ids (at the current path) resolved by lookup into
  * indexes; unknown ids and repeats are errors.  `what` names the kind.
+ * Without the section the ids refer to (resolve false: it failed on its
+ * own), the ids are not judged.
  */
 static enum herald_rc load_ref_list(struct pj *c, json_t *a, const char *what,
 				    long (*lookup)(const struct plan *, const char *),
-				    size_t **out, size_t *n)
+				    bool resolve, size_t **out, size_t *n)
 {
+	size_t before = c->nerrors;
 	*out = xcalloc(json_array_size(a) ? json_array_size(a) : 1, sizeof **out);
 	size_t i;
 	json_t *v;
 	json_array_foreach(a, i, v) {
+		if (pj_full(c))
+			break;
 		size_t o = pj_push_index(c, i);
 		char *id = NULL;
-		enum herald_rc rc = pj_string_value(c, v, &id);
-		long k = rc ? -1 : lookup(c->plan, id);
-		if (!rc && k < 0)
-			rc = pj_fail(c, "unknown %s \"%.60s\"", what, id);
-		for (size_t j = 0; !rc && j < *n; j++)
-			if ((*out)[j] == (size_t)k)
-				rc = pj_fail(c, "%s \"%.60s\" is listed twice", what, id);
+		long k = -1;
+		if (!pj_string_value(c, v, &id) && resolve) {
+			k = lookup(c->plan, id);
+			if (k < 0)
+				pj_fail(c, "unknown %s \"%.60s\"", what, id);
+			for (size_t j = 0; k >= 0 && j < *n; j++)
+				if ((*out)[j] == (size_t)k) {
+					pj_fail(c, "%s \"%.60s\" is listed twice", what, id);
+					k = -1;
+				}
+		}
+		if (k >= 0)
+			(*out)[(*n)++] = (size_t)k;
 		free(id);
 		pj_pop(c, o);
-		if (rc)
-			return rc;
-		(*out)[(*n)++] = (size_t)k;
 	}
-	return H_OK;
+	return pj_since(c, before);
 }
 
 static enum herald_rc load_comm_audiences(struct pj *c, json_t *j,
@@ -381,7 +413,8 @@ static enum herald_rc load_comm_audiences(struct pj *c, json_t *j,
 	size_t o = pj_push_key(c, "audiences");
 	enum herald_rc rc = json_is_array(a) && json_array_size(a)
 				    ? load_ref_list(c, a, "audience", plan_audience_index,
-						    &m->audiences, &m->naudiences)
+						    c->audiences_read, &m->audiences,
+						    &m->naudiences)
 				    : pj_fail(c, "expected a non-empty list of audience ids");
 	pj_pop(c, o);
 	return rc;
@@ -395,8 +428,9 @@ static bool audience_delivers(const struct plan_audience *a, size_t ch)
 	return false;
 }
 
+/* audiences_ok: the communication's audiences all resolved. */
 static enum herald_rc load_comm_channels(struct pj *c, json_t *j,
-					 struct plan_comm *m)
+					 struct plan_comm *m, bool audiences_ok)
 {
 	json_t *a = json_object_get(j, "channels");
 	if (!a)
@@ -405,18 +439,20 @@ static enum herald_rc load_comm_channels(struct pj *c, json_t *j,
 	size_t o = pj_push_key(c, "channels");
 	enum herald_rc rc = json_is_array(a)
 				    ? load_ref_list(c, a, "channel", plan_channel_index,
-						    &m->channels, &m->nchannels)
+						    c->channels_read, &m->channels,
+						    &m->nchannels)
 				    : pj_fail(c, "expected a list of channel ids, found %s", pj_kind(a));
-	/* "channels" narrows the audiences' deliver lists; it cannot add. */
-	for (size_t i = 0; !rc && i < m->nchannels; i++) {
+	/* "channels" narrows the audiences' deliver lists; it cannot add.
+	 * Only judged on a complete picture (no error above). */
+	for (size_t i = 0; !rc && audiences_ok && i < m->nchannels; i++) {
 		bool used = false;
 		for (size_t k = 0; k < m->naudiences; k++)
 			used |= audience_delivers(&c->plan->audiences[m->audiences[k]],
 						  m->channels[i]);
 		if (!used) {
 			size_t o2 = pj_push_index(c, i);
-			rc = pj_fail(c, "channel \"%.60s\" is not in the deliver list of any of this "
-				  "communication's audiences", c->plan->channels[m->channels[i]].id);
+			pj_fail(c, "channel \"%.60s\" is not in the deliver list of any of this "
+				"communication's audiences", c->plan->channels[m->channels[i]].id);
 			pj_pop(c, o2);
 		}
 	}
@@ -436,21 +472,23 @@ static enum herald_rc load_acknowledge(struct pj *c, json_t *j,
 	}
 	size_t o = pj_push_key(c, "acknowledge");
 	static const char *const keys[] = { "remind_after", NULL };
-	enum herald_rc rc = json_is_object(a)
-				    ? H_OK
-				    : pj_fail(c, "expected true, false or {\"remind_after\": [...]}");
-	if (!rc)
-		rc = pj_check_keys(c, a, keys);
+	size_t before = c->nerrors;
+	if (!json_is_object(a)) {
+		pj_fail(c, "expected true, false or {\"remind_after\": [...]}");
+		pj_pop(c, o);
+		return H_EINVAL;
+	}
+	pj_check_keys(c, a, keys);
 	bool given;
-	if (!rc)
-		rc = get_duration_list(c, a, "remind_after", &m->remind_after,
-				       &m->nremind, &given);
-	for (size_t i = 0; !rc && i < m->nremind; i++)
-		if (m->remind_after[i] == 0)
-			rc = PJ_FAIL_AT(c, "remind_after", "a reminder needs a positive delay");
+	get_duration_list(c, a, "remind_after", &m->remind_after, &m->nremind, &given);
+	for (size_t i = 0; i < m->nremind; i++)
+		if (m->remind_after[i] == 0) {
+			PJ_FAIL_AT(c, "remind_after", "a reminder needs a positive delay");
+			break;
+		}
 	m->acknowledge = true;
 	pj_pop(c, o);
-	return rc;
+	return pj_since(c, before);
 }
 
 static enum herald_rc load_comm(struct pj *c, json_t *j, struct idset *ids,
@@ -460,63 +498,62 @@ static enum herald_rc load_comm(struct pj *c, json_t *j, struct idset *ids,
 					    "audiences", "channels", "owner",
 					    "schedule", "notify", "message",
 					    "acknowledge", NULL };
-	enum herald_rc rc = pj_want_object(c, j);
-	if (!rc)
-		rc = pj_check_keys(c, j, keys);
-	if (!rc)
-		rc = pj_get_string(c, j, "id", true, &m->id);
-	if (!rc) {
+	if (pj_want_object(c, j))
+		return H_EINVAL;
+	size_t before = c->nerrors;
+	pj_check_keys(c, j, keys);
+	if (!pj_get_string(c, j, "id", true, &m->id)) {
 		size_t o = pj_push_key(c, "id");
-		rc = pj_check_id(c, m->id);
+		long k = -1;
+		if (!pj_check_id(c, m->id))
+			k = idset_add(ids, m->id, c->plan->ncomms - 1);
+		if (k >= 0)
+			pj_fail(c, "duplicate communication id \"%s\" (also communications[%ld])",
+				m->id, k);
 		pj_pop(c, o);
 	}
-	if (!rc) {
-		long k = idset_add(ids, m->id, c->plan->ncomms - 1);
-		if (k >= 0)
-			rc = PJ_FAIL_AT(c, "id", "duplicate communication id \"%s\" (also communications[%ld])",
-				     m->id, k);
-	}
-	if (!rc)
-		rc = pj_get_string(c, j, "topic", true, &m->topic);
-	if (!rc)
-		rc = pj_get_string(c, j, "description", false, &m->description);
-	if (!rc)
-		rc = load_comm_audiences(c, j, m);
-	if (!rc)
-		rc = load_comm_channels(c, j, m);
-	if (!rc)
-		rc = pj_get_string(c, j, "owner", true, &m->owner);
-	if (!rc && !json_object_get(j, "schedule"))
-		rc = PJ_FAIL_AT(c, "schedule", "required key \"schedule\" is missing (when)");
-	if (!rc)
-		rc = plan_sched_load(c, json_object_get(j, "schedule"), &m->sched);
+	pj_get_string(c, j, "topic", true, &m->topic);
+	pj_get_string(c, j, "description", false, &m->description);
+	size_t mark = c->nerrors;
+	load_comm_audiences(c, j, m);
+	load_comm_channels(c, j, m, c->nerrors == mark && c->audiences_read);
+	pj_get_string(c, j, "owner", true, &m->owner);
+	if (!json_object_get(j, "schedule"))
+		PJ_FAIL_AT(c, "schedule", "required key \"schedule\" is missing (when)");
+	else
+		plan_sched_load(c, json_object_get(j, "schedule"), &m->sched);
 	bool given = false;
-	if (!rc)
-		rc = get_duration_list(c, j, "notify", &m->notify, &m->nnotify, &given);
-	if (!rc && !given) {
+	get_duration_list(c, j, "notify", &m->notify, &m->nnotify, &given);
+	if (!given) {
 		m->notify = xcalloc(1, sizeof *m->notify);
 		m->nnotify = 1;
 	}
-	if (!rc)
-		rc = pj_get_string(c, j, "message", false, &m->message);
-	if (!rc && m->message) {
+	if (!pj_get_string(c, j, "message", false, &m->message) && m->message) {
 		char msg[256];
 		if (template_check(m->message, msg, sizeof msg))
-			rc = PJ_FAIL_AT(c, "message", "%s", msg);
+			PJ_FAIL_AT(c, "message", "%s", msg);
 	}
-	if (!rc)
-		rc = load_acknowledge(c, j, m);
-	return rc;
+	load_acknowledge(c, j, m);
+	return pj_since(c, before);
+}
+
+/* The id of communication element v, if it has a usable one (for paths). */
+static const char *comm_label(json_t *v)
+{
+	json_t *id = json_is_object(v) ? json_object_get(v, "id") : NULL;
+	const char *s = json_is_string(id) ? json_string_value(id) : NULL;
+	return s && pj_valid_id(s) ? s : NULL;
 }
 
 static enum herald_rc load_comms(struct pj *c, json_t *j)
 {
 	size_t o = pj_push_key(c, "communications");
-	enum herald_rc rc = H_OK;
+	size_t before = c->nerrors;
 	struct plan *p = c->plan;
 	if (!json_is_array(j)) {
-		rc = pj_fail(c, "expected a list, found %s", pj_kind(j));
-		goto out;
+		pj_fail(c, "expected a list, found %s", pj_kind(j));
+		pj_pop(c, o);
+		return H_EINVAL;
 	}
 	p->comms = xcalloc(json_array_size(j) ? json_array_size(j) : 1,
 			   sizeof *p->comms);
@@ -524,17 +561,16 @@ static enum herald_rc load_comms(struct pj *c, json_t *j)
 	size_t i;
 	json_t *v;
 	json_array_foreach(j, i, v) {
-		size_t o2 = pj_push_index(c, i);
-		p->ncomms++;
-		rc = load_comm(c, v, &ids, &p->comms[i]);
-		pj_pop(c, o2);
-		if (rc)
+		if (pj_full(c))
 			break;
+		size_t o2 = pj_push_item(c, i, comm_label(v));
+		p->ncomms++;
+		load_comm(c, v, &ids, &p->comms[i]);
+		pj_pop(c, o2);
 	}
 	idset_free(&ids);
-out:
 	pj_pop(c, o);
-	return rc;
+	return pj_since(c, before);
 }
 
 /* ------------------------------------------------------------ the plan */
@@ -543,9 +579,9 @@ static enum herald_rc get_date_field(struct pj *c, json_t *obj,
 				     const char *key, char **out)
 {
 	enum herald_rc rc = pj_get_string(c, obj, key, false, out);
-	int64_t w;
-	if (!rc && *out && !parse_date(*out, &w))
-		rc = PJ_FAIL_AT(c, key, "\"%.40s\" is not a date YYYY-MM-DD", *out);
+	char why[160];
+	if (!rc && *out && !explain_date(*out, why, sizeof why))
+		rc = PJ_FAIL_AT(c, key, "\"%.40s\" is not a date YYYY-MM-DD: %s", *out, why);
 	return rc;
 }
 
@@ -556,42 +592,35 @@ static enum herald_rc load_header(struct pj *c, json_t *j)
 					    "next_review", "timezone", NULL };
 	struct plan *p = c->plan;
 	size_t o = pj_push_key(c, "plan");
-	enum herald_rc rc = pj_want_object(c, j);
-	if (!rc)
-		rc = pj_check_keys(c, j, keys);
-	if (!rc)
-		rc = pj_get_string(c, j, "id", true, &p->id);
-	if (!rc) {
+	size_t before = c->nerrors;
+	if (pj_want_object(c, j)) {
+		pj_pop(c, o);
+		return H_EINVAL;
+	}
+	pj_check_keys(c, j, keys);
+	if (!pj_get_string(c, j, "id", true, &p->id)) {
 		size_t o2 = pj_push_key(c, "id");
-		rc = pj_check_id(c, p->id);
+		pj_check_id(c, p->id);
 		pj_pop(c, o2);
 	}
-	if (!rc)
-		rc = pj_get_string(c, j, "title", false, &p->title);
-	if (!rc)
-		rc = pj_get_string(c, j, "version", true, &p->version);
-	if (!rc && (strlen(p->version) > 64 || pj_has_ctl(p->version)))
-		rc = PJ_FAIL_AT(c, "version", "must be a short single-line version label");
-	if (!rc)
-		rc = pj_get_string(c, j, "owner", true, &p->owner);
-	if (!rc)
-		rc = pj_get_string(c, j, "approved_by", false, &p->approved_by);
-	if (!rc)
-		rc = get_date_field(c, j, "approved_on", &p->approved_on);
-	if (!rc)
-		rc = get_date_field(c, j, "next_review", &p->next_review);
-	if (!rc)
-		rc = pj_get_string(c, j, "timezone", true, &p->tzid);
-	if (!rc) {
+	pj_get_string(c, j, "title", false, &p->title);
+	if (!pj_get_string(c, j, "version", true, &p->version) &&
+	    (strlen(p->version) > 64 || pj_has_ctl(p->version)))
+		PJ_FAIL_AT(c, "version", "must be a short single-line version label");
+	pj_get_string(c, j, "owner", true, &p->owner);
+	pj_get_string(c, j, "approved_by", false, &p->approved_by);
+	get_date_field(c, j, "approved_on", &p->approved_on);
+	get_date_field(c, j, "next_review", &p->next_review);
+	if (!pj_get_string(c, j, "timezone", true, &p->tzid)) {
 		p->tz = tz_get(p->tzid);
 		if (!p->tz)
-			rc = PJ_FAIL_AT(c, "timezone", "unknown time zone \"%.60s\" (an IANA name such as Europe/London)",
-				     p->tzid);
+			PJ_FAIL_AT(c, "timezone", "unknown time zone \"%.60s\" (an IANA name such as Europe/London)",
+				   p->tzid);
 	}
-	if (!rc && !p->title)
-		p->title = xstrdup(p->id);
+	if (!p->title)
+		p->title = xstrdup(p->id ? p->id : "");
 	pj_pop(c, o);
-	return rc;
+	return pj_since(c, before);
 }
 
 static enum herald_rc load_root(struct pj *c, json_t *root)
@@ -602,19 +631,27 @@ static enum herald_rc load_root(struct pj *c, json_t *root)
 					     "communications" };
 	if (!json_is_object(root))
 		return pj_fail(c, "a plan is a JSON object, found %s", pj_kind(root));
-	enum herald_rc rc = pj_check_keys(c, root, keys);
-	for (int i = 0; !rc && i < 4; i++)
+	size_t before = c->nerrors;
+	pj_check_keys(c, root, keys);
+	for (int i = 0; i < 4; i++)
 		if (!json_object_get(root, parts[i]))
-			rc = pj_fail(c, "required key \"%s\" is missing", parts[i]);
-	if (!rc)
-		rc = load_header(c, json_object_get(root, "plan"));
-	if (!rc)
-		rc = plan_channels_load(c, json_object_get(root, "channels"));
-	if (!rc)
-		rc = load_audiences(c, json_object_get(root, "audiences"));
-	if (!rc)
-		rc = load_comms(c, json_object_get(root, "communications"));
-	return rc;
+			pj_fail(c, "required key \"%s\" is missing", parts[i]);
+	json_t *v;
+	if ((v = json_object_get(root, "plan")))
+		load_header(c, v);
+	/* A section that is not an object has its error; ids referring into
+	 * it are then not judged (each would only repeat that error). */
+	if ((v = json_object_get(root, "channels"))) {
+		plan_channels_load(c, v);
+		c->channels_read = json_is_object(v);
+	}
+	if ((v = json_object_get(root, "audiences"))) {
+		load_audiences(c, v);
+		c->audiences_read = json_is_object(v);
+	}
+	if ((v = json_object_get(root, "communications")))
+		load_comms(c, v);
+	return pj_since(c, before);
 }
 
 static void log_secret(const struct plan_secret_ref *r, void *ctx)
@@ -639,22 +676,29 @@ enum herald_rc plan_load_buf(const char *path, const char *data, size_t len,
 			     const struct plan_load_opts *opts,
 			     struct plan **out, struct herald_err *err)
 {
-	struct pj c = { .file = path, .opts = opts, .err = err };
+	struct herald_err first;
+	herald_err_clear(&first);
+	struct pj c = { .file = path, .opts = opts, .err = &first,
+			.max_errors = opts && opts->on_error ? PLAN_MAX_ERRORS : 1 };
 	buf_init(&c.path);
-	if (len > PLAN_MAX_BYTES)
-		return herald_err_set(err, H_EINVAL, "(top level): the plan is larger than %u bytes",
-				      PLAN_MAX_BYTES);
-	json_t *root;
-	if (pj_parse(data, len, &root, err))
-		return H_EINVAL;
-	c.plan = xcalloc(1, sizeof *c.plan);
-	c.plan->path = xstrdup(path);
-	unsigned char digest[32];
-	sha256(data, len, digest);
-	hex_encode(digest, 32, c.plan->sha256);
-	enum herald_rc rc = load_root(&c, root);
-	json_decref(root);
-	buf_free(&c.path);
+	enum herald_rc rc;
+	if (len > PLAN_MAX_BYTES) {
+		rc = herald_err_set(&first, H_EINVAL, "(top level): the plan is larger than %u bytes",
+				    PLAN_MAX_BYTES);
+	} else if ((rc = pj_parse(&c, data, len)) == H_OK) {
+		c.plan = xcalloc(1, sizeof *c.plan);
+		c.plan->path = xstrdup(path);
+		unsigned char digest[32];
+		sha256(data, len, digest);
+		hex_encode(digest, 32, c.plan->sha256);
+		rc = load_root(&c, c.root);
+	} else if (opts && opts->on_error) {
+		/* A syntax error is the only one: the walk never started. */
+		opts->on_error(first.msg, opts->ctx);
+	}
+	pj_done(&c);
+	if (err)
+		*err = first;
 	if (rc) {
 		plan_free(c.plan);
 		return rc;

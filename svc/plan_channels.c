@@ -42,13 +42,11 @@ static enum herald_rc load_slack(struct pj *c, json_t *j,
 				 struct plan_channel *ch)
 {
 	static const char *const keys[] = { "type", "webhook", NULL };
-	enum herald_rc rc = pj_check_keys(c, j, keys);
-	if (!rc)
-		rc = pj_get_secret(c, j, "webhook", true, &ch->webhook);
-	if (!rc)
-		rc = check_url(c, "webhook", &ch->webhook, http_schemes,
-			       "an http(s) URL");
-	return rc;
+	size_t before = c->nerrors;
+	pj_check_keys(c, j, keys);
+	if (!pj_get_secret(c, j, "webhook", true, &ch->webhook))
+		check_url(c, "webhook", &ch->webhook, http_schemes, "an http(s) URL");
+	return pj_since(c, before);
 }
 
 static enum herald_rc load_email(struct pj *c, json_t *j,
@@ -57,30 +55,24 @@ static enum herald_rc load_email(struct pj *c, json_t *j,
 	static const char *const keys[] = { "type", "smtp", "from", "username",
 					    "password", "starttls", NULL };
 	struct plan_secret smtp = { 0 }, from = { 0 };
-	enum herald_rc rc = pj_check_keys(c, j, keys);
-	if (!rc)
-		rc = pj_get_secret(c, j, "smtp", true, &smtp);
-	if (!rc)
-		rc = check_url(c, "smtp", &smtp, smtp_schemes,
-			       "an smtp:// or smtps:// URL");
-	if (!rc)
-		rc = pj_get_secret(c, j, "from", true, &from);
-	if (!rc && !from.demo && !members_valid_mailbox(from.value))
-		rc = PJ_FAIL_AT(c, "from", "\"%.80s\" is not a mailbox (\"Name <user@example.org>\" or user@example.org)",
-			     from.env ? "(from the environment)" : from.value);
-	if (!rc)
-		rc = pj_get_secret(c, j, "username", false, &ch->username);
-	if (!rc)
-		rc = pj_get_secret(c, j, "password", false, &ch->password);
-	if (!rc && ch->password.value && !ch->username.value)
-		rc = PJ_FAIL_AT(c, "password", "a password needs a username");
-	if (!rc)
-		rc = pj_get_bool(c, j, "starttls", true, &ch->starttls);
+	size_t before = c->nerrors;
+	pj_check_keys(c, j, keys);
+	if (!pj_get_secret(c, j, "smtp", true, &smtp))
+		check_url(c, "smtp", &smtp, smtp_schemes, "an smtp:// or smtps:// URL");
+	if (!pj_get_secret(c, j, "from", true, &from) && !from.demo &&
+	    !members_valid_mailbox(from.value))
+		PJ_FAIL_AT(c, "from", "\"%.80s\" is not a mailbox (\"Name <user@example.org>\" or user@example.org)",
+			   from.env ? "(from the environment)" : from.value);
+	pj_get_secret(c, j, "username", false, &ch->username);
+	if (!pj_get_secret(c, j, "password", false, &ch->password) &&
+	    ch->password.value && !json_object_get(j, "username"))
+		PJ_FAIL_AT(c, "password", "a password needs a username");
+	pj_get_bool(c, j, "starttls", true, &ch->starttls);
 	ch->smtp = smtp.value;
 	ch->from = from.value;
 	free(smtp.env);
 	free(from.env);
-	return rc;
+	return pj_since(c, before);
 }
 
 static bool valid_header_name(const char *s)
@@ -99,27 +91,30 @@ static enum herald_rc load_headers(struct pj *c, json_t *h,
 	if (!h)
 		return H_OK;
 	size_t o = pj_push_key(c, "headers");
-	enum herald_rc rc = pj_want_object(c, h);
+	size_t before = c->nerrors;
+	if (pj_want_object(c, h)) {
+		pj_pop(c, o);
+		return H_EINVAL;
+	}
+	ch->headers = xcalloc(json_object_size(h) ? json_object_size(h) : 1,
+			      sizeof *ch->headers);
 	const char *name;
 	json_t *v;
-	if (!rc)
-		ch->headers = xcalloc(json_object_size(h) ? json_object_size(h) : 1,
-				      sizeof *ch->headers);
 	json_object_foreach(h, name, v) {
-		if (rc)
+		if (pj_full(c))
 			break;
 		if (!valid_header_name(name)) {
-			rc = PJ_FAIL_AT(c, name, "\"%.60s\" is not a valid HTTP header name", name);
-			break;
+			PJ_FAIL_AT(c, name, "\"%.60s\" is not a valid HTTP header name", name);
+			continue;
 		}
 		struct plan_header *hd = &ch->headers[ch->nheaders++];
 		hd->name = xstrdup(name);
-		rc = pj_get_secret(c, h, name, true, &hd->value);
-		if (!rc && pj_has_ctl(hd->value.value))
-			rc = PJ_FAIL_AT(c, name, "header value contains control characters");
+		if (!pj_get_secret(c, h, name, true, &hd->value) &&
+		    pj_has_ctl(hd->value.value))
+			PJ_FAIL_AT(c, name, "header value contains control characters");
 	}
 	pj_pop(c, o);
-	return rc;
+	return pj_since(c, before);
 }
 
 static enum herald_rc load_webhook(struct pj *c, json_t *j,
@@ -127,16 +122,13 @@ static enum herald_rc load_webhook(struct pj *c, json_t *j,
 {
 	static const char *const keys[] = { "type", "url", "headers", "secret",
 					    NULL };
-	enum herald_rc rc = pj_check_keys(c, j, keys);
-	if (!rc)
-		rc = pj_get_secret(c, j, "url", true, &ch->url);
-	if (!rc)
-		rc = check_url(c, "url", &ch->url, http_schemes, "an http(s) URL");
-	if (!rc)
-		rc = load_headers(c, json_object_get(j, "headers"), ch);
-	if (!rc)
-		rc = pj_get_secret(c, j, "secret", false, &ch->secret);
-	return rc;
+	size_t before = c->nerrors;
+	pj_check_keys(c, j, keys);
+	if (!pj_get_secret(c, j, "url", true, &ch->url))
+		check_url(c, "url", &ch->url, http_schemes, "an http(s) URL");
+	load_headers(c, json_object_get(j, "headers"), ch);
+	pj_get_secret(c, j, "secret", false, &ch->secret);
+	return pj_since(c, before);
 }
 
 /* -------------------------------------------------------- the type table */
@@ -171,59 +163,61 @@ static const struct chan_kind {
 
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
+/* Loads one channel; *typed says whether its type is known. */
 static enum herald_rc load_channel(struct pj *c, const char *id, json_t *j,
-				   struct plan_channel *ch)
+				   struct plan_channel *ch, bool *typed)
 {
 	ch->id = xstrdup(id);
-	enum herald_rc rc = pj_check_id(c, id);
-	if (!rc)
-		rc = pj_want_object(c, j);
+	size_t before = c->nerrors;
+	pj_check_id(c, id);
 	char *type = NULL;
-	if (!rc)
-		rc = pj_get_string(c, j, "type", true, &type);
-	if (rc)
-		return rc;
+	if (pj_want_object(c, j) || pj_get_string(c, j, "type", true, &type))
+		return H_EINVAL;
 	size_t k = 0;
 	while (k < NKINDS && strcmp(kinds[k].name, type) != 0)
 		k++;
 	if (k < NKINDS) {
 		ch->type = (enum chan_type)k;
-		rc = kinds[k].load(c, j, ch);
+		*typed = true;
+		kinds[k].load(c, j, ch);
 	} else {
 		struct buf names;
 		buf_init(&names);
 		for (size_t i = 0; i < NKINDS; i++)
 			buf_printf(&names, "%s%s", i == 0 ? "" : i + 1 == NKINDS ? " or " : ", ",
 				   kinds[i].name);
-		rc = PJ_FAIL_AT(c, "type", "unknown channel type \"%.40s\" (%s)", type,
-				names.data);
+		PJ_FAIL_AT(c, "type", "unknown channel type \"%.40s\" (%s)", type, names.data);
 		buf_free(&names);
 	}
 	free(type);
-	return rc;
+	return pj_since(c, before);
 }
 
 enum herald_rc plan_channels_load(struct pj *c, json_t *j)
 {
 	size_t o = pj_push_key(c, "channels");
-	enum herald_rc rc = pj_want_object(c, j);
+	size_t before = c->nerrors;
 	struct plan *p = c->plan;
-	if (!rc)
-		p->channels = xcalloc(json_object_size(j) ? json_object_size(j) : 1,
-				      sizeof *p->channels);
+	if (pj_want_object(c, j)) {
+		pj_pop(c, o);
+		return H_EINVAL;
+	}
+	size_t n = json_object_size(j) ? json_object_size(j) : 1;
+	p->channels = xcalloc(n, sizeof *p->channels);
+	c->chan_typed = xcalloc(n, sizeof *c->chan_typed);
 	const char *id;
 	json_t *v;
 	json_object_foreach(j, id, v) {
-		if (rc)
+		if (pj_full(c))
 			break;
 		size_t o2 = pj_push_key(c, id);
-		rc = load_channel(c, id, v, &p->channels[p->nchannels++]);
+		size_t i = p->nchannels++;
+		load_channel(c, id, v, &p->channels[i], &c->chan_typed[i]);
 		pj_pop(c, o2);
 	}
 	pj_pop(c, o);
-	return rc;
+	return pj_since(c, before);
 }
-
 
 /* -------------------------------------------------------------- freeing */
 

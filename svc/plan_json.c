@@ -1,6 +1,7 @@
 /*
  * plan_json.c - the reading layer of the plan loader (see plan_json.h):
- * paths, key checking, typed getters, env: secrets and parsing.
+ * paths, error collection, key checking, typed getters, env: secrets and
+ * parsing.
  */
 #include "herald/plan_json.h"
 
@@ -9,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include "herald/plan_yaml.h"
 
 /* ---------------------------------------------------------------- paths */
 
@@ -22,39 +26,112 @@ bool pj_plain_key(const char *k)
 	return true;
 }
 
+static size_t push_frame(struct pj *c, const char *key, size_t index)
+{
+	size_t mark = c->depth++;
+	if (mark < PJ_DEPTH)
+		c->frames[mark] = (struct pj_frame){ c->path.len, key, index };
+	return mark;
+}
+
 size_t pj_push_key(struct pj *c, const char *key)
 {
-	size_t old = c->path.len;
+	size_t mark = push_frame(c, key, 0);
 	if (pj_plain_key(key))
-		buf_printf(&c->path, "%s%s", old ? "." : "", key);
+		buf_printf(&c->path, "%s%s", c->path.len ? "." : "", key);
 	else
 		buf_printf(&c->path, "[\"%.60s\"]", key);
-	return old;
+	return mark;
 }
 
 size_t pj_push_index(struct pj *c, size_t i)
 {
-	size_t old = c->path.len;
-	buf_printf(&c->path, "[%zu]", i);
-	return old;
+	return pj_push_item(c, i, NULL);
 }
 
-void pj_pop(struct pj *c, size_t old)
+size_t pj_push_item(struct pj *c, size_t i, const char *id)
 {
-	c->path.len = old;
-	if (c->path.data)
-		c->path.data[old] = '\0';
+	size_t mark = push_frame(c, NULL, i);
+	buf_printf(&c->path, "[%zu]", i);
+	if (id)
+		buf_printf(&c->path, "(%s)", id);
+	return mark;
+}
+
+void pj_pop(struct pj *c, size_t mark)
+{
+	/* Frames beyond PJ_DEPTH were not kept: their length is not known,
+	 * but neither is one ever popped alone (pushes and pops nest). */
+	if (mark < PJ_DEPTH) {
+		c->path.len = c->frames[mark].len;
+		if (c->path.data)
+			c->path.data[c->path.len] = '\0';
+	}
+	c->depth = mark;
+}
+
+/*
+ * The YAML mark of the deepest value on the current path that has one;
+ * *exact says it is the current value's own.
+ */
+static const struct plan_yaml_mark *mark_here(const struct pj *c, bool *exact)
+{
+	*exact = false;
+	if (!c->marks || !c->root)
+		return NULL;
+	const json_t *n = c->root;
+	const struct plan_yaml_mark *best = plan_yaml_mark_at(c->marks, NULL, NULL, 0);
+	bool own = best != NULL;
+	size_t d = 0;
+	for (; d < c->depth && d < PJ_DEPTH; d++) {
+		const struct pj_frame *f = &c->frames[d];
+		const json_t *child = f->key ? json_object_get(n, f->key)
+					     : json_array_get(n, f->index);
+		if (!child)
+			break;
+		const struct plan_yaml_mark *m =
+			plan_yaml_mark_at(c->marks, n, f->key, f->index);
+		own = m != NULL;
+		if (m)
+			best = m;
+		n = child;
+	}
+	*exact = own && d == c->depth;
+	return best;
 }
 
 enum herald_rc pj_fail(struct pj *c, const char *fmt, ...)
 {
+	if (pj_full(c))
+		return H_EINVAL;
 	char msg[HERALD_ERR_LEN];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	return herald_err_set(c->err, H_EINVAL, "%s: %s",
-			      c->path.len ? c->path.data : "(top level)", msg);
+	char where[64] = "";
+	bool exact;
+	const struct plan_yaml_mark *m = mark_here(c, &exact);
+	if (m)
+		snprintf(where, sizeof where, "line %d, column %d: ", m->line, m->column);
+	struct herald_err e;
+	herald_err_set(&e, H_EINVAL, "%s: %s%s",
+		       c->path.len ? c->path.data : "(top level)", where, msg);
+	if (c->nerrors++ == 0 && c->err)
+		*c->err = e;
+	if (c->opts && c->opts->on_error)
+		c->opts->on_error(e.msg, c->opts->ctx);
+	return H_EINVAL;
+}
+
+bool pj_full(const struct pj *c)
+{
+	return c->nerrors >= (c->max_errors ? c->max_errors : 1);
+}
+
+enum herald_rc pj_since(const struct pj *c, size_t before)
+{
+	return c->nerrors > before ? H_EINVAL : H_OK;
 }
 
 const char *pj_kind(const json_t *j)
@@ -103,6 +180,7 @@ static size_t edit_distance(const char *a, const char *b)
 enum herald_rc pj_check_keys(struct pj *c, json_t *obj,
 			     const char *const *allowed)
 {
+	size_t before = c->nerrors;
 	const char *key;
 	json_t *v;
 	json_object_foreach(obj, key, v) {
@@ -123,12 +201,13 @@ enum herald_rc pj_check_keys(struct pj *c, json_t *obj,
 				bestd = d, best = *a;
 		}
 		if (best)
-			return PJ_FAIL_AT(c, key, "unknown key \"%.60s\" (did you mean \"%s\"?)",
-					  key, best);
-		return PJ_FAIL_AT(c, key, "unknown key \"%.60s\" (keys starting with x- are ignored)",
-				  key);
+			PJ_FAIL_AT(c, key, "unknown key \"%.60s\" (did you mean \"%s\"?)",
+				   key, best);
+		else
+			PJ_FAIL_AT(c, key, "unknown key \"%.60s\" (keys starting with x- are ignored)",
+				   key);
 	}
-	return H_OK;
+	return pj_since(c, before);
 }
 
 enum herald_rc pj_want_object(struct pj *c, json_t *j)
@@ -138,10 +217,31 @@ enum herald_rc pj_want_object(struct pj *c, json_t *j)
 	return H_OK;
 }
 
+/* For a YAML plan: how the current value was written, when a reader may
+ * not take it for what it became. */
+static const struct plan_yaml_mark *bare_here(const struct pj *c)
+{
+	bool exact;
+	const struct plan_yaml_mark *m = mark_here(c, &exact);
+	return m && exact && m->bare ? m : NULL;
+}
+
 enum herald_rc pj_string_value(struct pj *c, json_t *j, char **out)
 {
+	const struct plan_yaml_mark *m = bare_here(c);
+	if (!json_is_string(j) && m && !*m->bare)
+		return pj_fail(c, "expected a string, found null: an empty value is null in YAML "
+			       "(write \"\" for an empty string)");
+	if (!json_is_string(j) && m)
+		return pj_fail(c, "expected a string, found %s: YAML reads the bare value %.40s as %s; "
+			       "write it in quotes (\"%.40s\")", pj_kind(j), m->bare, m->reading,
+			       m->bare);
 	if (!json_is_string(j))
 		return pj_fail(c, "expected a string, found %s", pj_kind(j));
+	if (m)
+		return pj_fail(c, "the bare value %.40s is %s to some YAML readers (YAML 1.1) and a "
+			       "string to others; write it in quotes (\"%.40s\")", m->bare,
+			       m->reading, m->bare);
 	size_t len = json_string_length(j);
 	if (len > PJ_STRING_MAX)
 		return pj_fail(c, "string too long (%zu bytes; at most %d)", len,
@@ -179,14 +279,22 @@ enum herald_rc pj_get_bool(struct pj *c, json_t *obj, const char *key,
 	*out = dflt;
 	if (!j)
 		return H_OK;
-	if (!json_is_boolean(j))
-		return PJ_FAIL_AT(c, key, "expected true or false, found %s",
-				  pj_kind(j));
-	*out = json_is_true(j);
-	return H_OK;
+	if (json_is_boolean(j)) {
+		*out = json_is_true(j);
+		return H_OK;
+	}
+	size_t o = pj_push_key(c, key);
+	const struct plan_yaml_mark *m = bare_here(c);
+	if (m)
+		pj_fail(c, "expected true or false, found %s: write true or false (YAML readers "
+			"disagree on %.40s)", pj_kind(j), m->bare);
+	else
+		pj_fail(c, "expected true or false, found %s", pj_kind(j));
+	pj_pop(c, o);
+	return H_EINVAL;
 }
 
-static bool valid_id(const char *s)
+bool pj_valid_id(const char *s)
 {
 	if (!*s || strlen(s) > 128)
 		return false;
@@ -198,7 +306,7 @@ static bool valid_id(const char *s)
 
 enum herald_rc pj_check_id(struct pj *c, const char *id)
 {
-	if (!valid_id(id))
+	if (!pj_valid_id(id))
 		return pj_fail(c, "\"%.60s\" is not a valid id (letters, digits, '.', '_', '-'; at most 128)",
 			       id);
 	return H_OK;
@@ -244,7 +352,13 @@ enum herald_rc pj_get_secret(struct pj *c, json_t *obj, const char *key,
 	}
 	const struct plan_load_opts *o = c->opts;
 	const char *v = o && o->getenv ? o->getenv(name, o->ctx) : getenv(name);
-	if (!v && o && o->demo_secrets) {
+	if (!v && o && o->on_unset) {
+		size_t m = pj_push_key(c, key);
+		o->on_unset(name, c->path.data, o->ctx);
+		pj_pop(c, m);
+		out->value = xasprintf("demo-%s", name);
+		out->demo = true;
+	} else if (!v && o && o->demo_secrets) {
 		if (o->on_demo)
 			o->on_demo(name, o->ctx);
 		out->value = xasprintf("demo-%s", name);
@@ -325,26 +439,45 @@ static char *json_path_at(const char *s, size_t len, size_t pos)
 	return buf_take(&b);
 }
 
-enum herald_rc pj_parse(const char *data, size_t len, json_t **root,
-			struct herald_err *err)
+static bool yaml_name(const char *path)
 {
+	const char *dot = strrchr(path, '.');
+	return dot && (strcasecmp(dot, ".yaml") == 0 || strcasecmp(dot, ".yml") == 0);
+}
+
+enum herald_rc pj_parse(struct pj *c, const char *data, size_t len)
+{
+	if (yaml_name(c->file)) {
+		return plan_yaml_parse(data, len, &c->root, &c->marks, c->err);
+	}
 	json_error_t je;
-	*root = json_loadb(data, len,
-			   JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
-	if (*root)
+	c->root = json_loadb(data, len,
+			     JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+	if (c->root)
 		return H_OK;
 	if (len == 0)
-		return herald_err_set(err, H_EINVAL,
+		return herald_err_set(c->err, H_EINVAL,
 				      "line 1, column 1: the file is empty (a plan is a JSON object)");
 	if (strstr(je.text, "duplicate object key")) {
 		char *jpath = json_path_at(data, len, (size_t)je.position);
 		enum herald_rc rc = herald_err_set(
-			err, H_EINVAL, "%s: duplicate key (line %d, column %d): "
+			c->err, H_EINVAL, "%s: duplicate key (line %d, column %d): "
 			"JSON readers disagree on which value wins", jpath, je.line, je.column);
 		free(jpath);
 		return rc;
 	}
-	return herald_err_set(err, H_EINVAL, "line %d, column %d: %s",
+	return herald_err_set(c->err, H_EINVAL, "line %d, column %d: %s",
 			      je.line < 1 ? 1 : je.line,
 			      je.column < 1 ? 1 : je.column, je.text);
+}
+
+void pj_done(struct pj *c)
+{
+	json_decref(c->root);
+	c->root = NULL;
+	plan_yaml_marks_free(c->marks);
+	c->marks = NULL;
+	buf_free(&c->path);
+	free(c->chan_typed);
+	c->chan_typed = NULL;
 }

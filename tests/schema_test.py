@@ -53,7 +53,7 @@ SCHEMA_JUDGEABLE = {
     "bad-scope", "bad-feed", "bad-channel-type",
     "type-audiences-string", "type-version-number", "type-owner-number",
     "type-acknowledge-string", "type-starttls-string", "type-comms-object",
-    "type-notify-string", "toplevel-array", "toplevel-string",
+    "type-notify-string", "toplevel-array", "toplevel-string", "five-errors",
 }
 
 # Harmless values for the env: variables of the bad plans (as run_bad_plans.sh).

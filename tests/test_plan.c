@@ -70,13 +70,13 @@ static void errors_name_the_path(void **state)
 {
 	(void)state;
 	char *j = replace(BASE, "\"cadence\":\"monthly\"", "\"cadence\":\"monthy\"");
-	expect_error(j, "communications[0].schedule.cadence: unknown cadence \"monthy\"");
+	expect_error(j, "communications[0](AWR).schedule.cadence: unknown cadence \"monthy\"");
 	free(j);
 	j = replace(BASE, "\"scope\":\"external\"", "\"scope\":\"external\",\"fed\":\"x\"");
 	expect_error(j, "audiences.ext.fed: unknown key \"fed\" (did you mean \"feed\"?)");
 	free(j);
 	j = replace(BASE, "\"cadence\":\"monthly\"", "\"rrule\":\"FREQ=HOURLY\"");
-	expect_error(j, "communications[0].schedule.rrule: sub-daily frequency FREQ=HOURLY");
+	expect_error(j, "communications[0](AWR).schedule.rrule: sub-daily frequency FREQ=HOURLY");
 	free(j);
 	j = replace(BASE, "\"cadence\":\"monthly\"",
 		    "\"rrule\":\"FREQ=WEEKLY;UNTIL=20270101T000000\"");
@@ -86,7 +86,7 @@ static void errors_name_the_path(void **state)
 	expect_error(j, "never produces an occurrence");
 	free(j);
 	j = replace(BASE, "\"start\":\"2026-01-15T09:30\"", "\"start\":\"2026-02-30T09:30\"");
-	expect_error(j, "communications[0].schedule.start: \"2026-02-30T09:30\" is not a local time");
+	expect_error(j, "communications[0](AWR).schedule.start: \"2026-02-30T09:30\" is not a local time");
 	free(j);
 }
 
@@ -144,11 +144,11 @@ static void references_are_checked(void **state)
 {
 	(void)state;
 	char *j = replace(BASE, "\"audiences\":[\"staff\"]", "\"audiences\":[\"stuff\"]");
-	expect_error(j, "communications[0].audiences[0]: unknown audience \"stuff\"");
+	expect_error(j, "communications[0](AWR).audiences[0]: unknown audience \"stuff\"");
 	free(j);
 	j = replace(BASE, "\"audiences\":[\"staff\"],\"owner\":\"Dana\"",
 		    "\"audiences\":[\"ext\"],\"channels\":[\"slack\"],\"owner\":\"Dana\"");
-	expect_error(j, "communications[0].channels[0]: channel \"slack\" is not in the deliver list");
+	expect_error(j, "communications[0](AWR).channels[0]: channel \"slack\" is not in the deliver list");
 	free(j);
 	j = replace(BASE, "{\"channel\":\"slack\"}", "{\"channel\":\"slack\",\"to\":[\"a@b.example\"]}");
 	expect_error(j, "audiences.staff.deliver[0].to: \"to\" applies only to email channels");
@@ -157,7 +157,7 @@ static void references_are_checked(void **state)
 	expect_error(j, "audiences.staff.members[0].email");
 	free(j);
 	j = replace(BASE, "\"id\":\"BREACH\"", "\"id\":\"AWR\"");
-	expect_error(j, "communications[1].id: duplicate communication id \"AWR\"");
+	expect_error(j, "communications[1](AWR).id: duplicate communication id \"AWR\"");
 	free(j);
 }
 
@@ -166,7 +166,7 @@ static void templates_are_checked(void **state)
 	(void)state;
 	char *j = replace(BASE, "\"topic\":\"Awareness\",",
 			  "\"topic\":\"Awareness\",\"message\":\"Hi {{audience}}: {{nope}}\",");
-	expect_error(j, "communications[0].message: unknown placeholder {{nope}}");
+	expect_error(j, "communications[0](AWR).message: unknown placeholder {{nope}}");
 	free(j);
 }
 

@@ -120,15 +120,34 @@ struct plan_load_opts {
 	bool demo_secrets;
 	/* Called once per variable given a demo value (may be NULL). */
 	void (*on_demo)(const char *name, void *ctx);
+	/*
+	 * Lint (`check` without --strict): a missing variable is not an
+	 * error; this is called with its name and the JSON path of the key
+	 * (the W-ENV-UNSET warning), and the value is a demo stand-in.  Takes
+	 * precedence over demo_secrets.  NULL: not in lint mode.
+	 */
+	void (*on_unset)(const char *name, const char *path, void *ctx);
+	/*
+	 * Called with every error found ("PATH: message", as err->msg), in
+	 * the order of the file, up to PLAN_MAX_ERRORS; plan_load's err holds
+	 * the first.  NULL: loading stops at the first error.
+	 */
+	void (*on_error)(const char *msg, void *ctx);
 };
 
+/* The most errors one load reports (through on_error). */
+#define PLAN_MAX_ERRORS 100
+
 /*
- * Loads and validates a plan.  On success *out owns a new plan, and every
+ * Loads and validates a plan, JSON or, for a .yaml/.yml file, YAML (the
+ * same tree: every rule and path is the same, and YAML errors also give
+ * "line L, column C").  On success *out owns a new plan, and every
  * secret value it resolved is registered with log_add_secret() (log.h),
  * so no log line can carry it.  On failure returns H_EINVAL (bad plan) or
  * H_ERUNTIME (I/O) with err->msg of the form "PATH: message" (PATH a JSON
- * path or "line L, column C"), never including a secret's value; *out is
- * untouched.  opts may be NULL.
+ * path such as communications[5](AWR-Q).schedule.rrule, naming an
+ * element's id where it has one, or "line L, column C"), never including
+ * a secret's value; *out is untouched.  opts may be NULL.
  */
 enum herald_rc plan_load(const char *path, const struct plan_load_opts *opts,
 			 struct plan **out, struct herald_err *err);

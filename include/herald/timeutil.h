@@ -42,6 +42,13 @@ bool parse_local(const char *s, int64_t *wall);
 bool parse_date(const char *s, int64_t *wall);
 
 /*
+ * True if s is what parse_local() / parse_date() accept; otherwise false
+ * with the reason in why (size n), e.g. "February 2027 has 28 days".
+ */
+bool explain_local(const char *s, char *why, size_t n);
+bool explain_date(const char *s, char *why, size_t n);
+
+/*
  * Parses an RFC 3339 instant (YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)) into
  * seconds since the epoch.
  */
