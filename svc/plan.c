@@ -692,10 +692,10 @@ enum herald_rc plan_load_buf(const char *path, const char *data, size_t len,
 		sha256(data, len, digest);
 		hex_encode(digest, 32, c.plan->sha256);
 		rc = load_root(&c, c.root);
-	} else if (opts && opts->on_error) {
-		/* A syntax error is the only one: the walk never started. */
-		opts->on_error(first.msg, opts->ctx);
 	}
+	/* A syntax error (or size) is the only one: the walk never started. */
+	if (rc && c.nerrors == 0 && opts && opts->on_error)
+		opts->on_error(first.msg, opts->ctx);
 	pj_done(&c);
 	if (err)
 		*err = first;

@@ -337,6 +337,17 @@ static struct frame *top(struct builder *b)
 	return b->depth ? &b->st[b->depth - 1] : NULL;
 }
 
+/* "!!float" for tag:yaml.org,2002:float, as people write it (in buf). */
+static const char *tag_name(const yaml_char_t *tag, char *buf, size_t n)
+{
+	const char *t = (const char *)tag;
+	if (strncmp(t, "tag:yaml.org,2002:", 18) == 0)
+		snprintf(buf, n, "!!%.40s", t + 18);
+	else
+		snprintf(buf, n, "%.40s", t);
+	return buf;
+}
+
 static bool tag_ok(const yaml_char_t *tag)
 {
 	return !tag || strcmp((const char *)tag, "!") == 0 ||
@@ -431,13 +442,14 @@ static json_t *copy_node(struct builder *b, json_t *src)
 
 static enum herald_rc on_key(struct builder *b, const yaml_event_t *ev)
 {
+	char tb[48];
 	struct frame *t = top(b);
 	const char *k = (const char *)ev->data.scalar.value;
 	size_t n = ev->data.scalar.length;
 	const yaml_mark_t *m = &ev->start_mark;
 	if (!tag_ok(ev->data.scalar.tag))
 		return fail_at(b, AT_COLLECTION, NULL, m, "tag %.40s is not supported (only !!str)",
-			       (const char *)ev->data.scalar.tag);
+			       tag_name(ev->data.scalar.tag, tb, sizeof tb));
 	if (memchr(k, '\0', n) || !utf8_valid(k, n))
 		return fail_at(b, AT_COLLECTION, NULL, m, "a key must be UTF-8 text without NUL");
 	bool plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !ev->data.scalar.tag;
@@ -461,6 +473,7 @@ static enum herald_rc on_key(struct builder *b, const yaml_event_t *ev)
 
 static enum herald_rc on_scalar(struct builder *b, const yaml_event_t *ev)
 {
+	char tb[48];
 	struct frame *t = top(b);
 	if (t && t->map && t->want_key)
 		return on_key(b, ev);
@@ -469,7 +482,7 @@ static enum herald_rc on_scalar(struct builder *b, const yaml_event_t *ev)
 	const yaml_mark_t *m = &ev->start_mark;
 	if (!tag_ok(ev->data.scalar.tag))
 		return fail_at(b, AT_VALUE, NULL, m, "tag %.40s is not supported (only !!str)",
-			       (const char *)ev->data.scalar.tag);
+			       tag_name(ev->data.scalar.tag, tb, sizeof tb));
 	bool plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !ev->data.scalar.tag;
 	enum scalar_kind kind = plain && !memchr(s, '\0', n) ? classify(s) : K_STRING;
 	json_t *node = kind == K_STRING || kind == K_BOOL11 || kind == K_NUMBER11
@@ -488,6 +501,7 @@ static enum herald_rc on_scalar(struct builder *b, const yaml_event_t *ev)
 
 static enum herald_rc on_start(struct builder *b, const yaml_event_t *ev, bool map)
 {
+	char tb[48];
 	struct frame *t = top(b);
 	const yaml_mark_t *m = &ev->start_mark;
 	if (t && t->map && t->want_key)
@@ -499,7 +513,7 @@ static enum herald_rc on_start(struct builder *b, const yaml_event_t *ev, bool m
 	if (tag && strcmp((const char *)tag, map ? YAML_MAP_TAG : YAML_SEQ_TAG) != 0 &&
 	    strcmp((const char *)tag, "!") != 0)
 		return fail_at(b, AT_VALUE, NULL, m, "tag %.40s is not supported",
-			       (const char *)tag);
+			       tag_name(tag, tb, sizeof tb));
 	if (b->depth == PLAN_YAML_MAX_DEPTH)
 		return fail_at(b, AT_VALUE, NULL, m, "nested deeper than %d levels",
 			       PLAN_YAML_MAX_DEPTH);
@@ -619,10 +633,23 @@ static bool tab_indent(const char *data, size_t len, const struct lines *l,
 	return false;
 }
 
-static enum herald_rc tab_error(struct herald_err *err, size_t line, size_t col)
+/* "PATH: line L, column C: message", the path being where the stream got to. */
+__attribute__((format(printf, 4, 5)))
+static enum herald_rc fail_line(struct builder *b, size_t line, size_t col,
+				const char *fmt, ...)
 {
-	return herald_err_set(err, H_EINVAL, "line %zu, column %zu: a tab in the indentation "
-			      "(YAML indents with spaces only)", line + 1, col + 1);
+	yaml_mark_t m = { .line = line, .column = col };
+	char msg[HERALD_ERR_LEN];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return fail_at(b, AT_COLLECTION, NULL, &m, "%s", msg);
+}
+
+static enum herald_rc tab_error(struct builder *b, size_t line, size_t col)
+{
+	return fail_line(b, line, col, "a tab in the indentation (YAML indents with spaces only)");
 }
 
 static enum herald_rc syntax_error(struct builder *b, const yaml_parser_t *p,
@@ -632,12 +659,11 @@ static enum herald_rc syntax_error(struct builder *b, const yaml_parser_t *p,
 	const yaml_mark_t *m = &p->problem_mark;
 	/* libyaml may stop on the tab's line or at the start of the next. */
 	if (tab_indent(data, len, l, m->line, &col))
-		return tab_error(b->err, m->line, col);
+		return tab_error(b, m->line, col);
 	if (m->line > 0 && tab_indent(data, len, l, m->line - 1, &col))
-		return tab_error(b->err, m->line - 1, col);
-	return herald_err_set(b->err, H_EINVAL, "line %zu, column %zu: %s%s%s",
-			      m->line + 1, m->column + 1, p->problem ? p->problem : "not YAML",
-			      p->context ? " " : "", p->context ? p->context : "");
+		return tab_error(b, m->line - 1, col);
+	return fail_line(b, m->line, m->column, "%s%s%s", p->problem ? p->problem : "not YAML",
+			 p->context ? " " : "", p->context ? p->context : "");
 }
 
 /* The first node of each line: its indentation must be spaces only. */
@@ -652,7 +678,7 @@ static enum herald_rc check_indent(struct builder *b, const yaml_event_t *ev,
 	if (line == *last_line)
 		return H_OK;
 	*last_line = line;
-	return tab_indent(data, len, l, line, &col) ? tab_error(b->err, line, col) : H_OK;
+	return tab_indent(data, len, l, line, &col) ? tab_error(b, line, col) : H_OK;
 }
 
 static void builder_free(struct builder *b)

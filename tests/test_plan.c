@@ -213,6 +213,153 @@ static void secrets_are_masked_in_logs(void **state)
 	setenv("HT_SLACK", "https://hooks.slack.test/services/T/B/canary-5e1f", 1);
 }
 
+struct seen_errors {
+	size_t n;
+	char msgs[16384];
+};
+
+static void collect(const char *msg, void *ctx)
+{
+	struct seen_errors *e = ctx;
+	e->n++;
+	strncat(e->msgs, msg, sizeof e->msgs - strlen(e->msgs) - 2);
+	strncat(e->msgs, "\n", sizeof e->msgs - strlen(e->msgs) - 1);
+}
+
+static size_t count_errors(const char *json, struct seen_errors *e, struct herald_err *err)
+{
+	memset(e, 0, sizeof *e);
+	struct plan_load_opts o = { .on_error = collect, .ctx = e };
+	struct plan *p = NULL;
+	herald_err_clear(err);
+	assert_int_equal(plan_load_buf("x.json", json, strlen(json), &o, &p, err), H_EINVAL);
+	assert_null(p);
+	return e->n;
+}
+
+/* Independent errors are all reported, in order; err holds the first. */
+static void every_error_is_reported(void **state)
+{
+	(void)state;
+	char *a = replace(BASE, "\"approved_on\":\"2026-01-12\"", "\"approved_on\":\"2027-02-29\"");
+	char *b = replace(a, "\"scope\":\"internal\"", "\"scope\":\"inside\"");
+	char *c = replace(b, "\"cadence\":\"monthly\"", "\"cadence\":\"monthy\"");
+	char *d = replace(c, "\"owner\":\"CISO\",", "");
+	char *j = replace(d, "\"topic\":\"Awareness\",", "\"topic\":\"Awareness\",\"colour\":1,");
+	struct seen_errors e;
+	struct herald_err err;
+	assert_int_equal(count_errors(j, &e, &err), 5);
+	assert_string_equal(err.msg, "plan.approved_on: \"2027-02-29\" is not a date YYYY-MM-DD: "
+				     "February 2027 has 28 days");
+	assert_contains(e.msgs, "plan.approved_on: \"2027-02-29\"");
+	assert_contains(e.msgs, "audiences.staff.scope: \"inside\" is not a scope");
+	assert_contains(e.msgs, "communications[0](AWR).colour: unknown key");
+	assert_contains(e.msgs, "communications[0](AWR).schedule.cadence: unknown cadence");
+	assert_contains(e.msgs, "communications[1](BREACH).owner: required key \"owner\" is missing");
+	/* In the order of the file. */
+	assert_true(strstr(e.msgs, "colour") < strstr(e.msgs, "cadence"));
+	assert_true(strstr(e.msgs, "scope") < strstr(e.msgs, "colour"));
+	/* Without on_error, the same first error. */
+	struct plan *p = NULL;
+	struct herald_err first;
+	assert_int_equal(load_str(j, &p, &first), H_EINVAL);
+	assert_string_equal(first.msg, err.msg);
+	free(a), free(b), free(c), free(d), free(j);
+}
+
+/* A failed part is reported once, not again by everything that uses it. */
+static void no_cascades(void **state)
+{
+	(void)state;
+	struct seen_errors e;
+	struct herald_err err;
+	/* A channel of unknown type: its deliver entries are not judged. */
+	char *j = replace(BASE, "\"type\":\"email\"", "\"type\":\"fax\"");
+	assert_int_equal(count_errors(j, &e, &err), 1);
+	assert_contains(e.msgs, "channels.mail.type: unknown channel type \"fax\" (slack, email or webhook)");
+	free(j);
+	/* channels not an object: no "unknown channel" for each reference. */
+	char *a = replace(BASE, "\"channels\":{\"slack\"", "\"channels\":[{\"slack\"");
+	j = replace(a, "\"from\":\"ISMS <isms@acme.example>\"}},", "\"from\":\"ISMS <isms@acme.example>\"}}],");
+	assert_int_equal(count_errors(j, &e, &err), 1);
+	assert_contains(e.msgs, "channels: expected an object, found a list");
+	free(a), free(j);
+	/* An unknown audience: the channel filter is not judged against it. */
+	a = replace(BASE, "\"audiences\":[\"staff\"],\"owner\":\"Dana\"",
+		    "\"audiences\":[\"stuff\"],\"channels\":[\"slack\"],\"owner\":\"Dana\"");
+	assert_int_equal(count_errors(a, &e, &err), 1);
+	assert_contains(e.msgs, "communications[0](AWR).audiences[0]: unknown audience \"stuff\"");
+	free(a);
+	/* A bad start: the rule is not compiled against a guess. */
+	j = replace(BASE, "\"start\":\"2026-01-15T09:30\"", "\"start\":\"2026-01-15T25:30\"");
+	assert_int_equal(count_errors(j, &e, &err), 1);
+	assert_contains(e.msgs, "schedule.start: \"2026-01-15T25:30\" is not a local time "
+				"YYYY-MM-DDTHH:MM[:SS]: there is no hour 25");
+	free(j);
+}
+
+/* At most PLAN_MAX_ERRORS, then the load stops. */
+static void errors_are_bounded(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init(&b);
+	buf_adds(&b, "{\"plan\":{\"id\":\"P\",\"version\":\"1\",\"owner\":\"O\","
+		     "\"timezone\":\"UTC\"},\"channels\":{},\"audiences\":{\"a\":{\"scope\":"
+		     "\"internal\"}},\"communications\":[");
+	for (int i = 0; i < 150; i++)
+		buf_printf(&b, "%s{\"id\":\"C%d\",\"topic\":\"t\",\"audiences\":[\"a\"],"
+			   "\"owner\":\"o\",\"schedule\":{\"cadence\":\"hourly\",\"start\":"
+			   "\"2026-01-01T09:00\"}}", i ? "," : "", i);
+	buf_adds(&b, "]}");
+	struct seen_errors e;
+	struct herald_err err;
+	assert_int_equal(count_errors(b.data, &e, &err), PLAN_MAX_ERRORS);
+	assert_contains(e.msgs, "communications[99](C99).schedule.cadence");
+	assert_not_contains(e.msgs, "communications[100]");
+	buf_free(&b);
+}
+
+struct unset_seen {
+	char names[256];
+	char paths[512];
+};
+
+static void on_unset(const char *name, const char *path, void *ctx)
+{
+	struct unset_seen *u = ctx;
+	strncat(u->names, name, sizeof u->names - strlen(u->names) - 2);
+	strncat(u->names, ";", sizeof u->names - strlen(u->names) - 1);
+	strncat(u->paths, path, sizeof u->paths - strlen(u->paths) - 2);
+	strncat(u->paths, ";", sizeof u->paths - strlen(u->paths) - 1);
+}
+
+/* Lint mode: an unset variable is reported, not an error, and no value
+ * of it is checked (or registered as a secret). */
+static void unset_variables_in_lint_mode(void **state)
+{
+	(void)state;
+	unsetenv("HT_SLACK");
+	char *j = replace(BASE, "\"smtp\":\"smtp://127.0.0.1:2525\"", "\"smtp\":\"env:HT_SMTP\"");
+	struct unset_seen u = { "", "" };
+	struct plan_load_opts o = { .on_unset = on_unset, .ctx = &u };
+	struct plan *p = NULL;
+	struct herald_err err;
+	herald_err_clear(&err);
+	assert_int_equal(plan_load_buf("x.json", j, strlen(j), &o, &p, &err), H_OK);
+	assert_string_equal(u.names, "HT_SLACK;HT_SMTP;");
+	assert_string_equal(u.paths, "channels.slack.webhook;channels.mail.smtp;");
+	assert_true(p->channels[0].webhook.demo);
+	plan_free(p);
+	/* Without on_unset (check --strict, run, send): an error for each. */
+	struct seen_errors e;
+	assert_int_equal(count_errors(j, &e, &err), 2);
+	assert_contains(e.msgs, "channels.slack.webhook: environment variable HT_SLACK is not set");
+	assert_contains(e.msgs, "channels.mail.smtp: environment variable HT_SMTP is not set");
+	free(j);
+	setenv("HT_SLACK", "https://hooks.slack.test/services/T/B/canary-5e1f", 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,6 +372,10 @@ int main(void)
 		cmocka_unit_test(references_are_checked),
 		cmocka_unit_test(templates_are_checked),
 		cmocka_unit_test(secrets_are_masked_in_logs),
+		cmocka_unit_test(every_error_is_reported),
+		cmocka_unit_test(no_cascades),
+		cmocka_unit_test(errors_are_bounded),
+		cmocka_unit_test(unset_variables_in_lint_mode),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

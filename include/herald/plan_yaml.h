@@ -12,6 +12,9 @@
  *    laughs" file), merge keys (<<), tags other than !!str, more than one
  *    document, nesting deeper than PLAN_YAML_MAX_DEPTH;
  *  - tabs in the indentation (libyaml's own errors otherwise).
+ * An alias is a copy made here (libyaml never expands one): the copy sits
+ * at the alias's position, the values inside it keep the position where
+ * they are written, under the anchor.
  * Scalars: quoted and block scalars are strings.  A bare (plain) scalar
  * becomes what YAML 1.2's core schema makes of it (null, true/false, a
  * number, else a string), and the tree remembers how it was written: the
