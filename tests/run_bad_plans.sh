@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs `herald check` on every malformed plan in tests/data/bad/ (JSON, and
-# YAML twins NAME.yaml) and checks the exit code and the error messages
-# against NAME.expect:
+# Runs `herald check` on every malformed plan in tests/data/bad/ (JSON, YAML
+# twins NAME.yaml of JSON cases, and YAML-only cases yaml-*.yaml) and checks
+# the exit code and the error messages against NAME.expect (for YAML,
+# NAME.yaml.expect):
 #   line 1: expected exit code
 #   line 2: fragment that must appear in stderr (fixed string)
 #   then, optionally, lines of these forms:
@@ -54,9 +55,11 @@ fi
 
 for plan in "${plans[@]}"; do
 	name=$(basename "$plan")
-	expect=${plan%.*}.expect
+	# A YAML twin has its own NAME.yaml.expect (line and column too).
+	expect=$plan.expect
+	[ -f "$expect" ] || expect=${plan%.*}.expect
 	if [ ! -f "$expect" ]; then
-		fail "$name" "missing ${name%.*}.expect"
+		fail "$name" "missing $name.expect"
 		continue
 	fi
 	want_rc=$(sed -n 1p "$expect")
