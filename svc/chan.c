@@ -217,6 +217,7 @@ static void req_free(struct pool_req *q)
 	curl_slist_free_all(q->r.rcpt);
 	buf_free(&q->r.body);
 	buf_free(&q->r.resp);
+	free(q->r.secrets);
 	if (q->r.easy)
 		curl_easy_cleanup(q->r.easy);
 	free(q);
@@ -248,19 +249,24 @@ static void push_done(struct chan_pool *p, void *tag, const struct chan_outcome 
 	p->ndone++;
 }
 
-static void collect_secrets(struct chan_req *r)
+static void add_secret(const struct plan_secret_ref *r, void *ctx)
 {
-	const struct plan_channel *c = r->m->ch;
-	size_t n = 0;
-	const char *cand[] = { c->webhook.value, c->url.value, c->password.value,
-			       c->username.value, c->secret.value };
-	for (size_t i = 0; i < sizeof cand / sizeof cand[0]; i++)
-		if (cand[i] && n < 6)
-			r->secrets[n++] = cand[i];
-	for (size_t i = 0; i < c->nheaders && n < 7; i++)
-		if (c->headers[i].value.value)
-			r->secrets[n++] = c->headers[i].value.value;
-	r->secrets[n] = NULL;
+	struct { const char **v; size_t n, cap; } *l = ctx;
+	if (l->n + 1 >= l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 8;
+		l->v = xreallocarray(l->v, l->cap, sizeof *l->v);
+	}
+	l->v[l->n++] = r->s->value;
+	l->v[l->n] = NULL;
+}
+
+const char **chan_secrets(const struct plan_channel *ch)
+{
+	struct { const char **v; size_t n, cap; } l = { 0 };
+	plan_channel_secrets(ch, add_secret, &l);
+	if (!l.v)
+		l.v = xcalloc(1, sizeof *l.v);
+	return l.v;
 }
 
 void chan_pool_add(struct chan_pool *p, const struct chan_msg *m, bool dry_run,
@@ -279,7 +285,7 @@ void chan_pool_add(struct chan_pool *p, const struct chan_msg *m, bool dry_run,
 	q->r.retry_after = -1;
 	buf_init(&q->r.body);
 	buf_init(&q->r.resp);
-	collect_secrets(&q->r);
+	q->r.secrets = chan_secrets(m->ch);
 	q->r.easy = curl_easy_init();
 	if (!q->r.easy)
 		abort();

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "herald/chan_backend.h"
+#include "herald/ics.h"
 #include "herald/members.h"
 #include "herald/plan.h"
 #include "herald/timeutil.h"
@@ -72,14 +73,11 @@ static void base64_lines(const char *s, size_t n, struct buf *out)
 /* "Thu, 22 Nov 2026 10:00:00 +0000" */
 static void rfc5322_date(int64_t t, char *out, size_t n)
 {
-	static const char *const wd[] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
-	static const char *const mo[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 	struct civil c;
 	secs_to_civil(t, &c);
 	int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
 	snprintf(out, n, "%s, %02d %s %04d %02d:%02d:%02d +0000",
-		 wd[weekday_from_days(days)], c.day, mo[c.month - 1], c.year, c.hour,
+		 weekday_abbr(weekday_from_days(days)), c.day, month_abbr(c.month), c.year, c.hour,
 		 c.min, c.sec);
 }
 
@@ -137,38 +135,7 @@ static void html_escape(const char *s, struct buf *out)
 	}
 }
 
-/* RFC 5545 TEXT escaping. */
-static void ics_text(const char *s, struct buf *out)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '\\': buf_adds(out, "\\\\"); break;
-		case ';': buf_adds(out, "\\;"); break;
-		case ',': buf_adds(out, "\\,"); break;
-		case '\n': buf_adds(out, "\\n"); break;
-		case '\r': break;
-		default: buf_addc(out, *s);
-		}
-	}
-}
-
-/* Appends one content line folded at 75 octets (not inside UTF-8). */
-static void ics_line(struct buf *out, const char *line)
-{
-	size_t n = strlen(line), i = 0, width = 75;
-	while (n - i > width) {
-		size_t take = width;
-		while (take > 1 && ((unsigned char)line[i + take] & 0xc0) == 0x80)
-			take--;
-		buf_add(out, line + i, take);
-		buf_adds(out, "\r\n ");
-		i += take;
-		width = 74;
-	}
-	buf_adds(out, line + i);
-	buf_adds(out, "\r\n");
-}
-
+/* The occurrence as a one-event VCALENDAR, written by ics.c's text writer. */
 static void calendar(const struct chan_msg *m, struct buf *out)
 {
 	char s[32], e[32], now[32];
@@ -181,16 +148,17 @@ static void calendar(const struct chan_msg *m, struct buf *out)
 		      "PRODID:-//herald//herald " HERALD_VERSION "//EN\r\n"
 		      "METHOD:PUBLISH\r\nBEGIN:VEVENT\r\n");
 	buf_printf(&l, "UID:%s-%s@%s.herald", s, m->communication, m->plan_id);
-	ics_line(out, l.data);
+	ics_line(out, l.data, l.len);
 	buf_printf(out, "DTSTAMP:%s\r\nDTSTART:%s\r\nDTEND:%s\r\n", now, s, e);
 	buf_reset(&l);
 	buf_adds(&l, "SUMMARY:");
-	ics_text(m->topic, &l);
-	ics_line(out, l.data);
+	ics_escape_text(&l, m->topic ? m->topic : "");
+	ics_line(out, l.data, l.len);
 	buf_reset(&l);
 	buf_adds(&l, "DESCRIPTION:");
-	ics_text(m->description ? m->description : m->topic, &l);
-	ics_line(out, l.data);
+	const char *d = m->description ? m->description : m->topic;
+	ics_escape_text(&l, d ? d : "");
+	ics_line(out, l.data, l.len);
 	buf_adds(out, "END:VEVENT\r\nEND:VCALENDAR\r\n");
 	buf_free(&l);
 }

@@ -121,7 +121,6 @@ static void print_text(const struct plan *p, const struct agenda_item *it,
 	printf("%s (version %s): %zu occurrence%s from %s to %s, %s time\n",
 	       p->title, p->version, n, n == 1 ? "" : "s", a, b, p->tzid);
 	int64_t day = INT64_MIN;
-	static const char *const wd[] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
 	for (size_t i = 0; i < n; i++) {
 		const struct plan_comm *c = &p->comms[it[i].comm];
 		int64_t ws = tz_instant_to_wall(p->tz, it[i].o.start);
@@ -130,7 +129,7 @@ static void print_text(const struct plan *p, const struct agenda_item *it,
 		if (d != day) {
 			struct civil cv;
 			secs_to_civil(ws, &cv);
-			printf("\n%s %04d-%02d-%02d\n", wd[weekday_from_days(d)],
+			printf("\n%s %04d-%02d-%02d\n", weekday_abbr(weekday_from_days(d)),
 			       cv.year, cv.month, cv.day);
 			day = d;
 		}

@@ -140,7 +140,8 @@ static void check_manual(struct lint *l)
 		for (size_t i = 0; i < m->naudiences; i++) {
 			if (pushed_channels(p, m, m->audiences[i]))
 				continue;
-			snprintf(path, sizeof path, "communications[%zu].audiences[%zu]", c, i);
+			snprintf(path, sizeof path, "communications[%zu](%s).audiences[%zu]",
+				 c, l->p->comms[c].id, i);
 			warn(l, "W-NO-PUSH", path,
 			     "give the audience a Slack, email or webhook delivery: an incident notice must be pushed, not wait in a calendar",
 			     "manual communication \"%s\" reaches audience \"%s\" through no pushed channel",
@@ -165,7 +166,8 @@ static void check_reach(struct lint *l)
 			reach = (m->nnotify && pushed_channels(p, m, m->audiences[i])) ||
 				(a->feed != FEED_NONE && m->sched.kind != SCHED_MANUAL);
 		}
-		snprintf(path, sizeof path, "communications[%zu]", c);
+		snprintf(path, sizeof path, "communications[%zu](%s)",
+			 c, l->p->comms[c].id);
 		if (!reach)
 			warn(l, "W-NO-CHANNEL", path,
 			     "give its audiences a delivery or a feed, or notify offsets: how is it communicated?",
@@ -197,7 +199,8 @@ static void check_cadence(struct lint *l)
 		default:
 			months = s->rule_interval / 31;
 		}
-		snprintf(path, sizeof path, "communications[%zu].schedule", c);
+		snprintf(path, sizeof path, "communications[%zu](%s).schedule",
+			 c, l->p->comms[c].id);
 		if (months > 12)
 			warn(l, "W-RARE-CADENCE", path,
 			     "communicate at least yearly: an ISMS communication rarer than the management review goes stale",
@@ -206,34 +209,35 @@ static void check_cadence(struct lint *l)
 	}
 }
 
+struct literal_ctx {
+	struct lint *l;
+	const struct plan_channel *ch;
+};
+
+static void literal_secret(const struct plan_secret_ref *r, void *ctx)
+{
+	const struct literal_ctx *lc = ctx;
+	if (r->identity || r->s->env)
+		return;
+	char path[200];
+	if (r->header)
+		snprintf(path, sizeof path, "channels.%s.%s.%s", lc->ch->id, r->key,
+			 r->header);
+	else
+		snprintf(path, sizeof path, "channels.%s.%s", lc->ch->id, r->key);
+	warn(lc->l, "W-LITERAL-SECRET", path,
+	     "write \"env:NAME\" and set NAME in the service's environment file",
+	     r->header ? "a header value is written literally in the plan"
+		       : "a secret is written literally in the plan");
+}
+
+/* The channel table says which fields are secrets (plan_channel_secrets). */
 static void check_secrets(struct lint *l)
 {
 	const struct plan *p = l->p;
-	char path[200];
 	for (size_t i = 0; i < p->nchannels; i++) {
-		const struct plan_channel *ch = &p->channels[i];
-		const struct {
-			const char *key;
-			const struct plan_secret *s;
-		} f[] = { { "webhook", &ch->webhook }, { "password", &ch->password },
-			  { "url", &ch->url }, { "secret", &ch->secret } };
-		for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
-			if (!f[k].s->value || f[k].s->env)
-				continue;
-			snprintf(path, sizeof path, "channels.%s.%s", ch->id, f[k].key);
-			warn(l, "W-LITERAL-SECRET", path,
-			     "write \"env:NAME\" and set NAME in the service's environment file",
-			     "a secret is written literally in the plan");
-		}
-		for (size_t k = 0; k < ch->nheaders; k++) {
-			if (ch->headers[k].value.env)
-				continue;
-			snprintf(path, sizeof path, "channels.%s.headers.%s", ch->id,
-				 ch->headers[k].name);
-			warn(l, "W-LITERAL-SECRET", path,
-			     "write \"env:NAME\" and set NAME in the service's environment file",
-			     "a header value is written literally in the plan");
-		}
+		struct literal_ctx lc = { l, &p->channels[i] };
+		plan_channel_secrets(&p->channels[i], literal_secret, &lc);
 	}
 }
 
@@ -296,7 +300,8 @@ static void check_dst(struct lint *l)
 		if (!e.found)
 			continue;
 		format_local(e.o.planned_wall, when, sizeof when);
-		snprintf(path, sizeof path, "communications[%zu].schedule", c);
+		snprintf(path, sizeof path, "communications[%zu](%s).schedule",
+			 c, l->p->comms[c].id);
 		warn(l, "W-DST-EDGE", path,
 		     "move the time outside the night-time DST change (for most zones 01:00-03:00): calendar apps disagree there",
 		     "%s in %s %s a daylight-saving change", when,
@@ -315,7 +320,8 @@ static void check_future(struct lint *l)
 		if (m->sched.kind == SCHED_MANUAL)
 			continue;
 		struct occurrence o;
-		snprintf(path, sizeof path, "communications[%zu].schedule", c);
+		snprintf(path, sizeof path, "communications[%zu](%s).schedule",
+			 c, l->p->comms[c].id);
 		if (!sched_next(&m->sched, l->now, &o))
 			warn(l, "W-NO-FUTURE", path,
 			     "extend the schedule (until, COUNT, at) or retire the communication in a new plan version",
@@ -338,7 +344,8 @@ static void check_ack(struct lint *l)
 				personal |= a->deliver[d].to == TO_MEMBERS &&
 					    plan_comm_uses_channel(m, a->deliver[d].channel);
 		}
-		snprintf(path, sizeof path, "communications[%zu].acknowledge", c);
+		snprintf(path, sizeof path, "communications[%zu](%s).acknowledge",
+			 c, l->p->comms[c].id);
 		if (!personal)
 			warn(l, "W-ACK-NOT-PERSONAL", path,
 			     "deliver to \"members\" by email so each person gets their own link and reminders",
@@ -378,7 +385,8 @@ static void check_except(struct lint *l)
 			if (w.hit)
 				continue;
 			format_local(s->except[i], when, sizeof when);
-			snprintf(path, sizeof path, "communications[%zu].schedule.except[%zu]", c, i);
+			snprintf(path, sizeof path, "communications[%zu](%s).schedule.except[%zu]",
+				 c, l->p->comms[c].id, i);
 			warn(l, "W-EXCEPT-UNMATCHED", path,
 			     "give the exact local start of the occurrence to skip (date and time)",
 			     "%s is not an occurrence of \"%s\", so nothing is skipped", when,

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "herald/plan.h"
 #include "herald/util.h"
 
 #define MEMBERS_MAX_BYTES (32u << 20)
@@ -145,8 +144,17 @@ static int csv_record(const char **pp, char *fields[2], struct buf *f)
 	return n;
 }
 
+void members_free(struct member *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(m[i].name);
+		free(m[i].email);
+	}
+	free(m);
+}
+
 enum herald_rc members_load_csv(const char *plan_path, const char *rel,
-				struct plan_member **members, size_t *n,
+				struct member **members, size_t *n,
 				char *msg, size_t msglen)
 {
 	if (!*rel || rel[0] == '/') {

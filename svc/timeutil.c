@@ -47,6 +47,21 @@ int weekday_from_days(int64_t days)
 	return (int)(w < 0 ? w + 7 : w);
 }
 
+/* English abbreviations, as RFC 5322 dates and the agenda write them. */
+const char *weekday_abbr(int wd)
+{
+	static const char *const names[] = { "Mon", "Tue", "Wed", "Thu", "Fri",
+					     "Sat", "Sun" };
+	return wd >= 0 && wd < 7 ? names[wd] : "???";
+}
+
+const char *month_abbr(int m)
+{
+	static const char *const names[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	return m >= 1 && m <= 12 ? names[m - 1] : "???";
+}
+
 int64_t civil_to_secs(const struct civil *c)
 {
 	return days_from_civil(c->year, c->month, c->day) * 86400 +
@@ -129,6 +144,89 @@ bool parse_date(const char *s, int64_t *wall)
 		return false;
 	*wall = civil_to_secs(&c);
 	return true;
+}
+
+/* --------------------------------------------------------- explanations */
+
+static const char *const month_names[] = { "January", "February", "March", "April",
+					   "May", "June", "July", "August",
+					   "September", "October", "November",
+					   "December" };
+
+/* Like parse_ymd, but says what is wrong. */
+static bool explain_ymd(const char **p, char *why, size_t n)
+{
+	struct civil c = { 0 };
+	if (!digits(p, 4, &c.year) || **p != '-' || (++*p, !digits(p, 2, &c.month)) ||
+	    **p != '-' || (++*p, !digits(p, 2, &c.day))) {
+		snprintf(why, n, "expected the date as YYYY-MM-DD");
+		return false;
+	}
+	if (c.year < 1900 || c.year > 9999)
+		snprintf(why, n, "year %d is out of range (1900 to 9999)", c.year);
+	else if (c.month < 1 || c.month > 12)
+		snprintf(why, n, "there is no month %02d", c.month);
+	else if (c.day < 1)
+		snprintf(why, n, "there is no day 00");
+	else if (c.day > days_in_month(c.year, c.month))
+		snprintf(why, n, "%s %d has %d days", month_names[c.month - 1], c.year,
+			 days_in_month(c.year, c.month));
+	else
+		return true;
+	return false;
+}
+
+bool explain_date(const char *s, char *why, size_t n)
+{
+	const char *p = s;
+	if (!explain_ymd(&p, why, n))
+		return false;
+	if (*p == 'T' || *p == ' ') {
+		snprintf(why, n, "a date only, without a time");
+		return false;
+	}
+	if (*p) {
+		snprintf(why, n, "unexpected text after the date");
+		return false;
+	}
+	return true;
+}
+
+bool explain_local(const char *s, char *why, size_t n)
+{
+	const char *p = s;
+	if (!explain_ymd(&p, why, n))
+		return false;
+	if (!*p) {
+		snprintf(why, n, "a date without a time (write YYYY-MM-DDTHH:MM)");
+		return false;
+	}
+	if (*p == ' ' || *p == 't') {
+		snprintf(why, n, "write a capital T between the date and the time");
+		return false;
+	}
+	struct civil c = { 0 };
+	if (*p++ != 'T' || !digits(&p, 2, &c.hour) || *p++ != ':' ||
+	    !digits(&p, 2, &c.min) || (*p == ':' && (++p, !digits(&p, 2, &c.sec)))) {
+		snprintf(why, n, "expected YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS");
+		return false;
+	}
+	if (c.hour > 23)
+		snprintf(why, n, "there is no hour %02d (00 to 23)", c.hour);
+	else if (c.min > 59)
+		snprintf(why, n, "there is no minute %02d (00 to 59)", c.min);
+	else if (c.sec > 59)
+		snprintf(why, n, "there is no second %02d (00 to 59)", c.sec);
+	else if (*p == 'Z' || *p == 'z' || *p == '+' || *p == '-')
+		snprintf(why, n, "it has a UTC offset; a local time has none (the time zone "
+			 "comes from the plan or the schedule)");
+	else if (*p == '.')
+		snprintf(why, n, "fractions of a second are not allowed");
+	else if (*p)
+		snprintf(why, n, "unexpected text after the time");
+	else
+		return true;
+	return false;
 }
 
 bool parse_rfc3339(const char *s, int64_t *instant)

@@ -12,6 +12,12 @@ Run with Debian's python (it has python3-jsonschema):
     (exit 1); every other bad plan that is valid JSON is accepted by the
     schema, so the list is exact and each bad plan has one defect only;
 (c) `herald check` exits 0 on every plan in plans/ (with plans/demo.env).
+
+YAML: every plans/**/*.yaml validates too (read with PyYAML, dates kept as
+text as herald keeps them), and every YAML twin in tests/data/bad (NAME.yaml
+beside NAME.json) gets the same exit code from `herald check` as its JSON
+twin, so the schema agrees with check on it as well.  yaml-*.yaml cases are
+YAML-only hazards a JSON Schema cannot see.
 """
 import glob
 import json
@@ -23,6 +29,20 @@ try:
     from jsonschema import Draft202012Validator
 except ImportError:
     sys.exit("schema_test.py: needs python3-jsonschema; run it with /usr/bin/python3")
+try:
+    import yaml
+except ImportError:
+    sys.exit("schema_test.py: needs python3-yaml; run it with /usr/bin/python3")
+
+
+class TextDates(yaml.SafeLoader):
+    """YAML 1.1 as PyYAML reads it, but dates stay strings (as in herald)."""
+
+
+TextDates.yaml_implicit_resolvers = {
+    k: [r for r in v if r[0] != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCHEMA = os.path.join(ROOT, "contrib", "plan.schema.json")
@@ -53,7 +73,7 @@ SCHEMA_JUDGEABLE = {
     "bad-scope", "bad-feed", "bad-channel-type",
     "type-audiences-string", "type-version-number", "type-owner-number",
     "type-acknowledge-string", "type-starttls-string", "type-comms-object",
-    "type-notify-string", "toplevel-array", "toplevel-string",
+    "type-notify-string", "toplevel-array", "toplevel-string", "five-errors",
 }
 
 # Harmless values for the env: variables of the bad plans (as run_bad_plans.sh).
@@ -132,13 +152,14 @@ def main():
         ok("$id")
     validator = Draft202012Validator(schema)
 
-    good = sorted(glob.glob(os.path.join(PLANS, "**", "*.json"), recursive=True))
+    good = sorted(glob.glob(os.path.join(PLANS, "**", "*.json"), recursive=True) +
+                  glob.glob(os.path.join(PLANS, "**", "*.yaml"), recursive=True))
     if not good:
         fail("plans/", "no plans found")
     for plan in good:
         rel = os.path.relpath(plan, ROOT)
         with open(plan, encoding="utf-8") as f:
-            doc = json.load(f)
+            doc = yaml.load(f, Loader=TextDates) if plan.endswith(".yaml") else json.load(f)
         errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
         if errors:
             e = errors[0]
@@ -180,6 +201,22 @@ def main():
                      f"(a second, structural defect?): {e.message[:200]}")
             else:
                 ok(f"schema bad/{name}")
+
+    # YAML twins: the same verdict as their JSON twin (which the schema judged)
+    for plan in sorted(glob.glob(os.path.join(BAD, "*.yaml"))):
+        name = os.path.basename(plan)[:-5]
+        twin = os.path.join(BAD, name + ".json")
+        if name.startswith("yaml-"):
+            continue
+        if not os.path.exists(twin):
+            fail(f"bad/{name}.yaml", "a YAML twin without NAME.json (YAML-only cases are yaml-*)")
+            continue
+        rc_y, err_y = herald_check(herald, plan, TEST_ENV)
+        rc_j, err_j = herald_check(herald, twin, TEST_ENV)
+        if rc_y != rc_j or rc_y is None:
+            fail(f"herald bad/{name}.yaml", f"exit {rc_y}, its JSON twin {rc_j}: {short(err_y)}")
+        else:
+            ok(f"herald bad/{name}.yaml")
 
     # (c) herald accepts every plan in plans/
     demo_env = load_env_file(os.path.join(PLANS, "demo.env"))

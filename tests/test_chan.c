@@ -3,9 +3,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 
 #include "herald/chan.h"
 #include "herald/plan.h"
@@ -77,6 +80,58 @@ static void scrub(void **state)
 	assert_string_equal(out, "auth <secret> rejected");
 }
 
+/* Every secret of a channel is masked, however many headers it has. */
+static void secrets_unbounded(void **state)
+{
+	(void)state;
+	struct plan_header h[10];
+	char names[10][16], values[10][32];
+	for (int i = 0; i < 10; i++) {
+		snprintf(names[i], sizeof names[i], "X-Key-%d", i);
+		snprintf(values[i], sizeof values[i], "hdr-canary-%02d-9f3e", i);
+		h[i] = (struct plan_header){ .name = names[i], .value = { .value = values[i] } };
+	}
+	char url[] = "https://hooks.example/url-canary-77";
+	char key[] = "whsec_c2lnbmluZy1jYW5hcnk=";
+	struct plan_channel ch = { .type = CHAN_WEBHOOK, .url = { .value = url },
+				   .secret = { .value = key }, .headers = h,
+				   .nheaders = 10 };
+	const char **list = chan_secrets(&ch);
+	size_t n = 0;
+	while (list[n])
+		n++;
+	assert_int_equal(n, 12);
+	char text[1024] = "rejected:";
+	for (int i = 0; i < 10; i++) {
+		strcat(text, " ");
+		strcat(text, values[i]);
+	}
+	strcat(text, " whsec_c2lnbmluZy1jYW5hcnk=");
+	char out[1024];
+	chan_scrub(text, list, out, sizeof out);
+	assert_null(strstr(out, "canary"));
+	assert_null(strstr(out, "whsec_"));
+	size_t masked = 0;
+	for (const char *p = out; (p = strstr(p, "<secret>")); p++)
+		masked++;
+	assert_int_equal(masked, 11);
+	free(list);
+
+	/* Email: the password and the username; Slack: the webhook. */
+	char user[] = "isms-relay", pw[] = "pw-canary";
+	struct plan_channel mail = { .type = CHAN_EMAIL, .username = { .value = user },
+				     .password = { .value = pw } };
+	list = chan_secrets(&mail);
+	assert_string_equal(list[0], "isms-relay");
+	assert_string_equal(list[1], "pw-canary");
+	assert_null(list[2]);
+	free(list);
+	struct plan_channel none = { .type = CHAN_SLACK };
+	list = chan_secrets(&none);
+	assert_null(list[0]);
+	free(list);
+}
+
 static void email_message(void **state)
 {
 	(void)state;
@@ -104,12 +159,63 @@ static void email_message(void **state)
 	buf_free(&b);
 }
 
+/* The calendar attachment: base64 of ics.c's folded, escaped lines. */
+static void email_calendar(void **state)
+{
+	(void)state;
+	char id[] = "mail", from[] = "isms@example.org";
+	struct plan_channel ch = { .id = id, .type = CHAN_EMAIL, .from = from };
+	char topic[400] = "Breach; notice, part\\1\n\x07";
+	for (int i = 0; i < 40; i++)
+		strcat(topic, "\xc3\xa9");
+	struct chan_msg m = { .ch = &ch, .key = "0123456789abcdef0123456789abcdef",
+			      .kind = "message", .plan_id = "P", .plan_version = "1",
+			      .communication = "C", .topic = topic, .owner = "O",
+			      .start = 1790000000, .end = 1790001800,
+			      .recipient = "a@example.org", .text = "hello",
+			      .message_id = "<x@example.org>", .now = 1790000000 };
+	struct buf b;
+	buf_init(&b);
+	chan_email_message(&m, &b);
+	char *p = strstr(b.data, "filename=\"event.ics\"");
+	assert_non_null(p);
+	p = strstr(p, "\r\n\r\n") + 4;
+	char *end = strstr(p, "--=_mix_");
+	assert_non_null(end);
+	struct buf b64;
+	buf_init(&b64);
+	for (; p < end; p++)
+		if (*p != '\r' && *p != '\n')
+			buf_addc(&b64, *p);
+	unsigned char *ics = calloc(1, b64.len);
+	int n = EVP_DecodeBlock(ics, (unsigned char *)b64.data, (int)b64.len);
+	assert_true(n > 0);
+	const char *cal = (const char *)ics;
+	assert_non_null(strstr(cal, "SUMMARY:Breach\\; notice\\, part\\\\1\\n\xc3\xa9"));
+	assert_null(strchr(cal, '\x07'));
+	/* every line at most 75 octets, CRLF, folds never inside UTF-8 */
+	for (const char *l = cal; *l;) {
+		const char *e = strstr(l, "\r\n");
+		if (!e)
+			break;
+		assert_true(e - l <= 75);
+		if (l != cal && *l == ' ')
+			assert_true(((unsigned char)l[1] & 0xc0) != 0x80);
+		l = e + 2;
+	}
+	free(ics);
+	buf_free(&b64);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sign_vector), cmocka_unit_test(classify),
 		cmocka_unit_test(rfc2047), cmocka_unit_test(scrub),
 		cmocka_unit_test(email_message),
+		cmocka_unit_test(secrets_unbounded),
+		cmocka_unit_test(email_calendar),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

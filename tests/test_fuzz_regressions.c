@@ -1,7 +1,8 @@
 /*
  * test_fuzz_regressions.c - every input the fuzzer ever tripped on
  * (tests/fuzz/regressions/) goes through the same path as the fuzz target:
- * load with every env: variable set, expand, lint.  Under `make asan` a
+ * load (as JSON and as YAML, once collecting every error) with every env:
+ * variable set, expand, lint.  Under `make asan` a
  * leak or overflow fails this test.
  */
 #include "testutil.h"
@@ -25,6 +26,31 @@ static void ignore(const struct lint_warning *w, void *ctx)
 	(void)ctx;
 }
 
+static void count_error(const char *msg, void *ctx)
+{
+	(void)msg;
+	++*(size_t *)ctx;
+}
+
+static void replay_one(const char *path, const char *data, size_t len, bool all)
+{
+	size_t n = 0;
+	struct plan_load_opts o = { .getenv = fake_env, .ctx = &n,
+				    .on_error = all ? count_error : NULL };
+	struct plan *p = NULL;
+	struct herald_err err;
+	if (plan_load_buf(path, data, len, &o, &p, &err) == H_OK) {
+		struct agenda_item *items = NULL;
+		size_t k = 0;
+		if (agenda_collect(p, 1772323200, 1811000000, -1, &items, &k, &err) == H_OK)
+			free(items);
+		lint_plan(p, 1780272000, ignore, NULL);
+		plan_free(p);
+	} else if (all) {
+		assert_true(n >= 1 && n <= PLAN_MAX_ERRORS);
+	}
+}
+
 static void replay(void **state)
 {
 	(void)state;
@@ -39,17 +65,10 @@ static void replay(void **state)
 		char *data;
 		size_t len;
 		assert_int_equal(read_file(path, 1 << 24, &data, &len), 0);
-		struct plan_load_opts o = { .getenv = fake_env };
-		struct plan *p = NULL;
-		struct herald_err err;
-		if (plan_load_buf("tests/data/fuzz.json", data, len, &o, &p, &err) == H_OK) {
-			struct agenda_item *items = NULL;
-			size_t k = 0;
-			if (agenda_collect(p, 1772323200, 1811000000, -1, &items, &k, &err) == H_OK)
-				free(items);
-			lint_plan(p, 1780272000, ignore, NULL);
-			plan_free(p);
-		}
+		for (int yaml = 0; yaml < 2; yaml++)
+			for (int all = 0; all < 2; all++)
+				replay_one(yaml ? "tests/data/fuzz.yaml" : "tests/data/fuzz.json",
+					   data, len, all);
 		free(data);
 		free(path);
 		n++;

@@ -133,12 +133,12 @@ static void dst_edge_and_rare_cadence(void **state)
 	/* Europe/London springs forward at 01:00 on the last Sunday of March. */
 	expect("\"cadence\":\"monthly\",\"start\":\"2026-01-15T09:30\"",
 	       "\"rrule\":\"FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\",\"start\":\"2026-03-29T01:30\"",
-	       "W-DST-EDGE communications[0].schedule;");
+	       "W-DST-EDGE communications[0](AWR).schedule;");
 	/* ... and falls back at 02:00 on the last Sunday of October. */
 	expect("\"cadence\":\"monthly\",\"start\":\"2026-01-15T09:30\"",
-	       "\"at\":[\"2026-10-25T01:15\"]", "W-DST-EDGE communications[0].schedule;");
+	       "\"at\":[\"2026-10-25T01:15\"]", "W-DST-EDGE communications[0](AWR).schedule;");
 	expect("\"cadence\":\"annually\"", "\"rrule\":\"FREQ=YEARLY;INTERVAL=2\"",
-	       "W-RARE-CADENCE communications[1].schedule;");
+	       "W-RARE-CADENCE communications[1](CERT).schedule;");
 }
 
 static void manual_without_push(void **state)
@@ -147,23 +147,23 @@ static void manual_without_push(void **state)
 	char *a = replace(CLEAN, "\"deliver\":[{\"channel\":\"mail\",\"to\":[\"ciso@customer.example\"]}]", "\"deliver\":[]");
 	struct seen s = lint_str(a);
 	free(a);
-	assert_contains(s.codes, "W-NO-PUSH communications[2].audiences[1];");
+	assert_contains(s.codes, "W-NO-PUSH communications[2](BREACH).audiences[1];");
 }
 
 static void no_future_and_unreachable(void **state)
 {
 	(void)state;
 	expect("\"start\":\"2026-03-01T10:00\"}", "\"start\":\"2020-03-01T10:00\",\"until\":\"2021-01-01T00:00\"}",
-	       "W-NO-FUTURE communications[1].schedule;");
+	       "W-NO-FUTURE communications[1](CERT).schedule;");
 	expect("\"feed\":\"public\",\"deliver\":[{\"channel\":\"mail\",\"to\":[\"ciso@customer.example\"]}]",
-	       "\"feed\":\"none\"", "W-NO-CHANNEL communications[1];");
+	       "\"feed\":\"none\"", "W-NO-CHANNEL communications[1](CERT);");
 }
 
 static void except_must_match(void **state)
 {
 	(void)state;
 	expect("\"start\":\"2026-01-15T09:30\"}", "\"start\":\"2026-01-15T09:30\",\"except\":[\"2026-04-15T09:30\",\"2026-05-15T10:30\"]}",
-	       "W-EXCEPT-UNMATCHED communications[0].schedule.except[1];");
+	       "W-EXCEPT-UNMATCHED communications[0](AWR).schedule.except[1];");
 	struct seen s;
 	char *j = replace(CLEAN, "\"start\":\"2026-01-15T09:30\"}", "\"start\":\"2026-01-15T09:30\",\"except\":[\"2026-04-15T09:30\"]}");
 	s = lint_str(j);
@@ -175,7 +175,7 @@ static void reminders_need_people(void **state)
 {
 	(void)state;
 	expect("{\"channel\":\"mail\",\"to\":\"members\"}", "{\"channel\":\"mail\",\"to\":[\"all@acme.example\"]}",
-	       "W-ACK-NOT-PERSONAL communications[0].acknowledge;");
+	       "W-ACK-NOT-PERSONAL communications[0](AWR).acknowledge;");
 }
 
 int main(void)

@@ -44,7 +44,7 @@ static void csv_files(void **state)
 	snprintf(csv, sizeof csv, "%s/people.csv", dir);
 	write_file(csv, "\xef\xbb\xbfName,Email\r\n\"Reyes, Dana\",dana@acme.example\r\n\r\n"
 			"\"Ann \"\"A\"\" Lee\", ann@acme.example\n");
-	struct plan_member *m = NULL;
+	struct member *m = NULL;
 	size_t n = 0;
 	assert_int_equal(members_load_csv(plan, "people.csv", &m, &n, msg, sizeof msg), H_OK);
 	assert_int_equal(n, 2);

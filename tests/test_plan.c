@@ -1,7 +1,9 @@
 /* test_plan.c - plan loading: defaults, secrets, paths in errors. */
 #include "testutil.h"
 
+#include "herald/log.h"
 #include "herald/tz.h"
+#include "herald/util.h"
 
 static const char *BASE =
 	"{\"plan\":{\"id\":\"P\",\"version\":\"1.0\",\"owner\":\"Dana\","
@@ -68,13 +70,13 @@ static void errors_name_the_path(void **state)
 {
 	(void)state;
 	char *j = replace(BASE, "\"cadence\":\"monthly\"", "\"cadence\":\"monthy\"");
-	expect_error(j, "communications[0].schedule.cadence: unknown cadence \"monthy\"");
+	expect_error(j, "communications[0](AWR).schedule.cadence: unknown cadence \"monthy\"");
 	free(j);
 	j = replace(BASE, "\"scope\":\"external\"", "\"scope\":\"external\",\"fed\":\"x\"");
 	expect_error(j, "audiences.ext.fed: unknown key \"fed\" (did you mean \"feed\"?)");
 	free(j);
 	j = replace(BASE, "\"cadence\":\"monthly\"", "\"rrule\":\"FREQ=HOURLY\"");
-	expect_error(j, "communications[0].schedule.rrule: sub-daily frequency FREQ=HOURLY");
+	expect_error(j, "communications[0](AWR).schedule.rrule: sub-daily frequency FREQ=HOURLY");
 	free(j);
 	j = replace(BASE, "\"cadence\":\"monthly\"",
 		    "\"rrule\":\"FREQ=WEEKLY;UNTIL=20270101T000000\"");
@@ -84,7 +86,7 @@ static void errors_name_the_path(void **state)
 	expect_error(j, "never produces an occurrence");
 	free(j);
 	j = replace(BASE, "\"start\":\"2026-01-15T09:30\"", "\"start\":\"2026-02-30T09:30\"");
-	expect_error(j, "communications[0].schedule.start: \"2026-02-30T09:30\" is not a local time");
+	expect_error(j, "communications[0](AWR).schedule.start: \"2026-02-30T09:30\" is not a local time");
 	free(j);
 }
 
@@ -142,11 +144,11 @@ static void references_are_checked(void **state)
 {
 	(void)state;
 	char *j = replace(BASE, "\"audiences\":[\"staff\"]", "\"audiences\":[\"stuff\"]");
-	expect_error(j, "communications[0].audiences[0]: unknown audience \"stuff\"");
+	expect_error(j, "communications[0](AWR).audiences[0]: unknown audience \"stuff\"");
 	free(j);
 	j = replace(BASE, "\"audiences\":[\"staff\"],\"owner\":\"Dana\"",
 		    "\"audiences\":[\"ext\"],\"channels\":[\"slack\"],\"owner\":\"Dana\"");
-	expect_error(j, "communications[0].channels[0]: channel \"slack\" is not in the deliver list");
+	expect_error(j, "communications[0](AWR).channels[0]: channel \"slack\" is not in the deliver list");
 	free(j);
 	j = replace(BASE, "{\"channel\":\"slack\"}", "{\"channel\":\"slack\",\"to\":[\"a@b.example\"]}");
 	expect_error(j, "audiences.staff.deliver[0].to: \"to\" applies only to email channels");
@@ -155,7 +157,7 @@ static void references_are_checked(void **state)
 	expect_error(j, "audiences.staff.members[0].email");
 	free(j);
 	j = replace(BASE, "\"id\":\"BREACH\"", "\"id\":\"AWR\"");
-	expect_error(j, "communications[1].id: duplicate communication id \"AWR\"");
+	expect_error(j, "communications[1](AWR).id: duplicate communication id \"AWR\"");
 	free(j);
 }
 
@@ -164,8 +166,198 @@ static void templates_are_checked(void **state)
 	(void)state;
 	char *j = replace(BASE, "\"topic\":\"Awareness\",",
 			  "\"topic\":\"Awareness\",\"message\":\"Hi {{audience}}: {{nope}}\",");
-	expect_error(j, "communications[0].message: unknown placeholder {{nope}}");
+	expect_error(j, "communications[0](AWR).message: unknown placeholder {{nope}}");
 	free(j);
+}
+
+/* Loading a plan registers its secrets: no log line can carry them. */
+static void secrets_are_masked_in_logs(void **state)
+{
+	(void)state;
+	log_forget_secrets();
+	setenv("HT_SLACK", "https://hooks.slack.test/services/T/B/log-canary-31", 1);
+	char *j = replace(BASE, "\"from\":\"ISMS <isms@acme.example>\"}",
+			  "\"from\":\"ISMS <isms@acme.example>\",\"username\":\"relay-user\","
+			  "\"password\":\"env:HT_PASS\"},\"hook\":{\"type\":\"webhook\","
+			  "\"url\":\"https://hook.test/x\",\"headers\":{\"Authorization\":"
+			  "\"Bearer hdr-canary-77\"}}");
+	setenv("HT_PASS", "pw-canary-42", 1);
+	struct plan *p;
+	struct herald_err err;
+	assert_int_equal(load_str(j, &p, &err), H_OK);
+	struct buf b;
+	buf_init(&b);
+	const char *line = "sent to https://hooks.slack.test/services/T/B/log-canary-31 "
+			   "auth pw-canary-42 with Bearer hdr-canary-77 as relay-user";
+	log_escape(&b, line, strlen(line));
+	assert_not_contains(b.data, "log-canary-31");
+	assert_not_contains(b.data, "pw-canary-42");
+	assert_not_contains(b.data, "hdr-canary-77");
+	assert_contains(b.data, "relay-user"); /* an account name, not a secret */
+	assert_contains(b.data, "[secret]");
+	buf_free(&b);
+	plan_free(p);
+	/* A dry run's demo values are not secrets. */
+	log_forget_secrets();
+	unsetenv("HT_SLACK");
+	struct plan_load_opts o = { .demo_secrets = true };
+	assert_int_equal(plan_load_buf("x.json", j, strlen(j), &o, &p, &err), H_OK);
+	buf_init(&b);
+	log_escape(&b, "demo-HT_SLACK", 13);
+	assert_string_equal(b.data, "demo-HT_SLACK");
+	buf_free(&b);
+	plan_free(p);
+	free(j);
+	log_forget_secrets();
+	unsetenv("HT_PASS");
+	setenv("HT_SLACK", "https://hooks.slack.test/services/T/B/canary-5e1f", 1);
+}
+
+struct seen_errors {
+	size_t n;
+	char msgs[16384];
+};
+
+static void collect(const char *msg, void *ctx)
+{
+	struct seen_errors *e = ctx;
+	e->n++;
+	strncat(e->msgs, msg, sizeof e->msgs - strlen(e->msgs) - 2);
+	strncat(e->msgs, "\n", sizeof e->msgs - strlen(e->msgs) - 1);
+}
+
+static size_t count_errors(const char *json, struct seen_errors *e, struct herald_err *err)
+{
+	memset(e, 0, sizeof *e);
+	struct plan_load_opts o = { .on_error = collect, .ctx = e };
+	struct plan *p = NULL;
+	herald_err_clear(err);
+	assert_int_equal(plan_load_buf("x.json", json, strlen(json), &o, &p, err), H_EINVAL);
+	assert_null(p);
+	return e->n;
+}
+
+/* Independent errors are all reported, in order; err holds the first. */
+static void every_error_is_reported(void **state)
+{
+	(void)state;
+	char *a = replace(BASE, "\"approved_on\":\"2026-01-12\"", "\"approved_on\":\"2027-02-29\"");
+	char *b = replace(a, "\"scope\":\"internal\"", "\"scope\":\"inside\"");
+	char *c = replace(b, "\"cadence\":\"monthly\"", "\"cadence\":\"monthy\"");
+	char *d = replace(c, "\"owner\":\"CISO\",", "");
+	char *j = replace(d, "\"topic\":\"Awareness\",", "\"topic\":\"Awareness\",\"colour\":1,");
+	struct seen_errors e;
+	struct herald_err err;
+	assert_int_equal(count_errors(j, &e, &err), 5);
+	assert_string_equal(err.msg, "plan.approved_on: \"2027-02-29\" is not a date YYYY-MM-DD: "
+				     "February 2027 has 28 days");
+	assert_contains(e.msgs, "plan.approved_on: \"2027-02-29\"");
+	assert_contains(e.msgs, "audiences.staff.scope: \"inside\" is not a scope");
+	assert_contains(e.msgs, "communications[0](AWR).colour: unknown key");
+	assert_contains(e.msgs, "communications[0](AWR).schedule.cadence: unknown cadence");
+	assert_contains(e.msgs, "communications[1](BREACH).owner: required key \"owner\" is missing");
+	/* In the order of the file. */
+	assert_true(strstr(e.msgs, "colour") < strstr(e.msgs, "cadence"));
+	assert_true(strstr(e.msgs, "scope") < strstr(e.msgs, "colour"));
+	/* Without on_error, the same first error. */
+	struct plan *p = NULL;
+	struct herald_err first;
+	assert_int_equal(load_str(j, &p, &first), H_EINVAL);
+	assert_string_equal(first.msg, err.msg);
+	free(a), free(b), free(c), free(d), free(j);
+}
+
+/* A failed part is reported once, not again by everything that uses it. */
+static void no_cascades(void **state)
+{
+	(void)state;
+	struct seen_errors e;
+	struct herald_err err;
+	/* A channel of unknown type: its deliver entries are not judged. */
+	char *j = replace(BASE, "\"type\":\"email\"", "\"type\":\"fax\"");
+	assert_int_equal(count_errors(j, &e, &err), 1);
+	assert_contains(e.msgs, "channels.mail.type: unknown channel type \"fax\" (slack, email or webhook)");
+	free(j);
+	/* channels not an object: no "unknown channel" for each reference. */
+	char *a = replace(BASE, "\"channels\":{\"slack\"", "\"channels\":[{\"slack\"");
+	j = replace(a, "\"from\":\"ISMS <isms@acme.example>\"}},", "\"from\":\"ISMS <isms@acme.example>\"}}],");
+	assert_int_equal(count_errors(j, &e, &err), 1);
+	assert_contains(e.msgs, "channels: expected an object, found a list");
+	free(a), free(j);
+	/* An unknown audience: the channel filter is not judged against it. */
+	a = replace(BASE, "\"audiences\":[\"staff\"],\"owner\":\"Dana\"",
+		    "\"audiences\":[\"stuff\"],\"channels\":[\"slack\"],\"owner\":\"Dana\"");
+	assert_int_equal(count_errors(a, &e, &err), 1);
+	assert_contains(e.msgs, "communications[0](AWR).audiences[0]: unknown audience \"stuff\"");
+	free(a);
+	/* A bad start: the rule is not compiled against a guess. */
+	j = replace(BASE, "\"start\":\"2026-01-15T09:30\"", "\"start\":\"2026-01-15T25:30\"");
+	assert_int_equal(count_errors(j, &e, &err), 1);
+	assert_contains(e.msgs, "schedule.start: \"2026-01-15T25:30\" is not a local time "
+				"YYYY-MM-DDTHH:MM[:SS]: there is no hour 25");
+	free(j);
+}
+
+/* At most PLAN_MAX_ERRORS, then the load stops. */
+static void errors_are_bounded(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init(&b);
+	buf_adds(&b, "{\"plan\":{\"id\":\"P\",\"version\":\"1\",\"owner\":\"O\","
+		     "\"timezone\":\"UTC\"},\"channels\":{},\"audiences\":{\"a\":{\"scope\":"
+		     "\"internal\"}},\"communications\":[");
+	for (int i = 0; i < 150; i++)
+		buf_printf(&b, "%s{\"id\":\"C%d\",\"topic\":\"t\",\"audiences\":[\"a\"],"
+			   "\"owner\":\"o\",\"schedule\":{\"cadence\":\"hourly\",\"start\":"
+			   "\"2026-01-01T09:00\"}}", i ? "," : "", i);
+	buf_adds(&b, "]}");
+	struct seen_errors e;
+	struct herald_err err;
+	assert_int_equal(count_errors(b.data, &e, &err), PLAN_MAX_ERRORS);
+	assert_contains(e.msgs, "communications[99](C99).schedule.cadence");
+	assert_not_contains(e.msgs, "communications[100]");
+	buf_free(&b);
+}
+
+struct unset_seen {
+	char names[256];
+	char paths[512];
+};
+
+static void on_unset(const char *name, const char *path, void *ctx)
+{
+	struct unset_seen *u = ctx;
+	strncat(u->names, name, sizeof u->names - strlen(u->names) - 2);
+	strncat(u->names, ";", sizeof u->names - strlen(u->names) - 1);
+	strncat(u->paths, path, sizeof u->paths - strlen(u->paths) - 2);
+	strncat(u->paths, ";", sizeof u->paths - strlen(u->paths) - 1);
+}
+
+/* Lint mode: an unset variable is reported, not an error, and no value
+ * of it is checked (or registered as a secret). */
+static void unset_variables_in_lint_mode(void **state)
+{
+	(void)state;
+	unsetenv("HT_SLACK");
+	char *j = replace(BASE, "\"smtp\":\"smtp://127.0.0.1:2525\"", "\"smtp\":\"env:HT_SMTP\"");
+	struct unset_seen u = { "", "" };
+	struct plan_load_opts o = { .on_unset = on_unset, .ctx = &u };
+	struct plan *p = NULL;
+	struct herald_err err;
+	herald_err_clear(&err);
+	assert_int_equal(plan_load_buf("x.json", j, strlen(j), &o, &p, &err), H_OK);
+	assert_string_equal(u.names, "HT_SLACK;HT_SMTP;");
+	assert_string_equal(u.paths, "channels.slack.webhook;channels.mail.smtp;");
+	assert_true(p->channels[0].webhook.demo);
+	plan_free(p);
+	/* Without on_unset (check --strict, run, send): an error for each. */
+	struct seen_errors e;
+	assert_int_equal(count_errors(j, &e, &err), 2);
+	assert_contains(e.msgs, "channels.slack.webhook: environment variable HT_SLACK is not set");
+	assert_contains(e.msgs, "channels.mail.smtp: environment variable HT_SMTP is not set");
+	free(j);
+	setenv("HT_SLACK", "https://hooks.slack.test/services/T/B/canary-5e1f", 1);
 }
 
 int main(void)
@@ -179,6 +371,11 @@ int main(void)
 		cmocka_unit_test(demo_secrets_in_dry_run),
 		cmocka_unit_test(references_are_checked),
 		cmocka_unit_test(templates_are_checked),
+		cmocka_unit_test(secrets_are_masked_in_logs),
+		cmocka_unit_test(every_error_is_reported),
+		cmocka_unit_test(no_cascades),
+		cmocka_unit_test(errors_are_bounded),
+		cmocka_unit_test(unset_variables_in_lint_mode),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "herald/clock.h"
@@ -25,6 +26,11 @@ static void test_civil(void **state)
 	assert_int_equal(days_in_month(2025, 4), 30);
 	assert_int_equal(weekday_from_days(0), 3);  /* 1970-01-01 Thursday */
 	assert_int_equal(weekday_from_days(days_from_civil(2026, 3, 29)), 6);
+	assert_string_equal(weekday_abbr(weekday_from_days(0)), "Thu");
+	assert_string_equal(weekday_abbr(6), "Sun");
+	assert_string_equal(month_abbr(1), "Jan");
+	assert_string_equal(month_abbr(12), "Dec");
+	assert_string_equal(month_abbr(13), "???");
 	struct civil c = { 2026, 10, 25, 1, 30, 5 }, back;
 	secs_to_civil(civil_to_secs(&c), &back);
 	assert_memory_equal(&c, &back, sizeof c);
@@ -57,6 +63,53 @@ static void test_parse_local(void **state)
 	assert_int_equal(w, days_from_civil(2026, 1, 31) * 86400);
 	assert_false(parse_date("2026-02-30", &w));
 	assert_false(parse_date("2026-01-31T00:00", &w));
+}
+
+/* explain_* agree with parse_* and say what is wrong. */
+static void test_explain(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *s, *why;
+	} locals[] = {
+		{ "2026-01-15T09:30", NULL },
+		{ "2026-01-15T09:30:59", NULL },
+		{ "2027-02-29T09:30", "February 2027 has 28 days" },
+		{ "2028-02-30T09:30", "February 2028 has 29 days" },
+		{ "2026-04-31T10:00", "April 2026 has 30 days" },
+		{ "2026-13-01T09:00", "there is no month 13" },
+		{ "2026-00-01T09:00", "there is no month 00" },
+		{ "2026-01-00T09:00", "there is no day 00" },
+		{ "1899-12-31T09:00", "year 1899 is out of range" },
+		{ "2026-01-15", "a date without a time" },
+		{ "2026-01-15 09:30", "write a capital T" },
+		{ "2026-01-15T24:00", "there is no hour 24" },
+		{ "2026-01-15T09:60", "there is no minute 60" },
+		{ "2026-01-15T09:30:61", "there is no second 61" },
+		{ "2026-01-15T09:30Z", "it has a UTC offset" },
+		{ "2026-01-15T09:30+01:00", "it has a UTC offset" },
+		{ "2026-01-15T09:30:00.5", "fractions of a second" },
+		{ "2026-01-15T9:30", "expected YYYY-MM-DDTHH:MM" },
+		{ "2026-1-15T09:30", "expected the date as YYYY-MM-DD" },
+		{ "2026-01-15T09:30:", "expected YYYY-MM-DDTHH:MM" },
+		{ "2026-01-15T09:30x", "unexpected text after the time" },
+	};
+	char why[200];
+	int64_t w;
+	for (size_t i = 0; i < sizeof locals / sizeof locals[0]; i++) {
+		bool ok = explain_local(locals[i].s, why, sizeof why);
+		assert_int_equal(ok, parse_local(locals[i].s, &w));
+		assert_int_equal(ok, locals[i].why == NULL);
+		if (!ok && !strstr(why, locals[i].why))
+			fail_msg("%s: \"%s\" lacks \"%s\"", locals[i].s, why, locals[i].why);
+	}
+	assert_true(explain_date("2027-02-28", why, sizeof why));
+	assert_false(explain_date("2027-02-30", why, sizeof why));
+	assert_string_equal(why, "February 2027 has 28 days");
+	assert_false(explain_date("2027-02-28T10:00", why, sizeof why));
+	assert_false(parse_date("2027-02-28T10:00", &w));
+	assert_false(explain_date("27-02-28", why, sizeof why));
+	assert_string_equal(why, "expected the date as YYYY-MM-DD");
 }
 
 static void test_parse_rfc3339(void **state)
@@ -151,6 +204,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_civil),
 		cmocka_unit_test(test_parse_local),
+		cmocka_unit_test(test_explain),
 		cmocka_unit_test(test_parse_rfc3339),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_format),

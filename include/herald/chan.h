@@ -129,4 +129,12 @@ enum chan_result chan_slack_classify(long status, const char *body);
 void chan_scrub(const char *text, const char *const *secrets, char *out,
 		size_t n);
 
+/*
+ * Every secret value of channel ch (plan_channel_secrets(): URLs,
+ * passwords, usernames, signing keys, all header values), as the
+ * NULL-terminated list chan_scrub() takes.  The array is the caller's to
+ * free; the strings are borrowed from the plan.
+ */
+const char **chan_secrets(const struct plan_channel *ch);
+
 #endif

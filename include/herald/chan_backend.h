@@ -26,7 +26,8 @@ struct chan_req {
 	struct buf resp;              /* response body, first 4 KiB */
 	int64_t retry_after;          /* from a Retry-After header, -1 none */
 	char errbuf[CURL_ERROR_SIZE];
-	const char *secrets[8];       /* values to mask in texts, NULL-ended */
+	const char **secrets;         /* values to mask in texts, NULL-ended
+					 (chan_secrets(), freed by chan.c) */
 };
 
 struct chan_backend {

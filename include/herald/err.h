@@ -1,11 +1,14 @@
 /*
  * err.h - herald's one error idiom.
  *
- * Every fallible function returns an enum herald_rc and, on failure, writes a
- * human-readable message into a caller-owned struct herald_err.  The message
- * never contains secrets: callers format only names and public values.  The
- * CLI maps the code to the exit codes of design.md (rc values are chosen so
- * that the mapping is the identity).
+ * A module's fallible operations return an enum herald_rc and, on failure,
+ * write a human-readable message into a caller-owned struct herald_err
+ * (fixed size: the error path allocates nothing).  Predicates and small
+ * parsers return bool instead, and a channel send reports a struct
+ * chan_outcome (chan.h), whose temporary/permanent split the outbox needs.
+ * The message never contains secrets: callers format only names and public
+ * values.  The CLI exits with the code itself (cli_fail()): the values are
+ * design.md's exit codes.
  */
 #ifndef HERALD_ERR_H
 #define HERALD_ERR_H
@@ -37,7 +40,8 @@ enum herald_rc herald_err_set(struct herald_err *err, enum herald_rc rc,
 			      const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Prefixes the existing message with "prefix: " (for adding context). */
+/* Prefixes the existing message with "prefix: " (for adding context),
+ * cutting the end if the whole does not fit.  err may be NULL. */
 void herald_err_prefix(struct herald_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -5,8 +5,13 @@
  * secrets, loads members files, compiles schedules, and either returns a
  * complete, validated struct plan or an error naming the JSON path.  The
  * struct is read-only after loading and owned by the caller
- * (plan_free()).  Indexes, not pointers, link channels, audiences and
- * communications so a plan can be copied or compared cheaply.
+ * (plan_free()).  Indexes, not pointers, link deliver entries and
+ * communications to channels and audiences: a delivery or a feed names
+ * them by position, valid for the plan's lifetime.
+ *
+ * The loader is plan.c (header, audiences, communications), over
+ * plan_json.c (the reading layer), plan_channels.c (the channel type
+ * table) and plan_sched.c (schedules).
  */
 #ifndef HERALD_PLAN_H
 #define HERALD_PLAN_H
@@ -16,6 +21,7 @@
 #include <stdint.h>
 
 #include "herald/err.h"
+#include "herald/members.h"
 #include "herald/sched.h"
 
 enum chan_type { CHAN_SLACK, CHAN_EMAIL, CHAN_WEBHOOK };
@@ -24,6 +30,7 @@ enum chan_type { CHAN_SLACK, CHAN_EMAIL, CHAN_WEBHOOK };
 struct plan_secret {
 	char *value;   /* resolved; NULL when absent */
 	char *env;     /* variable name when written as env:NAME, else NULL */
+	bool demo;     /* value is a stand-in for an unset variable (dry run) */
 };
 
 struct plan_header {
@@ -45,11 +52,6 @@ struct plan_channel {
 	struct plan_secret secret;   /* webhook signing key (optional) */
 };
 
-struct plan_member {
-	char *name;
-	char *email;
-};
-
 enum deliver_to { TO_CHANNEL, TO_LIST, TO_MEMBERS };
 
 struct plan_deliver {
@@ -66,7 +68,7 @@ struct plan_audience {
 	char *name;
 	bool external;
 	enum feed_kind feed;
-	struct plan_member *members;
+	struct member *members;      /* see members.h */
 	size_t nmembers;
 	bool members_given;
 	struct plan_deliver *deliver;
@@ -80,9 +82,9 @@ struct plan_comm {
 	char *owner;
 	size_t *audiences;           /* indexes into plan->audiences */
 	size_t naudiences;
-	size_t *channels;            /* indexes into plan->channels; NULL = all */
+	size_t *channels;            /* indexes into plan->channels, when */
 	size_t nchannels;
-	bool channels_given;
+	bool channels_given;         /* … given; otherwise every deliver entry */
 	struct schedule sched;
 	int64_t *notify;             /* seconds before start, as written */
 	size_t nnotify;
@@ -118,13 +120,34 @@ struct plan_load_opts {
 	bool demo_secrets;
 	/* Called once per variable given a demo value (may be NULL). */
 	void (*on_demo)(const char *name, void *ctx);
+	/*
+	 * Lint (`check` without --strict): a missing variable is not an
+	 * error; this is called with its name and the JSON path of the key
+	 * (the W-ENV-UNSET warning), and the value is a demo stand-in.  Takes
+	 * precedence over demo_secrets.  NULL: not in lint mode.
+	 */
+	void (*on_unset)(const char *name, const char *path, void *ctx);
+	/*
+	 * Called with every error found ("PATH: message", as err->msg), in
+	 * the order of the file, up to PLAN_MAX_ERRORS; plan_load's err holds
+	 * the first.  NULL: loading stops at the first error.
+	 */
+	void (*on_error)(const char *msg, void *ctx);
 };
 
+/* The most errors one load reports (through on_error). */
+#define PLAN_MAX_ERRORS 100
+
 /*
- * Loads and validates a plan.  On success *out owns a new plan.  On failure
- * returns H_EINVAL (bad plan) or H_ERUNTIME (I/O) with err->msg of the form
- * "PATH: message" (PATH a JSON path or "line L, column C"), never including
- * a secret's value.  opts may be NULL.
+ * Loads and validates a plan, JSON or, for a .yaml/.yml file, YAML (the
+ * same tree: every rule and path is the same, and YAML errors also give
+ * "line L, column C").  On success *out owns a new plan, and every
+ * secret value it resolved is registered with log_add_secret() (log.h),
+ * so no log line can carry it.  On failure returns H_EINVAL (bad plan) or
+ * H_ERUNTIME (I/O) with err->msg of the form "PATH: message" (PATH a JSON
+ * path such as communications[5](AWR-Q).schedule.rrule, naming an
+ * element's id where it has one, or "line L, column C"), never including
+ * a secret's value; *out is untouched.  opts may be NULL.
  */
 enum herald_rc plan_load(const char *path, const struct plan_load_opts *opts,
 			 struct plan **out, struct herald_err *err);
@@ -146,12 +169,34 @@ long plan_comm_index(const struct plan *p, const char *id);
 const struct tz *plan_comm_tz(const struct plan *p, const struct plan_comm *c);
 
 /*
- * Whether channel ch delivers communication c to audience a, and through
- * which deliver entry: calls fn for each (audience deliver entry) that
- * applies, honouring the communication's "channels" filter.
+ * Whether communication c's "channels" filter lets it go out through the
+ * channel with index channel (always true without a filter).  Which
+ * audiences the channel reaches is their deliver lists' business.
  */
 bool plan_comm_uses_channel(const struct plan_comm *c, size_t channel);
 
+/* The plan name of a channel type ("slack", "email", "webhook"). */
 const char *chan_type_name(enum chan_type t);
+
+/* One secret-bearing value of a channel (see plan_channel_secrets()). */
+struct plan_secret_ref {
+	const char *key;     /* JSON key below the channel: "webhook", "headers" */
+	const char *header;  /* the header's name when key is "headers" */
+	const struct plan_secret *s;
+	/*
+	 * An account name (an SMTP username): masked in send outcomes like
+	 * the rest, but fine to write literally and not masked in logs.
+	 */
+	bool identity;
+};
+
+/*
+ * Calls fn for every secret-bearing value ch holds (absent optional ones
+ * are skipped), in the order of its type's row in the channel table.
+ * Masking and lint use this list, so no secret field is forgotten.
+ */
+void plan_channel_secrets(const struct plan_channel *ch,
+			  void (*fn)(const struct plan_secret_ref *r, void *ctx),
+			  void *ctx);
 
 #endif

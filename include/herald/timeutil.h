@@ -25,6 +25,9 @@ void civil_from_days(int64_t days, int *y, int *m, int *d);
 int days_in_month(int y, int m);
 /* 0 = Monday … 6 = Sunday. */
 int weekday_from_days(int64_t days);
+/* "Mon" … "Sun" for 0 … 6; "Jan" … "Dec" for 1 … 12 ("???" outside). */
+const char *weekday_abbr(int wd);
+const char *month_abbr(int m);
 
 int64_t civil_to_secs(const struct civil *c);
 void secs_to_civil(int64_t secs, struct civil *c);
@@ -37,6 +40,13 @@ bool parse_local(const char *s, int64_t *wall);
 
 /* Parses YYYY-MM-DD into a wall time at midnight. */
 bool parse_date(const char *s, int64_t *wall);
+
+/*
+ * True if s is what parse_local() / parse_date() accept; otherwise false
+ * with the reason in why (size n), e.g. "February 2027 has 28 days".
+ */
+bool explain_local(const char *s, char *why, size_t n);
+bool explain_date(const char *s, char *why, size_t n);
 
 /*
  * Parses an RFC 3339 instant (YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)) into

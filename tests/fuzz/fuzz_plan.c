@@ -1,8 +1,10 @@
 /*
- * fuzz_plan.c - libFuzzer target: the plan loader, schedule expansion and
- * lint on arbitrary bytes.  `make fuzz` builds and runs it seeded from
- * plans/ and the bad-plan corpus.
+ * fuzz_plan.c - libFuzzer target: the plan loader (read as JSON and as
+ * YAML, collecting every error), schedule expansion and lint on arbitrary
+ * bytes.  `make fuzz` builds and runs it seeded from plans/ and the
+ * bad-plan corpus (JSON is YAML too, so those seeds reach both readers).
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,20 +28,34 @@ static void ignore(const struct lint_warning *w, void *ctx)
 	(void)ctx;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void count_error(const char *msg, void *ctx)
 {
-	struct plan_load_opts o = { .getenv = fake_env };
+	(void)msg;
+	++*(size_t *)ctx;
+}
+
+static void one(const char *path, const uint8_t *data, size_t size, bool all_errors)
+{
+	size_t n = 0;
+	struct plan_load_opts o = { .getenv = fake_env, .ctx = &n,
+				    .on_error = all_errors ? count_error : NULL };
 	struct plan *p = NULL;
 	struct herald_err err;
 	/* A fixed "now" keeps runs reproducible: 2026-06-01T00:00:00Z. */
 	const int64_t now = 1780272000;
-	if (plan_load_buf("tests/data/fuzz.json", (const char *)data, size, &o, &p, &err))
-		return 0;
+	if (plan_load_buf(path, (const char *)data, size, &o, &p, &err))
+		return;
 	struct agenda_item *items = NULL;
-	size_t n = 0;
-	if (agenda_collect(p, now - 90 * 86400LL, now + 400 * 86400LL, -1, &items, &n, &err) == H_OK)
+	size_t k = 0;
+	if (agenda_collect(p, now - 90 * 86400LL, now + 400 * 86400LL, -1, &items, &k, &err) == H_OK)
 		free(items);
 	lint_plan(p, now, ignore, NULL);
 	plan_free(p);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	one("tests/data/fuzz.json", data, size, size & 1);
+	one("tests/data/fuzz.yaml", data, size, !(size & 1));
 	return 0;
 }
