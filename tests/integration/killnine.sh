@@ -34,7 +34,7 @@ json.dump({"plan": {"id": "KILL", "title": "kill -9", "version": "1", "owner": "
                                "schedule": {"at": at, "duration": "PT1M"}}]},
           open(sys.argv[1], "w"))
 PY
-export HERALD_ADMIN_TOKEN=test-admin-token HERALD_RETRY_BASE_MS=200
+export HERALD_ADMIN_TOKEN=test-admin-token-of-at-least-32-chars HERALD_RETRY_BASE_MS=200
 start_herald() {
 	"$HERALD" run "$T/plan.json" --db "$T/h.db" --listen "127.0.0.1:$hport" 2>>"$T/err" &
 	HPID=$!
