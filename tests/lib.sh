@@ -54,3 +54,11 @@ demo_env() {
 	. "$ROOT/plans/demo.env"
 	set +a
 }
+# Installs tests/package.json's Node modules once (npm ci, lock-stepped
+# with package-lock.json) unless module $1 is already there; suites run in
+# parallel, so one installs while the others wait on the lock.
+npm_deps() {
+	[ -d "$TESTS_DIR/node_modules/$1" ] && return 0
+	flock "$TESTS_DIR/.npm-lock" bash -c '[ -d "$1/node_modules/$2" ] ||
+		npm ci --prefix "$1" --no-audit --no-fund >/dev/null 2>&1' _ "$TESTS_DIR" "$1"
+}

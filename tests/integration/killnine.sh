@@ -9,9 +9,9 @@
 . "$(dirname "$0")/../lib.sh"
 KILLS=${KILLS:-50}
 if ! "$HERALD" run --help >/dev/null 2>&1; then
-	echo "herald run is not built here: skipped"
-	echo "0 passed, 0 failed"
-	exit 0
+	fail "herald run --help fails ($HERALD): nothing could be checked"
+	finish
+	exit 1
 fi
 rport=$(free_port)
 hport=$(free_port)
@@ -77,5 +77,5 @@ assert extra >= 1, "no kill landed while a send was in flight"
 print("deliveries %d, extra copies %d (all flagged), kills %d" % (len(copies), extra, kills))
 PY
 grep -c "will be sent again" "$T/err" | sed "s/^/restarts that found claims in flight: /"
-check "evidence chain verifies" bash -c "'$HERALD' evidence verify --db '$T/h.db' >/dev/null 2>&1 || ! '$HERALD' evidence --help >/dev/null 2>&1"
+check "evidence chain verifies" "$HERALD" evidence verify --db "$T/h.db"
 finish
