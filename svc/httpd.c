@@ -526,9 +526,8 @@ static enum MHD_Result begin(struct httpd *h, struct conn *k, struct MHD_Connect
 	k->route = find_route(h, url, method, k->allow, sizeof k->allow, &k->cls);
 	if (!k->early) {
 		if (strcmp(method, "OPTIONS") == 0 || strcmp(method, "CONNECT") == 0) {
+			/* Allow: what the path has, or what the server has. */
 			k->early = 405;
-			if (!k->allow[0] && k->route)
-				allow_route(k->allow, sizeof k->allow, k->route);
 			if (!k->allow[0])
 				for (size_t i = 0; i < h->nroutes; i++)
 					allow_route(k->allow, sizeof k->allow, &h->routes[i]);
