@@ -27,7 +27,7 @@ TEST_SRC := $(wildcard tests/test_*.c)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_SRC:= $(wildcard tests/bench/*.c)
 
-.PHONY: all deps deps-test deps-bench run test unit integration asan fuzz \
+.PHONY: all deps deps-test deps-bench run test unit integration layers asan fuzz \
         bench install uninstall clean
 all: $(BUILD)/herald
 
@@ -48,12 +48,14 @@ $(BUILD)/libherald.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+# LDFLAGS before the objects and libraries, so that -Wl,--as-needed applies
+# to them.
 $(BUILD)/herald: $(BUILD)/obj/main.o $(BUILD)/libherald.a
-	$(CC) $(HCFLAGS) -o $@ $^ $(HLDLIBS) $(LDFLAGS)
+	$(CC) $(HCFLAGS) $(LDFLAGS) -o $@ $^ $(HLDLIBS)
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libherald.a $(wildcard tests/*.h) | $(BUILD)/tests
-	$(CC) $(HCFLAGS) -Wno-missing-prototypes -Itests -o $@ $< \
-	    $(BUILD)/libherald.a $(HLDLIBS) $(TESTLIBS) $(LDFLAGS)
+	$(CC) $(HCFLAGS) -Wno-missing-prototypes -Itests $(LDFLAGS) -o $@ $< \
+	    $(BUILD)/libherald.a $(HLDLIBS) $(TESTLIBS)
 
 # `make run`: the realistic plan, dry-run, demo secrets, database under var/.
 run: deps $(BUILD)/herald
@@ -66,6 +68,14 @@ test: deps deps-test $(BUILD)/herald $(TESTS)
 
 unit: $(BUILD)/herald $(TESTS)
 	@HERALD_ONLY=unit tests/run-tests $(BUILD)
+
+# The integration scripts only, HERALD_JOBS (default 3) at a time.
+integration: deps deps-test $(BUILD)/herald
+	@HERALD_ONLY=integration tests/run-tests $(BUILD)
+
+# Includes only point down the layers of contrib/layers.
+layers:
+	@contrib/check-layers
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan:

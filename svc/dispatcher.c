@@ -6,22 +6,19 @@
  * materialise the deliveries falling due within the horizon (every minute
  * and on every plan change; after downtime from where the last run
  * stopped, so what fell due meanwhile is sent late or recorded missed),
- * and run one engine round.  POST /api/communications/ID/send queues a
- * manual send from an HTTP thread and wakes the loop.
+ * and run one engine round.  A manual send (web_api.c, an HTTP thread)
+ * is queued through dispatcher_send_manual, which wakes the loop.
  */
 #include "herald/clock.h"
 #include "herald/dispatcher.h"
 
-#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "herald/admin.h"
 #include "herald/engine.h"
-#include "herald/httpd.h"
 #include "herald/log.h"
 #include "herald/outbox.h"
 #include "herald/plan.h"
@@ -39,7 +36,6 @@ struct dispatcher {
 	atomic_bool stop, plan_changed;
 	struct engine *e;
 	struct outbox_policy pol;
-	unsigned char admin[32];
 	pthread_mutex_t lock;          /* guards stats */
 	struct store_outbox_stats stats;
 	struct engine_counters counters;
@@ -132,11 +128,6 @@ enum herald_rc dispatcher_start(struct runtime *rt, struct dispatcher **out,
 	d->rt = rt;
 	outbox_policy_default(&d->pol);
 	pthread_mutex_init(&d->lock, NULL);
-	enum herald_rc rc = admin_init(rt->store, d->admin, err);
-	if (rc) {
-		free(d);
-		return rc;
-	}
 	struct engine_opts eo = { .store = rt->store, .queue = "pending", .dry_run = rt->dry_run,
 				  .base_url = rt->base_url, .key = rt->key,
 				  .plan = current_plan, .ctx = d };
@@ -207,92 +198,14 @@ void dispatcher_metrics(struct buf *out, void *arg)
 		   (long long)c.attempts, (long long)c.retried);
 }
 
-/* ------------------------------------------------------------ manual send */
-
-static void json_error(struct httpd_resp *resp, int status, const char *msg)
+enum herald_rc dispatcher_send_manual(struct dispatcher *d, const struct plan *p,
+				      const struct plan_comm *c, const char *requested_by,
+				      const char *note, char ***keys, size_t *nkeys,
+				      struct herald_err *err)
 {
-	resp->status = status;
-	resp->content_type = "application/json";
-	json_t *j = json_pack("{s:s}", "error", msg);
-	char *s = json_dumps(j, JSON_COMPACT);
-	buf_adds(&resp->body, s);
-	buf_addc(&resp->body, '\n');
-	free(s);
-	json_decref(j);
-}
-
-static void on_send(const struct httpd_req *req, struct httpd_resp *resp, void *ctx)
-{
-	struct dispatcher *d = ctx;
-	if (!admin_check(d->admin, httpd_header(req, "Authorization"))) {
-		buf_adds(&resp->headers, "WWW-Authenticate: Bearer realm=\"herald\"\r\n");
-		json_error(resp, 401, "an admin bearer token is required");
-		return;
-	}
-	/* suffix: "ID/send" */
-	const char *s = req->suffix ? req->suffix : "";
-	const char *slash = strchr(s, '/');
-	if (!slash || strcmp(slash, "/send") != 0 || slash == s || slash - s > 200) {
-		json_error(resp, 404, "no such communication");
-		return;
-	}
-	char id[256];
-	snprintf(id, sizeof id, "%.*s", (int)(slash - s), s);
-	const struct plan *p = runtime_plan(d->rt);
-	long ci = plan_comm_index(p, id);
-	if (ci < 0 || p->comms[ci].sched.kind != SCHED_MANUAL) {
-		json_error(resp, 404, "no manual communication with that id");
-		return;
-	}
-	char *note = NULL;
-	if (req->body && req->body_len) {
-		json_error_t je;
-		json_t *j = json_loadb(req->body, req->body_len, 0, &je);
-		json_t *n = j ? json_object_get(j, "note") : NULL;
-		if (!j || !json_is_object(j) || (n && !json_is_string(n))) {
-			json_decref(j);
-			json_error(resp, 400, "the body is optional JSON {\"note\": \"...\"}");
-			return;
-		}
-		if (n)
-			note = xstrdup(json_string_value(n));
-		json_decref(j);
-	}
-	char who[128];
-	snprintf(who, sizeof who, "admin (API, %s)", req->remote ? req->remote : "?");
-	char **keys = NULL;
-	size_t nkeys = 0;
-	struct herald_err err;
-	herald_err_clear(&err);
-	if (outbox_create_manual(d->rt->store, p, &p->comms[ci], clock_now(), who, note,
-				 "pending", &keys, &nkeys, &err)) {
-		log_event(LOG_ERROR, "send.error", "manual send %s: %s", id, err.msg);
-		free(note);
-		json_error(resp, 500, "could not queue the deliveries");
-		return;
-	}
-	log_event(LOG_INFO, "send.queued", "manual send %s queued: %zu deliver%s, requested by %s", id,
-		nkeys, nkeys == 1 ? "y" : "ies", who);
-	engine_wakeup(d->e);
-	json_t *arr = json_array();
-	for (size_t i = 0; i < nkeys; i++) {
-		json_array_append_new(arr, json_string(keys[i]));
-		free(keys[i]);
-	}
-	free(keys);
-	json_t *j = json_pack("{s:s,s:o,s:s?}", "communication", id, "deliveries", arr,
-			      "note", note);
-	char *out = json_dumps(j, JSON_COMPACT);
-	resp->status = 202;
-	resp->content_type = "application/json";
-	buf_adds(&resp->body, out);
-	buf_addc(&resp->body, '\n');
-	free(out);
-	json_decref(j);
-	free(note);
-}
-
-void dispatcher_routes(struct dispatcher *d, struct httpd *h)
-{
-	httpd_route(h, "POST", "/api/communications/", on_send, d);
+	enum herald_rc rc = outbox_create_manual(d->rt->store, p, c, clock_now(), requested_by,
+						 note, "pending", keys, nkeys, err);
+	if (!rc)
+		engine_wakeup(d->e);
+	return rc;
 }

@@ -1,22 +1,31 @@
 /*
- * httpd.c - herald's HTTP server over libmicrohttpd (see httpd.h).
+ * httpd.c - herald's HTTP server core over libmicrohttpd (see httpd.h).
  *
- * Feeds are the hot path: each plan version is rendered once into a
- * feedset (ICS bytes, gzip bytes, ETags, and ready-made MHD responses for
- * 200 and 304 in both encodings), and a request only picks one of those
- * responses.  A new feedset is published with one atomic store; old sets
- * stay allocated until httpd_stop (reloads are rare, and a request in
- * flight may still hold one), like the plans themselves (runtime.h).
+ * The only file that includes microhttpd.h.  The daemon runs an epoll
+ * thread pool.  libmicrohttpd bounds the total connections, idle time
+ * and header memory; the rest is here, per connection (struct conn, the
+ * socket context of libmicrohttpd):
  *
- * The daemon runs an epoll thread pool with the limits libmicrohttpd
- * leaves open by default: idle timeout, total and per-address connection
- * limits, and a memory pool per connection that bounds request headers
- * (larger headers get 431 from libmicrohttpd).
+ *   - the accept policy refuses a peer holding per_ip_limit connections
+ *     (counted in httpd_guard; the trusted proxy is exempt and its
+ *     clients are counted per request instead);
+ *   - a deadline per connection, which a watchdog thread enforces with
+ *     shutdown(2): libmicrohttpd's timeout is an idle timeout, reset by
+ *     every byte, so a client dribbling its headers would hold a
+ *     connection for ever.  The deadline is header_timeout from the
+ *     connection or from a request's first line, conn_timeout for a body,
+ *     none while a response is out, and conn_timeout + header_timeout
+ *     after a response (libmicrohttpd's idle timeout closes first);
+ *   - the request itself: framing checks, the client behind the proxy,
+ *     the penalty of wrong admin tokens, routing, then the handler.
+ *
+ * libmicrohttpd keeps a connection alive only when the response is queued
+ * after the request was fully read, so a request is answered at its last
+ * call; only refusals that must close the connection (bad framing, a body
+ * announced too large) are answered at the first.
  */
-#include "herald/clock.h"
 #include "herald/httpd.h"
 
-#include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -28,29 +37,27 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
-#include "herald/ics.h"
+#include "herald/clock.h"
+#include "herald/httpd_guard.h"
 #include "herald/log.h"
-#include "herald/plan.h"
-#include "herald/runtime.h"
-#include "herald/store.h"
 #include "herald/timeutil.h"
-#include "herald/token.h"
-#include "herald/version.h"
 
 /* ------------------------------------------------------------------ */
 /* Counters for /metrics                                               */
 
-enum path_class { PC_INDEX, PC_FEED, PC_HEALTHZ, PC_METRICS, PC_ROUTE, PC_OTHER, PC_N };
-static const char *const class_names[PC_N] = {
-	"index", "feed", "healthz", "metrics", "route", "other",
-};
+#define MAX_CLASSES 12
+enum { CLASS_OTHER, CLASS_ROUTE };
 static const int statuses[] = {
 	200, 201, 202, 204, 301, 302, 303, 304, 400, 401, 403, 404, 405, 409,
-	413, 429, 500, 503,
+	413, 429, 431, 500, 503,
 };
 #define NSTATUS (sizeof statuses / sizeof statuses[0] + 1) /* + "other" */
+
+enum refusal { RF_PER_ADDRESS, RF_SLOW, RF_PENALTY, RF_FRAMING, RF_N };
+static const char *const refusal_names[RF_N] = {
+	"per-address", "too-slow", "auth-penalty", "bad-framing",
+};
 
 static size_t status_index(int status)
 {
@@ -61,33 +68,29 @@ static size_t status_index(int status)
 }
 
 /* ------------------------------------------------------------------ */
-/* Feedsets                                                            */
+/* Types                                                               */
 
-struct feed_entry {
-	char *audience;
-	size_t alen;
-	bool public;
-	char token[TOKEN_FEED_LEN + 1];
-	char *ics, *gz;
-	size_t len, gzlen;
-	char etag[40], etag_gz[44];
-	struct MHD_Response *full, *full_gz, *nm, *nm_gz;
+struct httpd_fixed {
+	struct MHD_Response *r;
+	size_t len;
 };
 
-struct feedset {
-	const struct plan *plan;
-	struct feed_entry *v;
-	size_t n;
-	int64_t from;              /* window start, to notice a new day */
-	int64_t last_modified;
-	char lm_text[40];
-	struct feedset *older;     /* every set ever published, for stop */
+enum arg_type { ARG_TEXT, ARG_TIME };
+
+struct query_arg {
+	char *name;
+	enum arg_type type;
 };
 
 struct route {
-	char *method;              /* NULL = any */
-	char *prefix;
+	char *method;
+	char *path;                /* without the query declaration */
 	size_t plen;
+	bool prefix;               /* path ends in '/' */
+	bool strict_query;         /* declared "?…": only args accepted */
+	struct query_arg *args;
+	size_t nargs;
+	unsigned cls;
 	httpd_handler fn;
 	void *ctx;
 };
@@ -97,428 +100,69 @@ struct source {
 	void *ctx;
 };
 
+/* A connection, and the one request it carries at a time. */
+struct conn {
+	struct conn *prev, *next;  /* h->conns (conn_lock) */
+	int fd;
+	char peer[HTTPD_ADDR_LEN];
+	bool counted;              /* peer holds a count in the guard */
+	_Atomic int64_t deadline_ms; /* 0: none */
+	/* The request in progress. */
+	bool started;              /* headers seen by on_request */
+	struct buf target;         /* request target as received */
+	char client[HTTPD_ADDR_LEN];
+	bool client_held;          /* proxied client counted in the guard */
+	bool has_auth;
+	const struct route *route;
+	unsigned cls;
+	int early;                 /* status decided from the headers, or 0 */
+	char allow[48];            /* for 405 */
+	long retry_after;          /* for 429 */
+	bool take_body, too_big;
+	struct buf body;
+};
+
 struct httpd {
 	struct httpd_config cfg;
-	char *listen;
-	struct runtime *rt;
+	char *listen, *trust_proxy;
 	struct MHD_Daemon *d;
+	struct httpd_guard *guard;
 	struct route *routes;
 	size_t nroutes;
-	_Atomic(struct feedset *) feeds;
-	struct feedset *sets;      /* all sets, newest first (set_lock) */
-	pthread_mutex_t set_lock;
-	struct MHD_Response *r404, *r405;
+	char *classes[MAX_CLASSES];
+	size_t nclasses;
+	struct MHD_Response *r404;
 	struct source *metrics, *health;
 	size_t nmetrics, nhealth;
-	atomic_ullong requests[PC_N][NSTATUS];
+	atomic_ullong requests[MAX_CLASSES][NSTATUS];
 	atomic_ullong bytes;
+	atomic_ullong refused[RF_N];
+	pthread_mutex_t conn_lock;
+	struct conn *conns;
+	pthread_t watchdog;
+	pthread_cond_t wd_cond;
+	bool wd_stop, wd_running;
 };
 
-/* The mark of a request whose headers were seen (see on_request). */
-static char headers_seen;
+static struct log_limit lim_conn = LOG_LIMIT_INIT(10000);
+static struct log_limit lim_addr = LOG_LIMIT_INIT(10000);
+static struct log_limit lim_slow = LOG_LIMIT_INIT(10000);
+static struct log_limit lim_auth = LOG_LIMIT_INIT(10000);
+static struct log_limit lim_mhd = LOG_LIMIT_INIT(1000);
 
-/* Per-request state for requests with a body (routes only). */
-struct req_ctx {
-	const struct route *route;
-	struct buf body;
-	bool too_big;
-};
-
-static void http_date(int64_t t, char *out, size_t n)
+static struct conn *conn_of(struct MHD_Connection *c)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-	gmtime_r(&tt, &tm);
-	strftime(out, n, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-}
-
-static bool parse_http_date(const char *s, int64_t *out)
-{
-	struct tm tm;
-	memset(&tm, 0, sizeof tm);
-	const char *end = strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	if (!end || *end)
-		return false;
-	*out = (int64_t)timegm(&tm);
-	return true;
-}
-
-static bool gzip_bytes(const char *in, size_t n, char **out, size_t *outlen)
-{
-	z_stream z;
-	memset(&z, 0, sizeof z);
-	/* windowBits 15 + 16: a gzip wrapper, with mtime 0 (deterministic). */
-	if (deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK)
-		return false;
-	uLong cap = deflateBound(&z, (uLong)n) + 32;
-	unsigned char *buf = xmalloc(cap);
-	z.next_in = (Bytef *)(uintptr_t)in;
-	z.avail_in = (uInt)n;
-	z.next_out = buf;
-	z.avail_out = (uInt)cap;
-	int r = deflate(&z, Z_FINISH);
-	deflateEnd(&z);
-	if (r != Z_STREAM_END) {
-		free(buf);
-		return false;
-	}
-	*out = (char *)buf;
-	*outlen = z.total_out;
-	return true;
-}
-
-static struct MHD_Response *feed_response(const char *data, size_t len,
-					  const struct feed_entry *e,
-					  const char *etag, const char *lm,
-					  bool gz)
-{
-	struct MHD_Response *r = MHD_create_response_from_buffer(
-		len, (void *)(uintptr_t)data, MHD_RESPMEM_PERSISTENT);
-	if (!r)
-		abort();
-	MHD_add_response_header(r, "Content-Type", "text/calendar; charset=utf-8");
-	MHD_add_response_header(r, "ETag", etag);
-	MHD_add_response_header(r, "Last-Modified", lm);
-	MHD_add_response_header(r, "Cache-Control", e->public ? "public, max-age=300"
-							      : "private, max-age=300");
-	MHD_add_response_header(r, "Vary", "Accept-Encoding");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	if (gz && len)
-		MHD_add_response_header(r, "Content-Encoding", "gzip");
-	return r;
-}
-
-static void feedset_free(struct feedset *s)
-{
-	for (size_t i = 0; i < s->n; i++) {
-		struct feed_entry *e = &s->v[i];
-		if (e->full) {
-			MHD_destroy_response(e->full);
-			MHD_destroy_response(e->full_gz);
-			MHD_destroy_response(e->nm);
-			MHD_destroy_response(e->nm_gz);
-		}
-		free(e->audience);
-		free(e->ics);
-		free(e->gz);
-	}
-	free(s->v);
-	free(s);
-}
-
-/* Renders every feed of p; NULL with err set if a feed cannot be written. */
-static struct feedset *feedset_render(struct httpd *h, const struct plan *p,
-				      int64_t now, struct herald_err *err)
-{
-	struct feedset *s = xcalloc(1, sizeof *s);
-	s->plan = p;
-	struct ics_opts o;
-	ics_default_window(p, now, &o.from, &o.to);
-	s->from = o.from;
-	s->v = xcalloc(p->naudiences + 1, sizeof *s->v);
-	for (size_t i = 0; i < p->naudiences; i++) {
-		const struct plan_audience *a = &p->audiences[i];
-		if (a->feed == FEED_NONE)
-			continue;
-		struct feed_entry *e = &s->v[s->n++];
-		e->audience = xstrdup(a->id);
-		e->alen = strlen(a->id);
-		e->public = a->feed == FEED_PUBLIC;
-		token_feed(h->rt->key, a->id, e->token);
-		struct buf b;
-		buf_init(&b);
-		o.audience = (long)i;
-		if (ics_render(p, &o, &b, err)) {
-			buf_free(&b);
-			feedset_free(s);
-			return NULL;
-		}
-		e->len = b.len;
-		e->ics = buf_take(&b);
-		if (!gzip_bytes(e->ics, e->len, &e->gz, &e->gzlen)) {
-			herald_err_set(err, H_ERUNTIME, "gzip of feed %s failed", a->id);
-			feedset_free(s);
-			return NULL;
-		}
-		unsigned char d[32];
-		char hx[65];
-		sha256(e->ics, e->len, d);
-		hex_encode(d, 16, hx);
-		snprintf(e->etag, sizeof e->etag, "\"%.32s\"", hx);
-		snprintf(e->etag_gz, sizeof e->etag_gz, "\"%.32s-gz\"", hx);
-	}
-	return s;
-}
-
-/* Builds the MHD responses once Last-Modified is known. */
-static void feedset_responses(struct feedset *s)
-{
-	http_date(s->last_modified, s->lm_text, sizeof s->lm_text);
-	for (size_t i = 0; i < s->n; i++) {
-		struct feed_entry *e = &s->v[i];
-		e->full = feed_response(e->ics, e->len, e, e->etag, s->lm_text, false);
-		e->full_gz = feed_response(e->gz, e->gzlen, e, e->etag_gz, s->lm_text, true);
-		e->nm = feed_response("", 0, e, e->etag, s->lm_text, false);
-		e->nm_gz = feed_response("", 0, e, e->etag_gz, s->lm_text, true);
-	}
-}
-
-static bool same_bytes(const struct feedset *a, const struct feedset *b)
-{
-	if (!a || a->n != b->n)
-		return false;
-	for (size_t i = 0; i < a->n; i++)
-		if (strcmp(a->v[i].audience, b->v[i].audience) != 0 ||
-		    strcmp(a->v[i].etag, b->v[i].etag) != 0)
-			return false;
-	return true;
-}
-
-static enum herald_rc publish(struct httpd *h, const struct plan *p,
-			      struct herald_err *err)
-{
-	int64_t now = clock_now();
-	pthread_mutex_lock(&h->set_lock);
-	struct feedset *s = feedset_render(h, p, now, err);
-	if (!s) {
-		pthread_mutex_unlock(&h->set_lock);
-		return err->rc ? err->rc : H_EINVAL;
-	}
-	/* Last-Modified moves only when the bytes do, and always forward, so
-	 * If-Modified-Since never hides a change made within one second. */
-	struct feedset *cur = h->sets;
-	if (same_bytes(cur, s))
-		s->last_modified = cur->last_modified;
-	else
-		s->last_modified = cur && now <= cur->last_modified ? cur->last_modified + 1 : now;
-	feedset_responses(s);
-	s->older = h->sets;
-	h->sets = s;
-	atomic_store(&h->feeds, s);
-	pthread_mutex_unlock(&h->set_lock);
-	return H_OK;
-}
-
-enum herald_rc httpd_set_plan(struct httpd *h, const struct plan *p,
-			      struct herald_err *err)
-{
-	return publish(h, p, err);
-}
-
-void httpd_tick(struct httpd *h)
-{
-	struct feedset *s = atomic_load(&h->feeds);
-	if (!s)
-		return;
-	int64_t from, to;
-	ics_default_window(s->plan, clock_now(), &from, &to);
-	if (from != s->from) {
-		struct herald_err err;
-		herald_err_clear(&err);
-		if (publish(h, s->plan, &err))
-			log_event(LOG_ERROR, "feeds.error", "re-rendering for a new day failed: %s",
-				err.msg);
-	}
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
 }
 
 /* ------------------------------------------------------------------ */
-/* Helpers for handlers                                                */
+/* Fixed responses and headers                                         */
 
-const char *httpd_header(const struct httpd_req *req, const char *name)
+static void add_headers(struct MHD_Response *r, const char *headers)
 {
-	return MHD_lookup_connection_value(req->impl, MHD_HEADER_KIND, name);
-}
-
-static void prom_label(struct buf *b, const char *s)
-{
-	for (; s && *s; s++) {
-		if (*s == '"' || *s == '\\')
-			buf_printf(b, "\\%c", *s);
-		else if (*s == '\n')
-			buf_adds(b, "\\n");
-		else
-			buf_addc(b, *s);
-	}
-}
-
-static bool db_ok(struct httpd *h)
-{
-	return h->rt->store && store_ping(h->rt->store, NULL) == H_OK;
-}
-
-/* ------------------------------------------------------------------ */
-/* Built-in pages                                                      */
-
-static void health_json(struct httpd *h, struct buf *b, bool *ok)
-{
-	const struct plan *p = runtime_plan(h->rt);
-	bool dbok = db_ok(h);
-	*ok = dbok && p;
-	buf_printf(b, "{\"status\":\"%s\",\"plan\":{\"id\":", *ok ? "ok" : "degraded");
-	buf_add_json(b, p ? p->id : NULL);
-	buf_adds(b, ",\"version\":");
-	buf_add_json(b, p ? p->version : NULL);
-	buf_adds(b, ",\"sha256\":");
-	buf_add_json(b, p ? p->sha256 : NULL);
-	buf_printf(b, "},\"database\":\"%s\",\"uptime_seconds\":%lld,\"dry_run\":%s",
-		   dbok ? "ok" : "error", (long long)(clock_now() - h->rt->started),
-		   h->rt->dry_run ? "true" : "false");
-	for (size_t i = 0; i < h->nhealth; i++) {
-		struct buf m;
-		buf_init(&m);
-		h->health[i].fn(&m, h->health[i].ctx);
-		if (m.len)
-			buf_printf(b, ",%s", m.data);
-		buf_free(&m);
-	}
-	buf_adds(b, ",\"version_herald\":\"" HERALD_VERSION "\"}\n");
-}
-
-static void page_index(struct httpd *h, struct buf *b)
-{
-	const struct plan *p = runtime_plan(h->rt);
-	struct feedset *s = atomic_load(&h->feeds);
-	const char *base = h->rt->base_url ? h->rt->base_url : "";
-	buf_adds(b, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-		    "<meta name=\"viewport\" content=\"width=device-width\">"
-		    "<title>");
-	buf_add_html(b, p ? p->title : "herald");
-	buf_adds(b, "</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:46em;"
-		    "margin:2em auto;padding:0 1em}code{background:#f3f3f3;padding:0 .2em}"
-		    "li{margin:.4em 0}</style></head><body>\n<h1>");
-	buf_add_html(b, p ? p->title : "herald");
-	buf_adds(b, "</h1>\n");
-	if (p) {
-		buf_adds(b, "<p>Plan <code>");
-		buf_add_html(b, p->id);
-		buf_adds(b, "</code>, version ");
-		buf_add_html(b, p->version);
-		if (p->approved_by || p->approved_on) {
-			buf_adds(b, ", approved");
-			if (p->approved_by) {
-				buf_adds(b, " by ");
-				buf_add_html(b, p->approved_by);
-			}
-			if (p->approved_on) {
-				buf_adds(b, " on ");
-				buf_add_html(b, p->approved_on);
-			}
-		}
-		buf_adds(b, ". Owner: ");
-		buf_add_html(b, p->owner);
-		buf_adds(b, ".</p>\n");
-	}
-	buf_adds(b, "<h2>Public calendar feeds</h2>\n<ul>\n");
-	size_t npub = 0;
-	for (size_t i = 0; s && i < s->n; i++) {
-		if (!s->v[i].public)
-			continue;
-		long ai = plan_audience_index(s->plan, s->v[i].audience);
-		const char *name = ai >= 0 ? s->plan->audiences[ai].name : s->v[i].audience;
-		const char *host = strstr(base, "://");
-		host = host ? host + 3 : base;
-		buf_adds(b, "<li>");
-		buf_add_html(b, name);
-		buf_adds(b, ": <a href=\"webcal://");
-		buf_add_html(b, host);
-		buf_adds(b, "/feeds/");
-		buf_add_html(b, s->v[i].audience);
-		buf_adds(b, ".ics\">subscribe</a> &middot; <a href=\"");
-		buf_add_html(b, base);
-		buf_adds(b, "/feeds/");
-		buf_add_html(b, s->v[i].audience);
-		buf_adds(b, ".ics\">download</a></li>\n");
-		npub++;
-	}
-	if (!npub)
-		buf_adds(b, "<li>None. Private feeds are shared with their audiences "
-			    "(<code>herald feeds</code>).</li>\n");
-	bool ok;
-	struct buf hj;
-	buf_init(&hj);
-	health_json(h, &hj, &ok);
-	buf_printf(b, "</ul>\n<h2>Health</h2>\n<p>%s. <a href=\"/healthz\">/healthz</a> "
-		      "&middot; <a href=\"/metrics\">/metrics</a></p>\n<pre>",
-		   ok ? "Service healthy" : "Service degraded");
-	buf_add_html(b, hj.data);
-	buf_free(&hj);
-	buf_adds(b, "</pre>\n<p><small>herald " HERALD_VERSION "</small></p>\n</body></html>\n");
-}
-
-static void page_metrics(struct httpd *h, struct buf *b)
-{
-	buf_adds(b, "# HELP herald_http_requests_total HTTP requests by path class and status.\n"
-		    "# TYPE herald_http_requests_total counter\n");
-	for (size_t c = 0; c < PC_N; c++)
-		for (size_t i = 0; i < NSTATUS; i++) {
-			unsigned long long v = atomic_load_explicit(&h->requests[c][i],
-								    memory_order_relaxed);
-			if (!v)
-				continue;
-			if (i + 1 < NSTATUS)
-				buf_printf(b, "herald_http_requests_total{class=\"%s\",status=\"%d\"} %llu\n",
-					   class_names[c], statuses[i], v);
-			else
-				buf_printf(b, "herald_http_requests_total{class=\"%s\",status=\"other\"} %llu\n",
-					   class_names[c], v);
-		}
-	buf_printf(b, "# HELP herald_http_response_bytes_total Response body bytes sent.\n"
-		      "# TYPE herald_http_response_bytes_total counter\n"
-		      "herald_http_response_bytes_total %llu\n",
-		   (unsigned long long)atomic_load(&h->bytes));
-	const struct plan *p = runtime_plan(h->rt);
-	if (p) {
-		buf_adds(b, "# HELP herald_plan_info The plan being served.\n"
-			    "# TYPE herald_plan_info gauge\nherald_plan_info{id=\"");
-		prom_label(b, p->id);
-		buf_adds(b, "\",version=\"");
-		prom_label(b, p->version);
-		buf_adds(b, "\",sha256=\"");
-		prom_label(b, p->sha256);
-		buf_adds(b, "\"} 1\n");
-	}
-	struct feedset *s = atomic_load(&h->feeds);
-	buf_printf(b, "# HELP herald_feeds Feeds served.\n# TYPE herald_feeds gauge\n"
-		      "herald_feeds %zu\n"
-		      "# HELP herald_feeds_last_modified_seconds Last-Modified of the feeds.\n"
-		      "# TYPE herald_feeds_last_modified_seconds gauge\n"
-		      "herald_feeds_last_modified_seconds %lld\n"
-		      "# HELP herald_uptime_seconds Seconds since the service started.\n"
-		      "# TYPE herald_uptime_seconds gauge\nherald_uptime_seconds %lld\n"
-		      "# HELP herald_database_up 1 if the database answers.\n"
-		      "# TYPE herald_database_up gauge\nherald_database_up %d\n",
-		   s ? s->n : 0, (long long)(s ? s->last_modified : 0),
-		   (long long)(clock_now() - h->rt->started), db_ok(h) ? 1 : 0);
-	for (size_t i = 0; i < h->nmetrics; i++)
-		h->metrics[i].fn(b, h->metrics[i].ctx);
-}
-
-/* ------------------------------------------------------------------ */
-/* Request dispatch                                                    */
-
-static enum MHD_Result send_resp(struct httpd *h, struct MHD_Connection *c,
-				 enum path_class pc, int status,
-				 struct MHD_Response *r, size_t body, bool head)
-{
-	atomic_fetch_add_explicit(&h->requests[pc][status_index(status)], 1,
-				  memory_order_relaxed);
-	if (!head && body)
-		atomic_fetch_add_explicit(&h->bytes, body, memory_order_relaxed);
-	return MHD_queue_response(c, (unsigned)status, r);
-}
-
-static enum MHD_Result send_buf(struct httpd *h, struct MHD_Connection *c,
-				enum path_class pc, int status, const char *type,
-				struct buf *b, const struct buf *headers, bool head)
-{
-	size_t len = b->len;
-	struct MHD_Response *r = len
-		? MHD_create_response_from_buffer(len, buf_take(b), MHD_RESPMEM_MUST_FREE)
-		: MHD_create_response_from_buffer(0, (void *)(uintptr_t)"", MHD_RESPMEM_PERSISTENT);
-	if (!r)
-		abort();
-	MHD_add_response_header(r, "Content-Type", type ? type : "text/plain; charset=utf-8");
-	for (const char *l = headers && headers->len ? headers->data : NULL; l && *l;) {
+	for (const char *l = headers; l && *l;) {
 		const char *eol = strstr(l, "\r\n");
 		size_t n = eol ? (size_t)(eol - l) : strlen(l);
 		const char *colon = memchr(l, ':', n);
@@ -534,142 +178,413 @@ static enum MHD_Result send_buf(struct httpd *h, struct MHD_Connection *c,
 		}
 		l = eol ? eol + 2 : l + n;
 	}
-	enum MHD_Result ret = send_resp(h, c, pc, status, r, len, head);
+}
+
+struct httpd_fixed *httpd_fixed_new(const void *body, size_t len, const char *headers)
+{
+	struct httpd_fixed *f = xcalloc(1, sizeof *f);
+	f->r = MHD_create_response_from_buffer(len, (void *)(uintptr_t)(len ? body : ""),
+					       MHD_RESPMEM_PERSISTENT);
+	if (!f->r)
+		abort();
+	f->len = len;
+	add_headers(f->r, headers);
+	return f;
+}
+
+void httpd_fixed_free(struct httpd_fixed *f)
+{
+	if (!f)
+		return;
+	MHD_destroy_response(f->r);
+	free(f);
+}
+
+const char *httpd_header(const struct httpd_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->impl, MHD_HEADER_KIND, name);
+}
+
+/* ------------------------------------------------------------------ */
+/* Sending                                                             */
+
+static enum MHD_Result send_resp(struct httpd *h, struct MHD_Connection *c,
+				 unsigned cls, int status, struct MHD_Response *r,
+				 size_t body, bool head)
+{
+	atomic_fetch_add_explicit(&h->requests[cls][status_index(status)], 1,
+				  memory_order_relaxed);
+	if (!head && body)
+		atomic_fetch_add_explicit(&h->bytes, body, memory_order_relaxed);
+	return MHD_queue_response(c, (unsigned)status, r);
+}
+
+static bool has_header(const struct buf *headers, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *l = headers && headers->len ? headers->data : NULL; l && *l;) {
+		if (strncasecmp(l, name, n) == 0 && l[n] == ':')
+			return true;
+		const char *eol = strstr(l, "\r\n");
+		l = eol ? eol + 2 : NULL;
+	}
+	return false;
+}
+
+static enum MHD_Result send_buf(struct httpd *h, struct MHD_Connection *c,
+				unsigned cls, int status, const char *type,
+				struct buf *b, const struct buf *headers, bool head)
+{
+	size_t len = b->len;
+	struct MHD_Response *r = len
+		? MHD_create_response_from_buffer(len, buf_take(b), MHD_RESPMEM_MUST_FREE)
+		: MHD_create_response_from_buffer(0, (void *)(uintptr_t)"", MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		abort();
+	if (!type)
+		type = "text/plain; charset=utf-8";
+	MHD_add_response_header(r, "Content-Type", type);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	/* HTML from herald never needs a script or anything remote. */
+	if (strncasecmp(type, "text/html", 9) == 0 &&
+	    !has_header(headers, "Content-Security-Policy"))
+		MHD_add_response_header(r, "Content-Security-Policy",
+					"default-src 'none'; style-src 'unsafe-inline'");
+	if (headers && headers->len)
+		add_headers(r, headers->data);
+	enum MHD_Result ret = send_resp(h, c, cls, status, r, len, head);
 	MHD_destroy_response(r);
 	return ret;
 }
 
-/* True if the client accepts gzip (a "gzip" coding without q=0). */
-static bool accepts_gzip(const char *ae)
+static enum MHD_Result send_text(struct httpd *h, struct MHD_Connection *c,
+				 unsigned cls, int status, const char *text,
+				 const char *headers, bool head)
 {
-	for (const char *p = ae; p && (p = strcasestr(p, "gzip")); p += 4) {
-		if (p != ae && p[-1] != ' ' && p[-1] != ',' && p[-1] != '\t')
-			continue;
-		const char *q = p + 4;
-		while (*q == ' ')
-			q++;
-		if (*q == ';') {
-			const char *v = strstr(q, "q=");
-			if (v && (v - q) < 8) {
-				double d = strtod(v + 2, NULL);
-				return d > 0;
-			}
+	struct buf b, hd;
+	buf_init(&b);
+	buf_init(&hd);
+	buf_adds(&b, text);
+	if (headers)
+		buf_adds(&hd, headers);
+	enum MHD_Result r = send_buf(h, c, cls, status, NULL, &b, &hd, head);
+	buf_free(&b);
+	buf_free(&hd);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Routes                                                              */
+
+static unsigned class_index(struct httpd *h, const char *name)
+{
+	for (size_t i = 0; i < h->nclasses; i++)
+		if (strcmp(h->classes[i], name) == 0)
+			return (unsigned)i;
+	if (h->nclasses == MAX_CLASSES)
+		return CLASS_ROUTE;
+	h->classes[h->nclasses] = xstrdup(name);
+	return (unsigned)h->nclasses++;
+}
+
+/* "name=type&…" of a route declaration; a bad one is a programming error. */
+static void parse_decl(struct route *r, const char *decl)
+{
+	r->strict_query = true;
+	for (const char *p = decl; *p;) {
+		size_t n = strcspn(p, "&");
+		const char *eq = memchr(p, '=', n);
+		if (!eq || eq == p) {
+			fprintf(stderr, "herald: bad query declaration on route %s\n", r->path);
+			abort();
 		}
-		return *q == ',' || *q == ';' || *q == '\0' || *q == ' ';
-	}
-	return false;
-}
-
-/* True if If-None-Match lists etag (weak comparison, RFC 9110 13.1.2). */
-static bool etag_matches(const char *inm, const char *etag)
-{
-	size_t n = strlen(etag);
-	for (const char *p = inm; *p;) {
-		while (*p == ' ' || *p == ',' || *p == '\t')
-			p++;
-		if (*p == '*')
-			return true;
-		if (p[0] == 'W' && p[1] == '/')
-			p += 2;
-		if (strncmp(p, etag, n) == 0 && (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
-			return true;
-		while (*p && *p != ',')
+		enum arg_type t;
+		size_t tl = n - (size_t)(eq + 1 - p);
+		if (tl == 4 && strncmp(eq + 1, "time", 4) == 0)
+			t = ARG_TIME;
+		else if (tl == 4 && strncmp(eq + 1, "text", 4) == 0)
+			t = ARG_TEXT;
+		else {
+			fprintf(stderr, "herald: bad query type on route %s\n", r->path);
+			abort();
+		}
+		r->args = xreallocarray(r->args, r->nargs + 1, sizeof *r->args);
+		r->args[r->nargs++] = (struct query_arg){ xstrndup(p, (size_t)(eq - p)), t };
+		p += n;
+		if (*p == '&')
 			p++;
 	}
-	return false;
 }
 
-static enum MHD_Result serve_feed(struct httpd *h, struct MHD_Connection *c,
-				  const char *rest, bool head)
+void httpd_route_class(struct httpd *h, const char *method, const char *path,
+		       const char *metric_class, httpd_handler fn, void *ctx)
 {
-	struct feedset *s = atomic_load(&h->feeds);
-	const char *slash = strchr(rest, '/');
-	const char *aud = slash ? slash + 1 : rest;
-	size_t alen = strlen(aud);
-	struct feed_entry *e = NULL;
-	if (s && alen > 4 && strcmp(aud + alen - 4, ".ics") == 0 && !strchr(aud, '/')) {
-		alen -= 4;
-		for (size_t i = 0; i < s->n; i++)
-			if (s->v[i].alen == alen && memcmp(s->v[i].audience, aud, alen) == 0) {
-				e = &s->v[i];
-				break;
-			}
-	}
-	if (e) {
-		bool ok;
-		if (e->public)
-			ok = !slash;
-		else
-			ok = slash && (size_t)(slash - rest) == TOKEN_FEED_LEN &&
-			     ct_equal(rest, e->token, TOKEN_FEED_LEN);
-		if (!ok)
-			e = NULL;
-	}
-	if (!e)
-		return send_resp(h, c, PC_FEED, 404, h->r404, 10, head);
-	bool gz = accepts_gzip(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-							   MHD_HTTP_HEADER_ACCEPT_ENCODING));
-	const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						      MHD_HTTP_HEADER_IF_NONE_MATCH);
-	bool not_modified = false;
-	if (inm) {
-		not_modified = etag_matches(inm, e->etag) || etag_matches(inm, e->etag_gz);
-	} else {
-		const char *ims = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-							      MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
-		int64_t t;
-		not_modified = ims && parse_http_date(ims, &t) && s->last_modified <= t;
-	}
-	if (not_modified)
-		return send_resp(h, c, PC_FEED, 304, gz ? e->nm_gz : e->nm, 0, head);
-	return send_resp(h, c, PC_FEED, 200, gz ? e->full_gz : e->full,
-			 gz ? e->gzlen : e->len, head);
+	h->routes = xreallocarray(h->routes, h->nroutes + 1, sizeof *h->routes);
+	struct route *r = &h->routes[h->nroutes++];
+	memset(r, 0, sizeof *r);
+	const char *q = strchr(path, '?');
+	r->path = q ? xstrndup(path, (size_t)(q - path)) : xstrdup(path);
+	r->plen = strlen(r->path);
+	r->prefix = r->plen > 1 && r->path[r->plen - 1] == '/';
+	r->method = xstrdup(method);
+	r->cls = class_index(h, metric_class ? metric_class : "route");
+	r->fn = fn;
+	r->ctx = ctx;
+	if (q)
+		parse_decl(r, q + 1);
 }
 
-static const struct route *find_route(struct httpd *h, const char *url,
-				      const char *method, bool *other_method)
+void httpd_route(struct httpd *h, const char *method, const char *path,
+		 httpd_handler fn, void *ctx)
+{
+	httpd_route_class(h, method, path, NULL, fn, ctx);
+}
+
+static bool path_matches(const struct route *r, const char *url)
+{
+	return r->prefix ? strncmp(url, r->path, r->plen) == 0 : strcmp(url, r->path) == 0;
+}
+
+static bool method_matches(const struct route *r, const char *method)
+{
+	return strcmp(r->method, method) == 0 ||
+	       (strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0);
+}
+
+static void allow_add(char *allow, size_t cap, const char *m)
+{
+	if (strstr(allow, m))
+		return;
+	size_t n = strlen(allow);
+	snprintf(allow + n, cap - n, "%s%s", n ? ", " : "", m);
+}
+
+static void allow_route(char *allow, size_t cap, const struct route *r)
+{
+	allow_add(allow, cap, r->method);
+	if (strcmp(r->method, "GET") == 0)
+		allow_add(allow, cap, "HEAD");
+}
+
+/*
+ * The route for method and url: an exact path first, else the longest
+ * prefix.  Without one, *allow lists the methods the path has (empty if
+ * none) and *cls the class of its first route.
+ */
+static const struct route *find_route(struct httpd *h, const char *url, const char *method,
+				      char *allow, size_t cap, unsigned *cls)
 {
 	const struct route *best = NULL;
-	*other_method = false;
+	allow[0] = '\0';
+	*cls = CLASS_OTHER;
+	bool any = false;
 	for (size_t i = 0; i < h->nroutes; i++) {
 		const struct route *r = &h->routes[i];
-		if (strncmp(url, r->prefix, r->plen) != 0)
+		if (!path_matches(r, url))
 			continue;
-		bool mok = !r->method || strcmp(r->method, method) == 0 ||
-			   (strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0);
-		if (!mok) {
-			*other_method = true;
+		if (!any)
+			*cls = r->cls;
+		any = true;
+		if (!method_matches(r, method)) {
+			allow_route(allow, cap, r);
 			continue;
 		}
-		if (!best || r->plen > best->plen)
+		if (!best || (best->prefix && (!r->prefix || r->plen > best->plen)))
 			best = r;
 	}
 	return best;
 }
 
-static enum MHD_Result call_route(struct httpd *h, struct MHD_Connection *c,
-				  const struct route *rt, const char *url,
-				  const char *method, const struct buf *body)
+static bool arg_valid(enum arg_type t, const char *v, size_t n)
 {
-	char addr[INET6_ADDRSTRLEN] = "?";
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ci && ci->client_addr) {
-		const struct sockaddr *sa = ci->client_addr;
-		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
-				  addr, sizeof addr);
-		else if (sa->sa_family == AF_INET6)
-			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-				  addr, sizeof addr);
+	if (t == ARG_TEXT)
+		return true;
+	char s[64];
+	if (n == 0 || n >= sizeof s)
+		return false;
+	memcpy(s, v, n);
+	s[n] = '\0';
+	int64_t x;
+	return parse_date(s, &x) || parse_rfc3339(s, &x);
+}
+
+/* True if query (raw, may be empty) fits the route's declaration. */
+static bool query_valid(const struct route *r, const char *query)
+{
+	if (!r->strict_query || !*query)
+		return true;
+	unsigned seen = 0;
+	for (const char *p = query;;) {
+		size_t n = strcspn(p, "&");
+		const char *eq = memchr(p, '=', n);
+		if (!eq)
+			return false;
+		size_t nl = (size_t)(eq - p), i;
+		for (i = 0; i < r->nargs; i++)
+			if (strlen(r->args[i].name) == nl && memcmp(r->args[i].name, p, nl) == 0)
+				break;
+		if (i == r->nargs || i >= 32 || (seen & (1u << i)))
+			return false;
+		seen |= 1u << i;
+		if (!arg_valid(r->args[i].type, eq + 1, n - nl - 1))
+			return false;
+		if (!p[n])
+			return true;
+		p += n + 1;
 	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Requests                                                            */
+
+struct scan {
+	unsigned ncl, nte;
+	bool cl_bad;
+	unsigned long long cl;
+	const char *xff, *auth;
+};
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				   const char *value)
+{
+	(void)kind;
+	struct scan *s = cls;
+	if (!value)
+		value = "";
+	if (strcasecmp(key, "Content-Length") == 0) {
+		s->ncl++;
+		if (!*value || value[strspn(value, "0123456789")] || strlen(value) > 18)
+			s->cl_bad = true;
+		else
+			s->cl = strtoull(value, NULL, 10);
+	} else if (strcasecmp(key, "Transfer-Encoding") == 0) {
+		s->nte++;
+	} else if (strcasecmp(key, "X-Forwarded-For") == 0) {
+		s->xff = value;   /* the last header holds the last hop */
+	} else if (strcasecmp(key, "Authorization") == 0) {
+		s->auth = value;
+	}
+	return MHD_YES;
+}
+
+static void take_upload(struct httpd *h, struct conn *k, const char *upload,
+			size_t *upload_size)
+{
+	if (k->take_body) {
+		if (k->body.len + *upload_size > h->cfg.max_body)
+			k->too_big = true;
+		else
+			buf_add(&k->body, upload, *upload_size);
+	}
+	/* A body nobody takes is read and dropped: libmicrohttpd answers
+	 * only once the request has been read. */
+	*upload_size = 0;
+}
+
+/* The first call of a request: everything decided from its headers. */
+static enum MHD_Result begin(struct httpd *h, struct conn *k, struct MHD_Connection *c,
+			     const char *url, const char *method, const char *upload,
+			     size_t *upload_size)
+{
+	k->started = true;
+	atomic_store(&k->deadline_ms, clock_mono_ms() + (int64_t)h->cfg.conn_timeout * 1000);
+	struct scan s = { 0 };
+	MHD_get_connection_values(c, MHD_HEADER_KIND, scan_header, &s);
+	/* Two framings, or two lengths, and a proxy in front of us may have
+	 * read another request than we would: refuse and close. */
+	if (s.ncl > 1 || s.nte > 1 || (s.ncl && s.nte) || s.cl_bad) {
+		atomic_fetch_add(&h->refused[RF_FRAMING], 1);
+		return send_text(h, c, CLASS_OTHER, 400, "conflicting or duplicate "
+				 "Content-Length or Transfer-Encoding\n",
+				 "Connection: close\r\n", false);
+	}
+	/* An announced body that is too large is refused before it is read
+	 * (the connection then closes). */
+	if (s.ncl && s.cl > h->cfg.max_body)
+		return send_text(h, c, CLASS_OTHER, 413, "request body too large\n", NULL, false);
+	bool proxied = httpd_guard_client(h->guard, k->peer, s.xff, k->client);
+	if (proxied) {
+		if (!httpd_guard_take(h->guard, k->client, true)) {
+			atomic_fetch_add(&h->refused[RF_PER_ADDRESS], 1);
+			log_event_limited(&lim_addr, LOG_WARN, "httpd.limit",
+					  "request from %s refused: %u requests in progress "
+					  "(per-address limit)", k->client, h->cfg.per_ip_limit);
+			k->early = 429;
+			k->retry_after = 1;
+		} else {
+			k->client_held = true;
+		}
+	}
+	k->has_auth = s.auth != NULL;
+	int64_t left = k->has_auth && !k->early
+		? httpd_guard_penalty(h->guard, k->client, clock_mono_ms()) : 0;
+	if (left > 0) {
+		atomic_fetch_add(&h->refused[RF_PENALTY], 1);
+		k->early = 429;
+		k->retry_after = (long)((left + 999) / 1000);
+	}
+	k->route = find_route(h, url, method, k->allow, sizeof k->allow, &k->cls);
+	if (!k->early) {
+		if (strcmp(method, "OPTIONS") == 0 || strcmp(method, "CONNECT") == 0) {
+			/* Allow: what the path has, or what the server has. */
+			k->early = 405;
+			if (!k->allow[0])
+				for (size_t i = 0; i < h->nroutes; i++)
+					allow_route(k->allow, sizeof k->allow, &h->routes[i]);
+			k->route = NULL;
+		} else if (!k->route) {
+			k->early = k->allow[0] ? 405 : 404;
+		} else {
+			const char *q = strchr(k->target.len ? k->target.data : "", '?');
+			if (!query_valid(k->route, q ? q + 1 : ""))
+				k->early = 400;
+		}
+	}
+	if (k->route && !k->early)
+		k->cls = k->route->cls;
+	k->take_body = k->route && !k->early && strcmp(method, "GET") != 0 &&
+		       strcmp(method, "HEAD") != 0;
+	/* This call may already carry the first chunk of the body: it must be
+	 * taken now, or libmicrohttpd stalls the connection. */
+	if (*upload_size)
+		take_upload(h, k, upload, upload_size);
+	return MHD_YES;
+}
+
+static enum MHD_Result answer_early(struct httpd *h, struct conn *k,
+				    struct MHD_Connection *c, bool head)
+{
+	char hd[96];
+	switch (k->early) {
+	case 404:
+		return send_resp(h, c, k->cls, 404, h->r404, 10, head);
+	case 405:
+		snprintf(hd, sizeof hd, "Allow: %s\r\n", k->allow);
+		return send_text(h, c, k->cls, 405, "method not allowed\n", hd, head);
+	case 429:
+		snprintf(hd, sizeof hd, "Retry-After: %ld\r\nCache-Control: no-store\r\n",
+			 k->retry_after);
+		return send_text(h, c, k->cls, 429, "too many requests: try again later\n",
+				 hd, head);
+	default:
+		return send_text(h, c, k->cls, 400, "bad query parameters\n", NULL, head);
+	}
+}
+
+static enum MHD_Result call_route(struct httpd *h, struct conn *k, struct MHD_Connection *c,
+				  const char *url, const char *method)
+{
+	const struct route *rt = k->route;
+	const char *target = k->target.len ? k->target.data : url;
+	const char *q = strchr(target, '?');
 	struct httpd_req req = {
 		.method = method,
-		.path = url,
-		.suffix = url + rt->plen,
-		.body = body && body->len ? body->data : "",
-		.body_len = body ? body->len : 0,
-		.remote = addr,
+		.path = target,
+		.suffix = rt->prefix ? url + rt->plen : "",
+		.query = q ? q + 1 : "",
+		.body = k->body.len ? k->body.data : "",
+		.body_len = k->body.len,
+		.remote = k->client,
 		.impl = c,
 	};
 	struct httpd_resp resp = { .status = 200 };
@@ -678,17 +593,26 @@ static enum MHD_Result call_route(struct httpd *h, struct MHD_Connection *c,
 	rt->fn(&req, &resp, rt->ctx);
 	if (resp.status < 100 || resp.status > 599)
 		resp.status = 500;
-	enum MHD_Result r = send_buf(h, c, PC_ROUTE, resp.status, resp.content_type,
-				     &resp.body, &resp.headers, strcmp(method, "HEAD") == 0);
+	/* A wrong token opens a penalty window for its sender. */
+	if (k->has_auth && resp.status == 401) {
+		httpd_guard_failed(h->guard, k->client, clock_mono_ms());
+		log_event_limited(&lim_auth, LOG_WARN, "httpd.auth",
+				  "wrong admin token from %s on %s", k->client, url);
+	} else if (k->has_auth && resp.status < 400) {
+		httpd_guard_succeeded(h->guard, k->client);
+	}
+	bool head = strcmp(method, "HEAD") == 0;
+	enum MHD_Result r;
+	if (resp.fixed)
+		r = send_resp(h, c, rt->cls, resp.status, resp.fixed->r, resp.fixed->len, head);
+	else if (resp.status == 404 && !resp.body.len && !resp.headers.len)
+		r = send_resp(h, c, rt->cls, 404, h->r404, 10, head);
+	else
+		r = send_buf(h, c, rt->cls, resp.status, resp.content_type, &resp.body,
+			     &resp.headers, head);
 	buf_free(&resp.body);
 	buf_free(&resp.headers);
 	return r;
-}
-
-static enum MHD_Result method_not_allowed(struct httpd *h, struct MHD_Connection *c,
-					  enum path_class pc)
-{
-	return send_resp(h, c, pc, 405, h->r405, 19, false);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
@@ -698,122 +622,136 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 {
 	struct httpd *h = cls;
 	(void)version;
-	/* libmicrohttpd keeps a connection alive only when the response is
-	 * queued after the request was fully read: the first call (headers
-	 * only) just marks the request. */
-	if (!*con_cls) {
-		/* An announced body that is too large is refused before it is
-		 * read (the connection then closes). */
-		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-							     MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl && strtoull(cl, NULL, 10) > h->cfg.max_body) {
-			struct buf b;
-			buf_init(&b);
-			buf_adds(&b, "request body too large\n");
-			return send_buf(h, c, PC_OTHER, 413, NULL, &b, NULL, false);
-		}
-		*con_cls = &headers_seen;
+	struct conn *k = *con_cls;
+	if (!k)
+		return MHD_NO;
+	if (!k->started)
+		return begin(h, k, c, url, method, upload, upload_size);
+	if (*upload_size) {
+		take_upload(h, k, upload, upload_size);
 		return MHD_YES;
 	}
-	struct req_ctx *rc = *con_cls == &headers_seen ? NULL : *con_cls;
-	if (rc) {
-		/* Later calls: a body for a route. */
-		if (*upload_size) {
-			if (rc->body.len + *upload_size > h->cfg.max_body)
-				rc->too_big = true;
-			else
-				buf_add(&rc->body, upload, *upload_size);
-			*upload_size = 0;
-			return MHD_YES;
-		}
-		if (rc->too_big) {
-			struct buf b;
-			buf_init(&b);
-			buf_adds(&b, "request body too large\n");
-			return send_buf(h, c, PC_ROUTE, 413, NULL, &b, NULL, false);
-		}
-		return call_route(h, c, rc->route, url, method, &rc->body);
-	}
-	bool get = strcmp(method, "GET") == 0, head = strcmp(method, "HEAD") == 0;
-	if (*upload_size) {
-		/* A body nobody takes is read and dropped: libmicrohttpd answers
-		 * only once the request has been read. */
-		bool other;
-		if (get || head || !find_route(h, url, method, &other)) {
-			*upload_size = 0;
-			return MHD_YES;
-		}
-	}
-	enum path_class pc = PC_OTHER;
-	if (strcmp(url, "/") == 0)
-		pc = PC_INDEX;
-	else if (strcmp(url, "/healthz") == 0)
-		pc = PC_HEALTHZ;
-	else if (strcmp(url, "/metrics") == 0)
-		pc = PC_METRICS;
-	else if (strncmp(url, "/feeds/", 7) == 0)
-		pc = PC_FEED;
-	if (pc != PC_OTHER) {
-		if (!get && !head)
-			return method_not_allowed(h, c, pc);
-		if (pc == PC_FEED)
-			return serve_feed(h, c, url + 7, head);
-		struct buf b;
-		buf_init(&b);
-		if (pc == PC_INDEX) {
-			page_index(h, &b);
-			return send_buf(h, c, pc, 200, "text/html; charset=utf-8", &b, NULL, head);
-		}
-		if (pc == PC_HEALTHZ) {
-			bool ok;
-			health_json(h, &b, &ok);
-			struct buf hd;
-			buf_init(&hd);
-			buf_adds(&hd, "Cache-Control: no-store\r\n");
-			enum MHD_Result r = send_buf(h, c, pc, ok ? 200 : 503,
-						     "application/json", &b, &hd, head);
-			buf_free(&hd);
-			return r;
-		}
-		page_metrics(h, &b);
-		return send_buf(h, c, pc, 200, "text/plain; version=0.0.4; charset=utf-8",
-				&b, NULL, head);
-	}
-	bool other;
-	const struct route *rt = find_route(h, url, method, &other);
-	if (!rt)
-		return other ? method_not_allowed(h, c, PC_ROUTE)
-			     : send_resp(h, c, PC_OTHER, 404, h->r404, 10, head);
-	if (get || head)
-		return call_route(h, c, rt, url, method, NULL);
-	rc = xcalloc(1, sizeof *rc);
-	rc->route = rt;
-	buf_init(&rc->body);
-	*con_cls = rc;
-	/* This call may already carry the first chunk of the body: it must be
-	 * taken now, or libmicrohttpd stalls the connection. */
-	if (*upload_size) {
-		if (*upload_size > h->cfg.max_body)
-			rc->too_big = true;
-		else
-			buf_add(&rc->body, upload, *upload_size);
-		*upload_size = 0;
-	}
-	return MHD_YES;
+	/* The whole request is in: no deadline while the answer goes out
+	 * (libmicrohttpd's idle timeout covers a reader that stalls). */
+	atomic_store(&k->deadline_ms, 0);
+	bool head = strcmp(method, "HEAD") == 0;
+	if (k->too_big)
+		return send_text(h, c, k->cls, 413, "request body too large\n", NULL, false);
+	if (k->early)
+		return answer_early(h, k, c, head);
+	return call_route(h, k, c, url, method);
+}
+
+/* The request line has arrived: its headers are now due quickly. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct httpd *h = cls;
+	struct conn *k = conn_of(c);
+	if (!k)
+		return NULL;
+	buf_reset(&k->target);
+	buf_adds(&k->target, uri ? uri : "");
+	int64_t due = clock_mono_ms() + (int64_t)h->cfg.header_timeout * 1000;
+	int64_t cur = atomic_load(&k->deadline_ms);
+	if (!cur || cur > due)
+		atomic_store(&k->deadline_ms, due);
+	return k;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	(void)cls;
+	struct httpd *h = cls;
 	(void)c;
 	(void)toe;
-	struct req_ctx *rc = *con_cls;
-	if (rc && *con_cls != (void *)&headers_seen) {
-		buf_free(&rc->body);
-		free(rc);
-	}
+	struct conn *k = *con_cls;
 	*con_cls = NULL;
+	if (!k)
+		return;
+	if (k->client_held)
+		httpd_guard_put(h->guard, k->client);
+	if (k->body.cap > 64 * 1024)
+		buf_free(&k->body);
+	buf_reset(&k->body);
+	k->started = k->client_held = k->has_auth = k->take_body = k->too_big = false;
+	k->route = NULL;
+	k->early = 0;
+	k->cls = CLASS_OTHER;
+	k->allow[0] = '\0';
+	atomic_store(&k->deadline_ms, clock_mono_ms() +
+			  (int64_t)(h->cfg.conn_timeout + h->cfg.header_timeout) * 1000);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct httpd *h = cls;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		struct conn *k = xcalloc(1, sizeof *k);
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		k->fd = ci ? ci->connect_fd : -1;
+		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		httpd_guard_addr(ci ? ci->client_addr : NULL, k->peer);
+		memcpy(k->client, k->peer, sizeof k->client);
+		buf_init(&k->target);
+		buf_init(&k->body);
+		if (!httpd_guard_is_proxy(h->guard, k->peer)) {
+			httpd_guard_take(h->guard, k->peer, false);
+			k->counted = true;
+		}
+		atomic_store(&k->deadline_ms, clock_mono_ms() +
+				  (int64_t)h->cfg.header_timeout * 1000);
+		pthread_mutex_lock(&h->conn_lock);
+		k->next = h->conns;
+		if (h->conns)
+			h->conns->prev = k;
+		h->conns = k;
+		pthread_mutex_unlock(&h->conn_lock);
+		*socket_context = k;
+		return;
+	}
+	struct conn *k = *socket_context;
+	if (!k)
+		return;
+	/* Unlinked before libmicrohttpd closes the descriptor, so the
+	 * watchdog never shuts down a reused one. */
+	pthread_mutex_lock(&h->conn_lock);
+	if (k->prev)
+		k->prev->next = k->next;
+	else
+		h->conns = k->next;
+	if (k->next)
+		k->next->prev = k->prev;
+	pthread_mutex_unlock(&h->conn_lock);
+	if (k->counted)
+		httpd_guard_put(h->guard, k->peer);
+	if (k->client_held)
+		httpd_guard_put(h->guard, k->client);
+	buf_free(&k->target);
+	buf_free(&k->body);
+	free(k);
+	*socket_context = NULL;
+}
+
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+	struct httpd *h = cls;
+	(void)len;
+	char peer[HTTPD_ADDR_LEN];
+	httpd_guard_addr(addr, peer);
+	if (httpd_guard_is_proxy(h->guard, peer))
+		return MHD_YES;
+	/* Counted when the connection starts: a few accepts racing on the
+	 * pool's threads may pass the limit by at most the pool size. */
+	unsigned held = httpd_guard_held(h->guard, peer);
+	if (held < h->cfg.per_ip_limit)
+		return MHD_YES;
+	atomic_fetch_add(&h->refused[RF_PER_ADDRESS], 1);
+	log_event_limited(&lim_addr, LOG_WARN, "httpd.limit",
+			  "connection from %s refused: it holds %u connections "
+			  "(per-address limit)", peer, held);
+	return MHD_NO;
 }
 
 static void on_log(void *cls, const char *fmt, va_list ap)
@@ -824,57 +762,105 @@ static void on_log(void *cls, const char *fmt, va_list ap)
 	size_t n = strlen(msg);
 	while (n && msg[n - 1] == '\n')
 		msg[--n] = '\0';
-	log_event(LOG_WARN, "httpd", "%s", msg);
+	/* Under a flood each refused connection would be one line. */
+	if (strstr(msg, "connection limit"))
+		log_event_limited(&lim_conn, LOG_WARN, "httpd.limit", "%s", msg);
+	else
+		log_event_limited(&lim_mhd, LOG_WARN, "httpd", "%s", msg);
 }
 
 /* ------------------------------------------------------------------ */
-/* Life cycle                                                          */
+/* The watchdog of deadlines                                           */
 
-enum herald_rc httpd_new(const struct httpd_config *cfg, struct runtime *rt,
-			 struct httpd **out, struct herald_err *err)
+static void *watchdog(void *arg)
 {
-	if (!cfg->listen || !*cfg->listen)
-		return herald_err_set(err, H_EUSAGE, "no listen address");
-	struct httpd *h = xcalloc(1, sizeof *h);
-	h->cfg = *cfg;
-	h->listen = xstrdup(cfg->listen);
-	h->cfg.listen = h->listen;
-	if (!h->cfg.conn_timeout)
-		h->cfg.conn_timeout = 30;
-	if (!h->cfg.conn_limit)
-		h->cfg.conn_limit = 1024;
-	if (!h->cfg.per_ip_limit)
-		h->cfg.per_ip_limit = 64;
-	if (!h->cfg.max_body)
-		h->cfg.max_body = 64 * 1024;
-	h->rt = rt;
-	pthread_mutex_init(&h->set_lock, NULL);
-	static const char nf[] = "not found\n", na[] = "method not allowed\n";
-	h->r404 = MHD_create_response_from_buffer(sizeof nf - 1, (void *)(uintptr_t)nf,
-						  MHD_RESPMEM_PERSISTENT);
-	h->r405 = MHD_create_response_from_buffer(sizeof na - 1, (void *)(uintptr_t)na,
-						  MHD_RESPMEM_PERSISTENT);
-	if (!h->r404 || !h->r405)
-		abort();
-	MHD_add_response_header(h->r404, "Content-Type", "text/plain; charset=utf-8");
-	MHD_add_response_header(h->r404, "Cache-Control", "no-store");
-	MHD_add_response_header(h->r405, "Content-Type", "text/plain; charset=utf-8");
-	MHD_add_response_header(h->r405, "Allow", "GET, HEAD");
-	*out = h;
-	return H_OK;
+	struct httpd *h = arg;
+	int64_t next_sweep = 0;
+	pthread_mutex_lock(&h->conn_lock);
+	while (!h->wd_stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += 250 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&h->wd_cond, &h->conn_lock, &ts);
+		if (h->wd_stop)
+			break;
+		int64_t now = clock_mono_ms();
+		unsigned cut = 0;
+		for (struct conn *k = h->conns; k; k = k->next) {
+			int64_t d = atomic_load(&k->deadline_ms);
+			if (d && now > d && k->fd >= 0) {
+				/* libmicrohttpd sees the end of the stream and
+				 * closes the connection itself. */
+				shutdown(k->fd, SHUT_RDWR);
+				atomic_store(&k->deadline_ms, 0);
+				cut++;
+			}
+		}
+		pthread_mutex_unlock(&h->conn_lock);
+		if (cut) {
+			atomic_fetch_add(&h->refused[RF_SLOW], cut);
+			log_event_limited(&lim_slow, LOG_WARN, "httpd.slow",
+					  "closed %u connection%s that sent a request too slowly "
+					  "(headers within %u s)", cut, cut == 1 ? "" : "s",
+					  h->cfg.header_timeout);
+		}
+		if (now >= next_sweep) {
+			httpd_guard_sweep(h->guard, now);
+			next_sweep = now + 10000;
+		}
+		pthread_mutex_lock(&h->conn_lock);
+	}
+	pthread_mutex_unlock(&h->conn_lock);
+	return NULL;
 }
 
-void httpd_route(struct httpd *h, const char *method, const char *prefix,
-		 httpd_handler fn, void *ctx)
+/* ------------------------------------------------------------------ */
+/* Metrics and health of the server                                    */
+
+void httpd_metrics(struct httpd *h, struct buf *b)
 {
-	h->routes = xreallocarray(h->routes, h->nroutes + 1, sizeof *h->routes);
-	h->routes[h->nroutes++] = (struct route){
-		.method = method ? xstrdup(method) : NULL,
-		.prefix = xstrdup(prefix),
-		.plen = strlen(prefix),
-		.fn = fn,
-		.ctx = ctx,
-	};
+	buf_adds(b, "# HELP herald_http_requests_total HTTP requests by path class and status.\n"
+		    "# TYPE herald_http_requests_total counter\n");
+	for (size_t c = 0; c < h->nclasses; c++)
+		for (size_t i = 0; i < NSTATUS; i++) {
+			unsigned long long v = atomic_load_explicit(&h->requests[c][i],
+								    memory_order_relaxed);
+			if (!v)
+				continue;
+			if (i + 1 < NSTATUS)
+				buf_printf(b, "herald_http_requests_total{class=\"%s\",status=\"%d\"} %llu\n",
+					   h->classes[c], statuses[i], v);
+			else
+				buf_printf(b, "herald_http_requests_total{class=\"%s\",status=\"other\"} %llu\n",
+					   h->classes[c], v);
+		}
+	buf_printf(b, "# HELP herald_http_response_bytes_total Response body bytes sent.\n"
+		      "# TYPE herald_http_response_bytes_total counter\n"
+		      "herald_http_response_bytes_total %llu\n",
+		   (unsigned long long)atomic_load(&h->bytes));
+	buf_adds(b, "# HELP herald_http_refused_total Connections and requests refused by a limit.\n"
+		    "# TYPE herald_http_refused_total counter\n");
+	for (size_t i = 0; i < RF_N; i++)
+		buf_printf(b, "herald_http_refused_total{reason=\"%s\"} %llu\n", refusal_names[i],
+			   (unsigned long long)atomic_load(&h->refused[i]));
+	for (size_t i = 0; i < h->nmetrics; i++)
+		h->metrics[i].fn(b, h->metrics[i].ctx);
+}
+
+void httpd_health(struct httpd *h, struct buf *b)
+{
+	for (size_t i = 0; i < h->nhealth; i++) {
+		struct buf m;
+		buf_init(&m);
+		h->health[i].fn(&m, h->health[i].ctx);
+		if (m.len)
+			buf_printf(b, ",%s", m.data);
+		buf_free(&m);
+	}
 }
 
 void httpd_metrics_source(struct httpd *h, void (*fn)(struct buf *out, void *ctx),
@@ -889,6 +875,59 @@ void httpd_health_source(struct httpd *h, void (*fn)(struct buf *out, void *ctx)
 {
 	h->health = xreallocarray(h->health, h->nhealth + 1, sizeof *h->health);
 	h->health[h->nhealth++] = (struct source){ fn, ctx };
+}
+
+/* ------------------------------------------------------------------ */
+/* Life cycle                                                          */
+
+enum herald_rc httpd_new(const struct httpd_config *cfg, struct httpd **out,
+			 struct herald_err *err)
+{
+	if (!cfg->listen || !*cfg->listen)
+		return herald_err_set(err, H_EUSAGE, "no listen address");
+	struct httpd *h = xcalloc(1, sizeof *h);
+	h->cfg = *cfg;
+	h->listen = xstrdup(cfg->listen);
+	h->cfg.listen = h->listen;
+	if (cfg->trust_proxy)
+		h->cfg.trust_proxy = h->trust_proxy = xstrdup(cfg->trust_proxy);
+	if (!h->cfg.conn_timeout)
+		h->cfg.conn_timeout = 30;
+	if (!h->cfg.header_timeout)
+		h->cfg.header_timeout = 10;
+	if (!h->cfg.conn_limit)
+		h->cfg.conn_limit = 1024;
+	if (!h->cfg.per_ip_limit)
+		h->cfg.per_ip_limit = 64;
+	if (!h->cfg.max_body)
+		h->cfg.max_body = 64 * 1024;
+	struct httpd_guard_config gc = { .per_ip_limit = h->cfg.per_ip_limit,
+					 .trust_proxy = h->cfg.trust_proxy };
+	enum herald_rc rc = httpd_guard_new(&gc, &h->guard, err);
+	if (rc) {
+		free(h->trust_proxy);
+		free(h->listen);
+		free(h);
+		return rc;
+	}
+	h->classes[h->nclasses++] = xstrdup("other");
+	h->classes[h->nclasses++] = xstrdup("route");
+	pthread_mutex_init(&h->conn_lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&h->wd_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	static const char nf[] = "not found\n";
+	h->r404 = MHD_create_response_from_buffer(sizeof nf - 1, (void *)(uintptr_t)nf,
+						  MHD_RESPMEM_PERSISTENT);
+	if (!h->r404)
+		abort();
+	MHD_add_response_header(h->r404, "Content-Type", "text/plain; charset=utf-8");
+	MHD_add_response_header(h->r404, "Cache-Control", "no-store");
+	MHD_add_response_header(h->r404, "X-Content-Type-Options", "nosniff");
+	*out = h;
+	return H_OK;
 }
 
 /* "HOST:PORT" or "[V6]:PORT" into a socket address. */
@@ -942,22 +981,29 @@ enum herald_rc httpd_start(struct httpd *h, struct herald_err *err)
 		flags |= MHD_USE_IPv6;
 	unsigned limit = h->cfg.conn_limit < pool ? pool : h->cfg.conn_limit;
 	h->d = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, h,
+		flags, 0, on_accept, h, on_request, h,
 		MHD_OPTION_EXTERNAL_LOGGER, on_log, h,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_THREAD_POOL_SIZE, pool,
 		MHD_OPTION_CONNECTION_TIMEOUT, h->cfg.conn_timeout,
 		MHD_OPTION_CONNECTION_LIMIT, limit,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->cfg.per_ip_limit,
 		/* Request headers beyond this memory get 431. */
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
 		MHD_OPTION_END);
 	if (!h->d)
 		return herald_err_set(err, H_ERUNTIME,
 				      "cannot listen on %s (address in use or not local?)",
 				      h->cfg.listen);
+	if (pthread_create(&h->watchdog, NULL, watchdog, h) != 0) {
+		MHD_stop_daemon(h->d);
+		h->d = NULL;
+		return herald_err_set(err, H_ERUNTIME, "cannot start the HTTP watchdog thread");
+	}
+	h->wd_running = true;
 	return H_OK;
 }
 
@@ -965,22 +1011,32 @@ void httpd_stop(struct httpd *h)
 {
 	if (!h)
 		return;
+	if (h->wd_running) {
+		pthread_mutex_lock(&h->conn_lock);
+		h->wd_stop = true;
+		pthread_cond_signal(&h->wd_cond);
+		pthread_mutex_unlock(&h->conn_lock);
+		pthread_join(h->watchdog, NULL);
+	}
 	if (h->d)
 		MHD_stop_daemon(h->d);
-	for (struct feedset *s = h->sets, *n; s; s = n) {
-		n = s->older;
-		feedset_free(s);
-	}
 	for (size_t i = 0; i < h->nroutes; i++) {
 		free(h->routes[i].method);
-		free(h->routes[i].prefix);
+		free(h->routes[i].path);
+		for (size_t j = 0; j < h->routes[i].nargs; j++)
+			free(h->routes[i].args[j].name);
+		free(h->routes[i].args);
 	}
 	free(h->routes);
+	for (size_t i = 0; i < h->nclasses; i++)
+		free(h->classes[i]);
 	free(h->metrics);
 	free(h->health);
 	MHD_destroy_response(h->r404);
-	MHD_destroy_response(h->r405);
-	pthread_mutex_destroy(&h->set_lock);
+	httpd_guard_free(h->guard);
+	pthread_cond_destroy(&h->wd_cond);
+	pthread_mutex_destroy(&h->conn_lock);
+	free(h->trust_proxy);
 	free(h->listen);
 	free(h);
 }

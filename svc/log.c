@@ -159,7 +159,8 @@ void log_escape(struct buf *b, const char *s, size_t n)
 	pthread_mutex_unlock(&lock);
 }
 
-void log_event(enum log_level level, const char *event, const char *fmt, ...)
+static void log_vevent(enum log_level level, const char *event, const char *suffix,
+		       const char *fmt, va_list ap)
 {
 	if (min_level < 0) {
 		const char *d = getenv("HERALD_LOG_DEBUG");
@@ -171,10 +172,9 @@ void log_event(enum log_level level, const char *event, const char *fmt, ...)
 	buf_init(&msg);
 	buf_init(&safe);
 	buf_init(&line);
-	va_list ap;
-	va_start(ap, fmt);
 	buf_vprintf(&msg, fmt, ap);
-	va_end(ap);
+	if (suffix)
+		buf_adds(&msg, suffix);
 	char ts[32];
 	clock_now_text(ts);
 	pthread_mutex_lock(&lock);
@@ -197,4 +197,34 @@ void log_event(enum log_level level, const char *event, const char *fmt, ...)
 	buf_free(&msg);
 	buf_free(&safe);
 	buf_free(&line);
+}
+
+void log_event(enum log_level level, const char *event, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_vevent(level, event, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void log_event_limited(struct log_limit *l, enum log_level level, const char *event,
+		       const char *fmt, ...)
+{
+	int64_t now = clock_mono_ms();
+	int64_t next = atomic_load(&l->next_ms);
+	/* One thread wins the slot of this interval; the others count. */
+	if (now < next || !atomic_compare_exchange_strong(&l->next_ms, &next,
+							  now + l->interval_ms)) {
+		atomic_fetch_add(&l->held, 1);
+		return;
+	}
+	unsigned held = atomic_exchange(&l->held, 0);
+	char suffix[96] = "";
+	if (held)
+		snprintf(suffix, sizeof suffix, " (and %u more like it since the last such line)",
+			 held);
+	va_list ap;
+	va_start(ap, fmt);
+	log_vevent(level, event, held ? suffix : NULL, fmt, ap);
+	va_end(ap);
 }

@@ -466,7 +466,12 @@ enum herald_rc pj_parse(struct pj *c, const char *data, size_t len)
 		free(jpath);
 		return rc;
 	}
-	return herald_err_set(c->err, H_EINVAL, "line %d, column %d: %s",
+	/* jansson quotes the text it stopped at ("near 'root:$6$…'"): never
+	 * repeat a file's content (it may not be a plan at all). */
+	char *near = strstr(je.text, " near ");
+	if (near)
+		*near = '\0';
+	return herald_err_set(c->err, H_EINVAL, "line %d, column %d: not a plan: %s",
 			      je.line < 1 ? 1 : je.line,
 			      je.column < 1 ? 1 : je.column, je.text);
 }

@@ -241,5 +241,5 @@ void web_evidence_report(const struct httpd_req *req, struct httpd_resp *resp,
 void web_evidence_routes(struct httpd *h, struct runtime *rt)
 {
 	httpd_route(h, "GET", "/ack/", web_evidence_ack, rt);
-	httpd_route(h, "GET", "/report", web_evidence_report, rt);
+	httpd_route(h, "GET", "/report?from=time&to=time", web_evidence_report, rt);
 }

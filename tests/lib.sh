@@ -68,3 +68,11 @@ print(",".join(map(str, r)) if isinstance(r, (list, tuple)) else r)' "$2"
 # sqv2 DB SQL: a query on the evidence schema itself (docs/store.md), for
 # what the export does not show (attempt by attempt).
 sqv2() { sqlite3 "$1" "$2"; }
+# Installs tests/package.json's Node modules once (npm ci, lock-stepped
+# with package-lock.json) unless module $1 is already there; suites run in
+# parallel, so one installs while the others wait on the lock.
+npm_deps() {
+	[ -d "$TESTS_DIR/node_modules/$1" ] && return 0
+	flock "$TESTS_DIR/.npm-lock" bash -c '[ -d "$1/node_modules/$2" ] ||
+		npm ci --prefix "$1" --no-audit --no-fund >/dev/null 2>&1' _ "$TESTS_DIR" "$1"
+}

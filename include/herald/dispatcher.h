@@ -6,14 +6,15 @@
 #ifndef HERALD_DISPATCHER_H
 #define HERALD_DISPATCHER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "herald/err.h"
 #include "herald/util.h"
 
 struct runtime;
-struct httpd;
 struct plan;
+struct plan_comm;
 
 struct dispatcher;
 
@@ -24,8 +25,16 @@ enum herald_rc dispatcher_start(struct runtime *rt, struct dispatcher **out,
 /* The plan changed (rt->plan already swapped): materialise under it. */
 void dispatcher_plan_changed(struct dispatcher *d);
 
-/* Adds POST /api/communications/ID/send to the server. */
-void dispatcher_routes(struct dispatcher *d, struct httpd *h);
+/*
+ * Queues the deliveries of a manual send of communication c of p (see
+ * outbox_create_manual; requested_by and note are recorded) and wakes the
+ * loop to send them.  Any thread.  keys gets a malloc'd array of the
+ * malloc'd idempotency keys made (caller frees), *nkeys their number.
+ */
+enum herald_rc dispatcher_send_manual(struct dispatcher *d, const struct plan *p,
+				      const struct plan_comm *c, const char *requested_by,
+				      const char *note, char ***keys, size_t *nkeys,
+				      struct herald_err *err);
 
 /* Appends Prometheus lines (pending, sent, failed, missed, …). */
 void dispatcher_metrics(struct buf *out, void *d);

@@ -21,8 +21,10 @@
 #ifndef HERALD_LOG_H
 #define HERALD_LOG_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct buf;
 
@@ -50,6 +52,23 @@ void log_forget_secrets(void);
 /* Writes one line.  event is a short dotted name ("delivery.sent"). */
 void log_event(enum log_level level, const char *event, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*
+ * A rate limit for one kind of line (refused connections, a failing
+ * disk): at most one line per interval_ms; the next line written says how
+ * many were held back meanwhile, so a flood of events is one line per
+ * interval with a count.  Static storage, e.g.
+ *     static struct log_limit lim = LOG_LIMIT_INIT(10000);
+ */
+struct log_limit {
+	int64_t interval_ms;
+	_Atomic int64_t next_ms;
+	atomic_uint held;
+};
+#define LOG_LIMIT_INIT(ms) { .interval_ms = (ms) }
+
+void log_event_limited(struct log_limit *l, enum log_level level, const char *event,
+		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /*
  * Appends s to b with the escaping of log lines (control and bidi

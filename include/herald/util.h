@@ -58,8 +58,10 @@ void buf_add_json(struct buf *b, const char *s);
 char *buf_take(struct buf *b);
 
 /*
- * Reads a whole file.  Returns 0 and sets *out (caller frees) and *len, or
- * -1 with errno set.  Files larger than max bytes fail with EFBIG.
+ * Reads a whole regular file.  Returns 0 and sets *out (caller frees) and
+ * *len, or -1 with errno set.  Files larger than max bytes fail with
+ * EFBIG, a directory with EISDIR, anything else that is not a regular
+ * file (a FIFO, a device) with EINVAL, without blocking.
  */
 int read_file(const char *path, size_t max, char **out, size_t *len);
 

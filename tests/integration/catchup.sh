@@ -35,7 +35,7 @@ cat >"$T/plan.json" <<JSON
     "schedule": {"at": ["2027-02-01T09:30"]}}]}
 JSON
 base="http://127.0.0.1:$hport"
-export HERALD_GRACE_SECONDS=3600 HERALD_ADMIN_TOKEN=catchup-admin
+export HERALD_GRACE_SECONDS=3600 HERALD_ADMIN_TOKEN=catchup-admin-token-of-at-least-32-chars
 run_at() { # HERALD_NOW
 	HERALD_NOW=$1 spawn "$HERALD" run "$T/plan.json" --db "$T/h.db" --listen "127.0.0.1:$hport" --base-url "$base"
 	PID=$LAST_PID

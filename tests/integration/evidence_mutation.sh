@@ -35,7 +35,7 @@ real_run() {
    {"id": "INC", "topic": "Incident notice", "audiences": ["staff", "partners"], "owner": "CISO",
     "schedule": {"trigger": "manual"}, "acknowledge": true}]}
 JSON
-	ADMIN=adm-$RANDOM$RANDOM
+	ADMIN=adm-$(od -An -N16 -tx1 /dev/urandom | tr -d " \n")
 	base="http://127.0.0.1:$hport"
 	HERALD_ADMIN_TOKEN=$ADMIN HERALD_RETRY_BASE_MS=200 HERALD_CONN_TIMEOUT=5 \
 		spawn "$HERALD" run "$T/real.json" --db "$T/live.db" --listen "127.0.0.1:$hport" --base-url "$base"

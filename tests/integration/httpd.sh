@@ -43,6 +43,33 @@ check "DELETE / 405" [ "$(code -X DELETE "$base/")" = 405 ]
 check "oversize headers 431" [ "$(code -H "X-Big: $(head -c 40000 /dev/zero | tr '\0' a)" "$base/feeds/public.ics")" = 431 ]
 head -c 200000 /dev/zero >"$T/big.bin"
 check "oversize body 413" [ "$(code -X POST --data-binary @"$T/big.bin" "$base/")" = 413 ]
+# Routes match exactly; the query is not part of the match.
+check "a page's path with more after it 404" [ "$(code "$base/healthz/x")" = 404 ]
+check "/report/anything 404" [ "$(code "$base/report/anything")" = 404 ]
+check "/metricsx 404" [ "$(code "$base/metricsx")" = 404 ]
+check "a query does not change the route" [ "$(code "$base/healthz?x=1")" = 200 ]
+check "a feed with a query 200" [ "$(code "$base/feeds/public.ics?v=2")" = 200 ]
+check "bad query on /report 400" [ "$(code "$base/report?from=yesterday")" = 400 ]
+check "unknown query on /report 400" [ "$(code "$base/report?limit=5")" = 400 ]
+check "duplicate query on /report 400" [ "$(code "$base/report?from=2026-01-01&from=2026-02-01")" = 400 ]
+check "a good query reaches /report (401: no token)" [ "$(code "$base/report?from=2026-01-01&to=2026-02-01T00:00:00Z")" = 401 ]
+check "OPTIONS 405" [ "$(code -X OPTIONS "$base/feeds/public.ics")" = 405 ]
+check "OPTIONS says what is allowed" [ "$(hdr "$base/feeds/public.ics" Allow -X OPTIONS)" = "GET, HEAD" ]
+check "POST to a page 405 with Allow" [ "$(hdr "$base/healthz" Allow -X POST)" = "GET, HEAD" ]
+raw() { # request bytes: the status line of the answer
+	$PY -c 'import socket,sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1]))); s.settimeout(5)
+s.sendall(sys.argv[2].encode().decode("unicode_escape").encode("latin1"))
+print(s.recv(200).split(b"\r\n")[0].decode())' "$port" "$1"
+}
+check "CONNECT 405" bash -c "[[ '$(raw 'CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n')' == 'HTTP/1.1 405'* ]]"
+check "two Content-Length 400" bash -c "[[ '$(raw 'POST /api/communications/X/send HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc')' == 'HTTP/1.1 400'* ]]"
+check "Content-Length with Transfer-Encoding 400" bash -c "[[ '$(raw 'POST /api/communications/X/send HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n')' == 'HTTP/1.1 400'* ]]"
+check "two Transfer-Encoding 400" bash -c "[[ '$(raw 'POST /api/communications/X/send HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n')' == 'HTTP/1.1 400'* ]]"
+csp=$(hdr "$base/" Content-Security-Policy)
+check "HTML has a Content-Security-Policy ($csp)" [ "${csp%%;*}" = "default-src 'none'" ]
+check "HTML has nosniff" [ "$(hdr "$base/" X-Content-Type-Options)" = nosniff ]
+check "404 has nosniff" [ "$(hdr "$base/nope" X-Content-Type-Options)" = nosniff ]
 check "healthz 200 JSON" bash -c "curl -s '$base/healthz' | $PY -c 'import json,sys; j=json.load(sys.stdin); assert j[\"plan\"][\"version\"]==\"3.0\" and j[\"database\"]==\"ok\" and \"uptime_seconds\" in j'"
 check "content type" [ "$(hdr "$base/feeds/public.ics" Content-Type)" = "text/calendar; charset=utf-8" ]
 check "cache-control" [ -n "$(hdr "$base/feeds/public.ics" Cache-Control)" ]

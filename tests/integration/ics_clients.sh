@@ -6,10 +6,8 @@
 # agenda --format json`, DST gaps and overlaps included.
 . "$(dirname "$0")/../lib.sh"
 
-if [ ! -d "$TESTS_DIR/node_modules/ical.js" ]; then
-	npm ci --prefix "$TESTS_DIR" --no-audit --no-fund >/dev/null 2>&1 ||
-		{ echo "ics_clients: npm ci --prefix tests failed (ical.js missing)" >&2; exit 1; }
-fi
+npm_deps ical.js ||
+	{ echo "ics_clients: npm ci --prefix tests failed (ical.js missing)" >&2; exit 1; }
 export HERALD_NOW=2026-11-22T10:00:00Z
 FROM=2026-01-01 TO=2027-07-01
 

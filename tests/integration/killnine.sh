@@ -9,9 +9,9 @@
 . "$(dirname "$0")/../lib.sh"
 KILLS=${KILLS:-50}
 if ! "$HERALD" run --help >/dev/null 2>&1; then
-	echo "herald run is not built here: skipped"
-	echo "0 passed, 0 failed"
-	exit 0
+	fail "herald run --help fails ($HERALD): nothing could be checked"
+	finish
+	exit 1
 fi
 rport=$(free_port)
 hport=$(free_port)
@@ -34,7 +34,7 @@ json.dump({"plan": {"id": "KILL", "title": "kill -9", "version": "1", "owner": "
                                "schedule": {"at": at, "duration": "PT1M"}}]},
           open(sys.argv[1], "w"))
 PY
-export HERALD_ADMIN_TOKEN=test-admin-token HERALD_RETRY_BASE_MS=200
+export HERALD_ADMIN_TOKEN=test-admin-token-of-at-least-32-chars HERALD_RETRY_BASE_MS=200
 start_herald() {
 	"$HERALD" run "$T/plan.json" --db "$T/h.db" --listen "127.0.0.1:$hport" 2>>"$T/err" &
 	HPID=$!
@@ -77,5 +77,5 @@ assert extra >= 1, "no kill landed while a send was in flight"
 print("deliveries %d, extra copies %d (all flagged), kills %d" % (len(copies), extra, kills))
 PY
 grep -c "will be sent again" "$T/err" | sed "s/^/restarts that found claims in flight: /"
-check "evidence chain verifies" bash -c "'$HERALD' evidence verify --db '$T/h.db' >/dev/null 2>&1 || ! '$HERALD' evidence --help >/dev/null 2>&1"
+check "evidence chain verifies" "$HERALD" evidence verify --db "$T/h.db"
 finish

@@ -24,7 +24,7 @@ cat >"$T/plan.json" <<'JSON'
    {"id": "AWR", "topic": "Awareness", "audiences": ["staff"], "owner": "Dana",
     "schedule": {"cadence": "monthly", "start": "2026-01-15T09:30"}, "notify": []}]}
 JSON
-ADMIN=adm-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+ADMIN=adm-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 export HERALD_ADMIN_TOKEN=$ADMIN
 base="http://127.0.0.1:$hport"
 spawn "$HERALD" run "$T/plan.json" --db "$T/h.db" --listen "127.0.0.1:$hport" --base-url "$base" 2>"$T/herald.err"
@@ -36,6 +36,12 @@ status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 api="$base/api/communications"
 check "send without a token: 401" test "$(status -X POST "$api/BREACH/send")" = 401
 check "send with a wrong token: 401" test "$(status -X POST -H "Authorization: Bearer x$ADMIN" "$api/BREACH/send")" = 401
+# A wrong guess puts this address in a penalty window: even the right token
+# waits (429 with Retry-After), while requests without a token are served.
+retry=$(curl -s -o /dev/null -D - -X POST -H "Authorization: Bearer $ADMIN" "$api/BREACH/send" | tr -d '\r' | awk -F': ' 'tolower($1)=="retry-after"{print $2}')
+check "right token within the penalty window: 429 with Retry-After (got '$retry')" test -n "$retry"
+check "no token needed: served during the penalty" test "$(status "$base/healthz")" = 200
+check "penalty window ends" wait_for 10 bash -c "test \"\$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Authorization: Bearer $ADMIN' '$api/NOPE/send')\" = 404"
 check "unknown communication: 404" test "$(status -X POST -H "Authorization: Bearer $ADMIN" "$api/NOPE/send")" = 404
 check "scheduled communication: 404" test "$(status -X POST -H "Authorization: Bearer $ADMIN" "$api/AWR/send")" = 404
 check "GET on the send API is refused" test "$(status -H "Authorization: Bearer $ADMIN" "$api/BREACH/send")" != 202

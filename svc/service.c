@@ -1,0 +1,337 @@
+/*
+ * service.c - the life of `herald run` (see service.h).
+ *
+ * Start: admin token check, database and server key, the plan recorded,
+ * the HTTP server with its routes, the dispatcher, the first feeds, the
+ * socket.  Then the main thread only waits for signals and watches the
+ * plan file.  Stop: the server first (no new requests), then the
+ * dispatcher (in-flight sends finish), then the stop recorded.  One line
+ * per event goes to the log, never a secret, never a refused file's text.
+ */
+#include "herald/service.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "herald/clock.h"
+#include "herald/dispatcher.h"
+#include "herald/httpd.h"
+#include "herald/httpd_feeds.h"
+#include "herald/httpd_pages.h"
+#include "herald/log.h"
+#include "herald/plan.h"
+#include "herald/record.h"
+#include "herald/runtime.h"
+#include "herald/store.h"
+#include "herald/util.h"
+#include "herald/version.h"
+#include "herald/web_api.h"
+#include "herald/web_evidence.h"
+
+#define PLAN_MAX_BYTES (16u << 20)
+
+/* What identifies the plan file's contents, polled for changes. */
+struct file_id {
+	struct timespec mtime;
+	off_t size;
+	char sha[65];
+};
+
+struct service {
+	const struct service_opts *o;
+	struct runtime rt;
+	struct httpd *h;
+	struct httpd_feeds *feeds;
+	struct web_api *api;
+	struct dispatcher *d;
+	struct plan **plans;       /* every plan loaded, freed at exit */
+	size_t nplans;
+	struct file_id seen;
+	char *base;
+};
+
+static bool file_id_get(const char *path, struct file_id *id, bool hash)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return false;
+	id->mtime = st.st_mtim;
+	id->size = st.st_size;
+	id->sha[0] = '\0';
+	if (hash) {
+		char *data;
+		size_t len;
+		if (read_file(path, PLAN_MAX_BYTES, &data, &len) != 0)
+			return false;
+		unsigned char d[32];
+		sha256(data, len, d);
+		free(data);
+		hex_encode(d, 32, id->sha);
+	}
+	return true;
+}
+
+/*
+ * The plan file must be a regular file.  Opened without blocking, so a
+ * FIFO put in its place cannot hang the main thread, and checked on the
+ * descriptor, not the name.
+ */
+static enum herald_rc plan_file_check(const char *path, struct herald_err *err)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return herald_err_set(err, H_ERUNTIME, "cannot open: %s", strerror(errno));
+	struct stat st;
+	int r = fstat(fd, &st);
+	int e = errno;
+	close(fd);
+	if (r != 0)
+		return herald_err_set(err, H_ERUNTIME, "cannot open: %s", strerror(e));
+	if (!S_ISREG(st.st_mode))
+		return herald_err_set(err, H_EINVAL, "not a plan: not a regular file "
+				      "(a FIFO, device or directory cannot be a plan)");
+	return H_OK;
+}
+
+static void keep_plan(struct service *s, struct plan *p)
+{
+	s->plans = xreallocarray(s->plans, s->nplans + 1, sizeof *s->plans);
+	s->plans[s->nplans++] = p;
+}
+
+static void health_adapter(struct buf *out, void *ctx)
+{
+	dispatcher_health(ctx, out);
+}
+
+static void reload(struct service *s, const char *why)
+{
+	const char *path = s->o->plan;
+	struct herald_err err;
+	herald_err_clear(&err);
+	struct plan_load_opts lo = { .demo_secrets = s->o->dry_run };
+	struct plan *p = NULL;
+	enum herald_rc rc = plan_file_check(path, &err);
+	if (!rc)
+		rc = plan_load(path, &lo, &p, &err);
+	if (!rc && (rc = httpd_feeds_set_plan(s->feeds, p, &err)) != H_OK) {
+		plan_free(p);
+		p = NULL;
+	}
+	if (rc) {
+		log_event(LOG_WARN, "plan.refused", "reload (%s) refused: %s: %s; still serving version %s",
+			  why, path, err.msg, runtime_plan(&s->rt)->version);
+		struct herald_err e2;
+		herald_err_clear(&e2);
+		if (record_refused(s->rt.store, path, err.msg, &e2))
+			log_event(LOG_ERROR, "evidence.error", "recording the refused reload failed: %s",
+				  e2.msg);
+		return;
+	}
+	const struct plan *old = runtime_plan(&s->rt);
+	keep_plan(s, p);
+	atomic_store(&s->rt.plan, p);
+	if (record_plan(s->rt.store, p, "reloaded", &err))
+		log_event(LOG_ERROR, "evidence.error", "recording the reload failed: %s", err.msg);
+	dispatcher_plan_changed(s->d);
+	log_event(LOG_INFO, "plan.reloaded", "reloaded (%s) %s: plan %s version %s (was %s), sha256 %.12s",
+		  why, path, p->id, p->version, old->version, p->sha256);
+}
+
+/* A changed file: cheap mtime/size first, then the hash to be sure. */
+static void poll_file(struct service *s)
+{
+	struct file_id now;
+	if (!file_id_get(s->o->plan, &now, false))
+		return;
+	if (now.size == s->seen.size && now.mtime.tv_sec == s->seen.mtime.tv_sec &&
+	    now.mtime.tv_nsec == s->seen.mtime.tv_nsec)
+		return;
+	if (!file_id_get(s->o->plan, &now, true)) {
+		/* Unreadable or not a regular file: remember it, so the refusal
+		 * is logged once, and let reload say why. */
+		bool was = s->seen.sha[0] != '\0';
+		s->seen = now;
+		if (was)
+			reload(s, "file changed");
+		return;
+	}
+	bool changed = strcmp(now.sha, s->seen.sha) != 0;
+	s->seen = now;
+	if (changed)
+		reload(s, "file changed");
+}
+
+/* HERALD_ADMIN_TOKEN, when set, must be long enough not to be guessed. */
+static enum herald_rc admin_token_check(struct herald_err *err)
+{
+	const char *t = getenv("HERALD_ADMIN_TOKEN");
+	if (!t || !*t || strlen(t) >= SERVICE_ADMIN_TOKEN_MIN)
+		return H_OK;
+	return herald_err_set(err, H_EUSAGE, "HERALD_ADMIN_TOKEN is %zu characters long; it must "
+			      "have at least %d (e.g. openssl rand -base64 32), or be unset "
+			      "to have one generated", strlen(t), SERVICE_ADMIN_TOKEN_MIN);
+}
+
+/* Everything up to a listening server; err prefixed with what failed. */
+static enum herald_rc start(struct service *s, struct plan *p, struct herald_err *err)
+{
+	const struct service_opts *o = s->o;
+	enum herald_rc rc;
+	struct store_open_opts so = { .create = true };
+	if ((rc = store_open(o->db, &so, &s->rt.store, err)) ||
+	    (rc = store_server_key(s->rt.store, s->rt.key, err)) ||
+	    (rc = record_plan(s->rt.store, p, "loaded", err))) {
+		herald_err_prefix(err, "%s", o->db);
+		return rc;
+	}
+	struct httpd_config cfg = {
+		.listen = o->listen,
+		.conn_timeout = o->conn_timeout,
+		.header_timeout = o->header_timeout,
+		.conn_limit = 1024,
+		.per_ip_limit = 64,
+		.max_body = 64 * 1024,
+		.trust_proxy = o->trust_proxy,
+	};
+	if ((rc = httpd_new(&cfg, &s->h, err))) {
+		herald_err_prefix(err, "run");
+		return rc;
+	}
+	s->feeds = httpd_feeds_new(s->h, &s->rt);
+	httpd_pages_routes(s->h, &s->rt, s->feeds);
+	web_evidence_routes(s->h, &s->rt);
+	if ((rc = dispatcher_start(&s->rt, &s->d, err))) {
+		herald_err_prefix(err, "dispatcher");
+		return rc;
+	}
+	if ((rc = web_api_new(s->h, &s->rt, s->d, &s->api, err))) {
+		herald_err_prefix(err, "%s", o->db);
+		return rc;
+	}
+	httpd_metrics_source(s->h, dispatcher_metrics, s->d);
+	httpd_health_source(s->h, health_adapter, s->d);
+	if ((rc = httpd_feeds_set_plan(s->feeds, p, err))) {
+		herald_err_prefix(err, "%s", o->plan);
+		return rc;
+	}
+	if ((rc = httpd_start(s->h, err))) {
+		herald_err_prefix(err, "run");
+		return rc;
+	}
+	return H_OK;
+}
+
+/* The main thread's loop: signals and the plan file, until told to stop. */
+static void wait_loop(struct service *s, const sigset_t *set)
+{
+	for (;;) {
+		struct timespec ts = { .tv_sec = 2 };
+		int sig = sigtimedwait(set, NULL, &ts);
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_event(LOG_INFO, "service.stopping", "%s: stopping",
+				  sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			return;
+		}
+		if (sig == SIGHUP) {
+			file_id_get(s->o->plan, &s->seen, true);
+			reload(s, "SIGHUP");
+			continue;
+		}
+		if (sig < 0 && errno != EAGAIN && errno != EINTR) {
+			log_event(LOG_ERROR, "service.error", "waiting for signals failed: %s",
+				  strerror(errno));
+			return;
+		}
+		poll_file(s);
+		httpd_feeds_tick(s->feeds);
+	}
+}
+
+static void stop(struct service *s, bool clean)
+{
+	struct herald_err err;
+	herald_err_clear(&err);
+	/* Stop taking requests first, then let in-flight sends finish. */
+	httpd_stop(s->h);
+	httpd_feeds_free(s->feeds);
+	web_api_free(s->api);
+	dispatcher_stop(s->d);
+	if (s->rt.store) {
+		if (clean) {
+			if (record_event(s->rt.store, "stop", "clean shutdown", &err))
+				log_event(LOG_ERROR, "evidence.error", "recording the stop failed: %s",
+					  err.msg);
+			log_event(LOG_INFO, "service.stop", "stopped");
+		}
+		store_close(s->rt.store);
+	}
+	explicit_bzero(s->rt.key, sizeof s->rt.key);
+	for (size_t i = 0; i < s->nplans; i++)
+		plan_free(s->plans[i]);
+	free(s->plans);
+	free(s->base);
+}
+
+enum herald_rc service_run(const struct service_opts *o, struct plan *p,
+			   struct herald_err *err)
+{
+	struct service s = { .o = o };
+	keep_plan(&s, p);
+	enum herald_rc rc = admin_token_check(err);
+	if (rc) {
+		stop(&s, false);
+		return rc;
+	}
+	if (o->dry_run)
+		log_event(LOG_INFO, "service.dry-run", "messages are recorded, not sent; "
+			  "missing env: secrets get demo values");
+	file_id_get(o->plan, &s.seen, true);
+	s.base = o->base_url ? xstrdup(o->base_url) : xasprintf("http://%s", o->listen);
+	size_t bl = strlen(s.base);
+	while (bl && s.base[bl - 1] == '/')
+		s.base[--bl] = '\0';
+	s.rt.base_url = s.base;
+	s.rt.dry_run = o->dry_run;
+	s.rt.started = clock_now();
+	atomic_store(&s.rt.plan, p);
+
+	/* Signals are taken synchronously by this thread only: block them
+	 * before any other thread starts, so all threads inherit the mask. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	if ((rc = start(&s, p, err))) {
+		stop(&s, false);
+		return rc;
+	}
+	log_event(LOG_INFO, "service.start", "serving %s (plan %s version %s, sha256 %.12s) on %s, "
+		  "database %s%s%s%s", o->plan, p->id, p->version, p->sha256, s.base, o->db,
+		  o->trust_proxy ? ", trusting X-Forwarded-For from " : "",
+		  o->trust_proxy ? o->trust_proxy : "", o->dry_run ? ", dry-run" : "");
+	/* Service up and down times are evidence: they explain late and
+	 * missed deliveries. */
+	char detail[256];
+	snprintf(detail, sizeof detail, "herald %s on %s%s", HERALD_VERSION, s.base,
+		 o->dry_run ? ", dry-run" : "");
+	struct herald_err e2;
+	herald_err_clear(&e2);
+	if (record_event(s.rt.store, "start", detail, &e2))
+		log_event(LOG_ERROR, "evidence.error", "recording the start failed: %s", e2.msg);
+	wait_loop(&s, &set);
+	stop(&s, true);
+	return H_OK;
+}
