@@ -354,6 +354,23 @@ static char *put2(char *p, int v)
 	return p;
 }
 
+/* "2026-03-29T09:30:00", by hand: the agenda of a large plan and an export
+ * format millions of these.  Years 0..9999 only. */
+static char *put_datetime(char *p, const struct civil *c)
+{
+	p = put2(put2(p, c->year / 100), c->year % 100);
+	*p++ = '-';
+	p = put2(p, c->month);
+	*p++ = '-';
+	p = put2(p, c->day);
+	*p++ = 'T';
+	p = put2(p, c->hour);
+	*p++ = ':';
+	p = put2(p, c->min);
+	*p++ = ':';
+	return put2(p, c->sec);
+}
+
 void format_rfc3339_local(int64_t wall, int offset, char *out, size_t n)
 {
 	struct civil c;
@@ -368,18 +385,7 @@ void format_rfc3339_local(int64_t wall, int offset, char *out, size_t n)
 			 a / 3600, a % 3600 / 60);
 		return;
 	}
-	/* By hand: the agenda of a large plan formats millions of these. */
-	char *p = put2(put2(out, c.year / 100), c.year % 100);
-	*p++ = '-';
-	p = put2(p, c.month);
-	*p++ = '-';
-	p = put2(p, c.day);
-	*p++ = 'T';
-	p = put2(p, c.hour);
-	*p++ = ':';
-	p = put2(p, c.min);
-	*p++ = ':';
-	p = put2(p, c.sec);
+	char *p = put_datetime(out, &c);
 	*p++ = offset < 0 ? '-' : '+';
 	p = put2(p, a / 3600);
 	*p++ = ':';
@@ -391,8 +397,14 @@ void format_rfc3339_utc(int64_t instant, char *out, size_t n)
 {
 	struct civil c;
 	secs_to_civil(instant, &c);
-	snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", c.year, c.month,
-		 c.day, c.hour, c.min, c.sec);
+	if (c.year < 0 || c.year > 9999 || n < 21) {
+		snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", c.year, c.month,
+			 c.day, c.hour, c.min, c.sec);
+		return;
+	}
+	char *p = put_datetime(out, &c);
+	*p++ = 'Z';
+	*p = '\0';
 }
 
 void format_local(int64_t wall, char *out, size_t n)
