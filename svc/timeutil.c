@@ -62,6 +62,23 @@ const char *month_abbr(int m)
 	return m >= 1 && m <= 12 ? names[m - 1] : "???";
 }
 
+static const char *const month_names[] = { "January", "February", "March", "April",
+					   "May", "June", "July", "August",
+					   "September", "October", "November",
+					   "December" };
+
+const char *month_name(int m)
+{
+	return m >= 1 && m <= 12 ? month_names[m - 1] : "???";
+}
+
+const char *weekday_name(int wd)
+{
+	static const char *const names[] = { "Monday", "Tuesday", "Wednesday", "Thursday",
+					     "Friday", "Saturday", "Sunday" };
+	return wd >= 0 && wd < 7 ? names[wd] : "???";
+}
+
 int64_t civil_to_secs(const struct civil *c)
 {
 	return days_from_civil(c->year, c->month, c->day) * 86400 +
@@ -147,11 +164,6 @@ bool parse_date(const char *s, int64_t *wall)
 }
 
 /* --------------------------------------------------------- explanations */
-
-static const char *const month_names[] = { "January", "February", "March", "April",
-					   "May", "June", "July", "August",
-					   "September", "October", "November",
-					   "December" };
 
 /* Like parse_ymd, but says what is wrong. */
 static bool explain_ymd(const char **p, char *why, size_t n)
