@@ -433,6 +433,13 @@ enum herald_rc store_each_row_after(struct store *s, int64_t after,
 				    void *ctx, struct store_head *recorded,
 				    struct herald_err *err);
 
+/*
+ * The append-only guard of every evidence table (triggers refusing UPDATE
+ * and DELETE on SQLite): names the first one missing into missing (cap
+ * bytes) and returns false, or returns true when all are there.
+ */
+bool store_guards_present(struct store *s, char *missing, size_t cap);
+
 /* The stored hash of the row at seq, whatever its table. */
 enum herald_rc store_row_hash_at(struct store *s, int64_t seq,
 				 unsigned char out[32], bool *found,
