@@ -477,7 +477,10 @@ enum herald_rc store_open(const char *path, const struct store_open_opts *o,
 				    "(it cannot be read as SQLite)", path);
 		goto fail;
 	}
-	bool fresh = !exists;
+	/* An empty file without a witness is a creation that was cut short
+	 * (killed before its first commit): nothing was ever recorded there. */
+	bool fresh = !exists || (sb.st_size == 0 && ntables == 0 &&
+				 witness_read(path, &w, NULL) == 0);
 	if (!fresh && (s->schema < 1 || ntables == 0)) {
 		/* Empty where a witness saw evidence: its WAL was lost before
 		 * anything reached the main file. */
