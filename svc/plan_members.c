@@ -288,7 +288,7 @@ enum herald_rc plan_members_load(struct pj *c, json_t *j, struct plan_audience *
 	/* The key marks a source whose every part loaded: only those are
 	 * read, and matched with the previous plan's. */
 	if (!rc && a->source.kind != MEMBERS_INLINE)
-		a->source.key = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+		a->source.key = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 	pj_pop(c, o);
 	return pj_since(c, before);
 }
@@ -357,9 +357,15 @@ static enum herald_rc resolve_one(struct pj *c, struct plan_audience *a)
 	const struct plan_audience *prev = previous_of(c, a);
 	const struct plan_load_opts *o = c->opts;
 	struct plan_members *m = &a->source;
-	if (prev && o->refetch && !o->refetch(prev, o->ctx)) {
-		set_list(a, member_list_ref(prev->list));
-		m->resolved = true;
+	if (o && o->refetch && !o->refetch(a, o->ctx)) {
+		if (prev) {
+			set_list(a, member_list_ref(prev->list));
+			m->resolved = true;
+		} else {
+			struct member_list *l = member_list_new();
+			member_list_finish(l);
+			set_list(a, l);
+		}
 		return H_OK;
 	}
 	struct member_list *l = NULL;

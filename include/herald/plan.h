@@ -168,10 +168,11 @@ struct plan_load_opts {
 	 * A reload in a running service: for a CSV or LDAP source that this
 	 * plan also had (same audience id, same "members" key), a failure
 	 * to read it keeps previous's list (source.failure says why) rather
-	 * than failing the load, and a source for which refetch returns
-	 * false is not read at all but shares previous's list.  refetch
-	 * NULL: every source is read.  The previous plan must outlive the
-	 * new one or be freed after it (lists are shared by refcount).
+	 * than failing the load.  A source for which refetch returns false
+	 * is not read at all: it shares previous's list or, without one,
+	 * stays unresolved (`herald members` reads one audience's only).
+	 * refetch NULL: every source is read.  Lists are shared by
+	 * refcount: either plan may be freed first.
 	 */
 	const struct plan *previous;
 	bool (*refetch)(const struct plan_audience *a, void *ctx);
