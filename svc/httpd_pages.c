@@ -2,7 +2,8 @@
  * httpd_pages.c - index, /healthz and /metrics (see httpd_pages.h).
  *
  * /healthz and the index say "degraded" when the database does not
- * answer or no plan is loaded; the other modules add their members
+ * answer, no plan is loaded or the runtime is marked degraded (a member
+ * source failing); the other modules add their members
  * (httpd_health_source) and their metrics (httpd_metrics_source).
  */
 #include "herald/httpd_pages.h"
@@ -48,7 +49,7 @@ static void health_json(struct pages *pg, struct buf *b, bool *ok)
 {
 	const struct plan *p = runtime_plan(pg->rt);
 	bool dbok = db_ok(pg->rt);
-	*ok = dbok && p;
+	*ok = dbok && p && !atomic_load(&pg->rt->degraded);
 	buf_printf(b, "{\"status\":\"%s\",\"plan\":{\"id\":", *ok ? "ok" : "degraded");
 	buf_add_json(b, p ? p->id : NULL);
 	buf_adds(b, ",\"version\":");

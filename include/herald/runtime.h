@@ -24,6 +24,10 @@ struct runtime {
 	const char *base_url;   /* public base URL for links, no trailing '/' */
 	int64_t started;        /* instant the service started */
 	unsigned char key[32];  /* server key (tokens) */
+	/* Set while the service works from stale data (a member source that
+	 * cannot be read): /healthz says "degraded", and the part's own
+	 * /healthz member says why. */
+	atomic_bool degraded;
 };
 
 static inline const struct plan *runtime_plan(struct runtime *rt)
