@@ -28,7 +28,7 @@
 
 bool directory_check_url(const char *url, char *msg, size_t n)
 {
-	if (strpbrk(url, " \t\r\n,")) {
+	if (strpbrk(url, " \t\r\n")) {
 		snprintf(msg, n, "give one URL, without spaces or commas");
 		return false;
 	}
@@ -47,6 +47,8 @@ bool directory_check_url(const char *url, char *msg, size_t n)
 	else if ((d->lud_dn && *d->lud_dn) || d->lud_attrs || d->lud_filter || d->lud_exts)
 		snprintf(msg, n, "give the server only (ldaps://HOST[:PORT]): the search base and "
 			 "filter have keys of their own (\"base\", \"filter\")");
+	else if (d->lud_host && strchr(d->lud_host, ','))
+		snprintf(msg, n, "give one URL, without spaces or commas");
 	else
 		ok = true;
 	ldap_free_urldesc(d);
