@@ -169,6 +169,10 @@ static enum herald_rc swap_in(struct service *s, struct plan *p, char *text, siz
 		log_event(LOG_ERROR, "evidence.error", "recording the reload failed: %s", err->msg);
 	service_members_record_changes(old, p, s->rt.store);
 	atomic_store(&s->rt.degraded, service_members_update(s->members, p, s->rt.store));
+	/* Joiners' onboarding and leavers' cancellations (issue 10's
+	 * outbox_membership(store, old, p, now)) belong here, before the
+	 * dispatcher materialises under p: reloads and member refreshes
+	 * both come through. */
 	dispatcher_plan_changed(s->d);
 	return H_OK;
 }
