@@ -293,6 +293,21 @@ enum herald_rc plan_members_load(struct pj *c, json_t *j, struct plan_audience *
 	return pj_since(c, before);
 }
 
+void plan_members_redact(json_t *audiences)
+{
+	const char *id;
+	json_t *a;
+	if (!json_is_object(audiences))
+		return;
+	json_object_foreach(audiences, id, a) {
+		json_t *m = json_object_get(a, "members");
+		json_t *pw = json_object_get(m, "password");
+		if (json_is_object(m) && json_is_string(pw) &&
+		    strncmp(json_string_value(pw), "env:", 4) != 0)
+			json_object_set_new(m, "password", json_string("[redacted]"));
+	}
+}
+
 /* -------------------------------------------------------------- resolve */
 
 /* The previous plan's audience with the same source, if it has a list. */

@@ -28,6 +28,10 @@ enum herald_rc plan_members_load(struct pj *c, json_t *j, struct plan_audience *
  */
 enum herald_rc plan_members_resolve(struct pj *c, enum herald_rc rc);
 
+/* Replaces a bind password written literally under each audience of the
+ * tree (the "audiences" object) by "[redacted]" (plan_canonical_json). */
+void plan_members_redact(json_t *audiences);
+
 /* Frees what the two put in a. */
 void plan_members_free(struct plan_audience *a);
 
