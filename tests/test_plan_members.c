@@ -233,6 +233,18 @@ static void unreachable_directory(void **state)
 	assert_contains(err.msg, "Can't contact LDAP server");
 }
 
+static void literal_password_redacted(void **state)
+{
+	(void)state;
+	const char *json = HEAD LDAP_OK ",\"bind_dn\":\"cn=h\",\"password\":\"hunter2-literal\"}" TAIL;
+	char *out = NULL;
+	struct herald_err err;
+	assert_int_equal(plan_canonical_json("p.json", json, strlen(json), &out, &err), H_OK);
+	assert_not_contains(out, "hunter2-literal");
+	assert_contains(out, "\"password\": \"[redacted]\"");
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +253,7 @@ int main(void)
 		cmocka_unit_test(directory_checks),
 		cmocka_unit_test(reloads),
 		cmocka_unit_test(unreachable_directory),
+		cmocka_unit_test(literal_password_redacted),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
