@@ -213,7 +213,7 @@ static void add_source(struct service_members *sm, const struct plan_audience *a
 }
 
 bool service_members_update(struct service_members *sm, const struct plan *p,
-			    struct store *db)
+			    struct store *db, char *why, size_t whylen)
 {
 	int64_t now = clock_now();
 	pthread_mutex_lock(&sm->lock);
@@ -234,11 +234,12 @@ bool service_members_update(struct service_members *sm, const struct plan *p,
 			outcome(sm, s, a, db, now);
 	}
 	/* Sources the plan no longer has go. */
-	size_t k = 0;
-	bool failing = false;
+	size_t k = 0, failing = 0;
 	for (size_t i = 0; i < sm->n; i++) {
 		if (sm->v[i].live) {
-			failing |= sm->v[i].reason != NULL;
+			if (sm->v[i].reason && !failing++)
+				snprintf(why, whylen, "audience %s: %s", sm->v[i].audience,
+					 sm->v[i].reason);
 			sm->v[k++] = sm->v[i];
 		} else {
 			source_clear(&sm->v[i]);
@@ -246,7 +247,11 @@ bool service_members_update(struct service_members *sm, const struct plan *p,
 	}
 	sm->n = k;
 	pthread_mutex_unlock(&sm->lock);
-	return failing;
+	if (failing > 1) {
+		size_t len = strlen(why);
+		snprintf(why + len, whylen - len, " (and %zu more)", failing - 1);
+	}
+	return failing > 0;
 }
 
 /* -------------------------------------------------------------- refresh */

@@ -15,6 +15,7 @@
 #define HERALD_SERVICE_MEMBERS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct buf;
@@ -36,10 +37,11 @@ void service_members_free(struct service_members *sm);
  * For each source this load read, a failure (source.failure) is logged
  * and, when it starts or its reason changes, recorded
  * ("members-failed"); a success after failures is logged and recorded
- * ("members-recovered").  Returns true if any source is failing.
+ * ("members-recovered").  Returns true if any source is failing, with
+ * why (size whylen) saying which and why, for runtime_condition().
  */
 bool service_members_update(struct service_members *sm, const struct plan *p,
-			    struct store *db);
+			    struct store *db, char *why, size_t whylen);
 
 /* True if some source is due at now; marks which, for the refetch. */
 bool service_members_due(struct service_members *sm, int64_t now);
