@@ -551,8 +551,8 @@ enum herald_rc service_run(const struct service_opts *o, struct plan *p,
 	/* Service up and down times are evidence: they explain late and
 	 * missed deliveries. */
 	char detail[256];
-	snprintf(detail, sizeof detail, "herald %s on %s%s", HERALD_VERSION, s.base,
-		 o->dry_run ? ", dry-run" : "");
+	snprintf(detail, sizeof detail, "herald %s on %s, pid %ld%s", HERALD_VERSION, s.base,
+		 (long)getpid(), o->dry_run ? ", dry-run" : "");
 	struct herald_err e2;
 	herald_err_clear(&e2);
 	if (record_event(s.rt.store, "start", detail, &e2))
