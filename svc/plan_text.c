@@ -1,0 +1,363 @@
+/*
+ * plan_text.c - the plan's text for the evidence (see plan_text.h).
+ *
+ * Which values are secrets is the channel table's business
+ * (plan_channels_redact): the places to edit are those where the
+ * redacted tree differs from the tree as written.  Their bytes come from
+ * the text itself, by libyaml's marks for YAML (plan_yaml_spans) and by a
+ * small scanner for JSON (jansson keeps no positions); the scanner only
+ * ever reads text jansson has accepted, and anything it does not expect
+ * makes it give up, which means the canonical JSON is stored instead.
+ */
+#include "herald/plan_text.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "herald/plan_channels.h"
+#include "herald/plan_json.h"
+#include "herald/plan_yaml.h"
+#include "herald/util.h"
+
+#define REDACTED "\"[redacted]\""
+#define SCAN_DEPTH 64
+
+char *plan_text_canonical(const json_t *root)
+{
+	json_t *copy = json_deep_copy(root);
+	if (json_is_object(copy))
+		plan_channels_redact(json_object_get(copy, "channels"));
+	char *text = json_dumps(copy, JSON_INDENT(2) | JSON_ENCODE_ANY);
+	json_decref(copy);
+	if (!text)
+		abort(); /* out of memory: jansson's only failure here */
+	char *out = xasprintf("%s\n", text);
+	free(text);
+	return out;
+}
+
+/* ------------------------------------------------------------- targets */
+
+/* One value to redact: channels.<id>.<key> or channels.<id>.headers.<header>. */
+struct target {
+	const char *id, *key, *header;
+	const char *secret;            /* the value as written (borrowed) */
+	size_t start, end, found;
+};
+
+struct edit {
+	struct target *t;
+	size_t n;
+	bool alias;                    /* a target is an alias: give up */
+};
+
+static void add_target(struct edit *e, const char *id, const char *key,
+		       const char *header, const char *secret)
+{
+	e->t = xreallocarray(e->t, e->n + 1, sizeof *e->t);
+	e->t[e->n++] = (struct target){ .id = id, .key = key, .header = header,
+					.secret = secret };
+}
+
+static bool redacted_here(const json_t *was, const json_t *now)
+{
+	return json_is_string(was) && !json_equal(was, now);
+}
+
+/* Every value the redaction changed, with where it is. */
+static void find_targets(json_t *root, const json_t *red, struct edit *e)
+{
+	json_t *chans = json_object_get(root, "channels");
+	const json_t *rchans = json_object_get(red, "channels");
+	if (!json_is_object(chans))
+		return;
+	const char *id;
+	json_t *ch;
+	json_object_foreach(chans, id, ch) {
+		const json_t *rch = json_object_get(rchans, id);
+		if (!json_is_object(ch))
+			continue;
+		const char *key;
+		json_t *v;
+		json_object_foreach(ch, key, v) {
+			const json_t *rv = json_object_get(rch, key);
+			if (redacted_here(v, rv))
+				add_target(e, id, key, NULL, json_string_value(v));
+			if (!json_is_object(v) || strcmp(key, "headers") != 0)
+				continue;
+			const char *name;
+			json_t *h;
+			json_object_foreach(v, name, h)
+				if (redacted_here(h, json_object_get(rv, name)))
+					add_target(e, id, key, name, json_string_value(h));
+		}
+	}
+}
+
+/* A value written at keys[0..depth): is it a target? */
+static void on_value(struct edit *e, const char *const *keys, size_t depth,
+		     size_t start, size_t end, bool alias)
+{
+	if ((depth != 3 && depth != 4) || !keys[0] || strcmp(keys[0], "channels") != 0)
+		return;
+	for (size_t i = 1; i < depth; i++)
+		if (!keys[i])
+			return;
+	for (size_t i = 0; i < e->n; i++) {
+		struct target *t = &e->t[i];
+		if (strcmp(t->id, keys[1]) != 0 || strcmp(t->key, keys[2]) != 0 ||
+		    (depth == 4) != (t->header != NULL) ||
+		    (t->header && strcmp(t->header, keys[3]) != 0))
+			continue;
+		t->found++;
+		t->start = start;
+		t->end = end;
+		if (alias)
+			e->alias = true;
+	}
+}
+
+static void on_yaml_span(const struct plan_yaml_span *s, void *ctx)
+{
+	on_value(ctx, s->keys, s->depth, s->start, s->end, s->alias);
+}
+
+/* ---------------------------------------------------------- JSON spans */
+
+struct jscan {
+	const char *s;
+	size_t len, i;
+	const char *keys[SCAN_DEPTH];
+	char *owned[SCAN_DEPTH];
+	size_t depth;
+	struct edit *e;
+};
+
+static void skip_ws(struct jscan *j)
+{
+	while (j->i < j->len && strchr(" \t\r\n", j->s[j->i]) && j->s[j->i])
+		j->i++;
+}
+
+/* At a '"': moves past the closing quote; *plain: no escape inside. */
+static bool scan_string(struct jscan *j, bool *plain)
+{
+	*plain = true;
+	for (j->i++; j->i < j->len; j->i++) {
+		if (j->s[j->i] == '\\') {
+			*plain = false;
+			j->i++;
+		} else if (j->s[j->i] == '"') {
+			j->i++;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool scan_value(struct jscan *j);
+
+static bool scan_object(struct jscan *j)
+{
+	if (j->depth == SCAN_DEPTH)
+		return false;
+	j->i++;
+	size_t d = j->depth++;
+	j->owned[d] = NULL;
+	for (bool first = true;; first = false) {
+		skip_ws(j);
+		if (j->i < j->len && j->s[j->i] == '}' && first)
+			break;
+		if (j->i >= j->len || j->s[j->i] != '"')
+			return false;
+		size_t k0 = j->i + 1;
+		bool plain;
+		if (!scan_string(j, &plain))
+			return false;
+		free(j->owned[d]);
+		/* A key with escapes never matches a target: its value is left
+		 * as it is, and the check after the edit decides. */
+		j->owned[d] = plain ? xstrndup(j->s + k0, j->i - 1 - k0) : xstrdup("\\");
+		j->keys[d] = j->owned[d];
+		skip_ws(j);
+		if (j->i >= j->len || j->s[j->i] != ':')
+			return false;
+		j->i++;
+		if (!scan_value(j))
+			return false;
+		skip_ws(j);
+		if (j->i < j->len && j->s[j->i] == ',') {
+			j->i++;
+			continue;
+		}
+		if (j->i < j->len && j->s[j->i] == '}')
+			break;
+		return false;
+	}
+	j->i++;
+	free(j->owned[d]);
+	j->owned[d] = NULL;
+	j->depth--;
+	return true;
+}
+
+static bool scan_array(struct jscan *j)
+{
+	if (j->depth == SCAN_DEPTH)
+		return false;
+	j->i++;
+	size_t d = j->depth++;
+	j->owned[d] = NULL;
+	j->keys[d] = NULL;
+	for (bool first = true;; first = false) {
+		skip_ws(j);
+		if (j->i < j->len && j->s[j->i] == ']' && first)
+			break;
+		if (!scan_value(j))
+			return false;
+		skip_ws(j);
+		if (j->i < j->len && j->s[j->i] == ',') {
+			j->i++;
+			continue;
+		}
+		if (j->i < j->len && j->s[j->i] == ']')
+			break;
+		return false;
+	}
+	j->i++;
+	j->depth--;
+	return true;
+}
+
+static bool scan_value(struct jscan *j)
+{
+	skip_ws(j);
+	if (j->i >= j->len)
+		return false;
+	char c = j->s[j->i];
+	if (c == '{')
+		return scan_object(j);
+	if (c == '[')
+		return scan_array(j);
+	size_t start = j->i;
+	if (c == '"') {
+		bool plain;
+		if (!scan_string(j, &plain))
+			return false;
+	} else {
+		/* A number, true, false or null: up to the next delimiter. */
+		while (j->i < j->len && !strchr(",]} \t\r\n", j->s[j->i]) && j->s[j->i])
+			j->i++;
+		if (j->i == start)
+			return false;
+	}
+	on_value(j->e, j->keys, j->depth, start, j->i, false);
+	return true;
+}
+
+static bool json_spans(const char *data, size_t len, struct edit *e)
+{
+	struct jscan j = { .s = data, .len = len, .e = e };
+	bool ok = scan_value(&j);
+	skip_ws(&j);
+	ok = ok && j.i == len;
+	for (size_t i = 0; i < j.depth; i++)
+		free(j.owned[i]);
+	return ok;
+}
+
+/* ------------------------------------------------------------- the edit */
+
+static int by_start(const void *a, const void *b)
+{
+	const struct target *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* The text with each target's bytes replaced; NULL if targets overlap. */
+static char *splice(const char *data, size_t len, struct edit *e)
+{
+	qsort(e->t, e->n, sizeof *e->t, by_start);
+	struct buf b;
+	buf_init(&b);
+	size_t at = 0;
+	for (size_t i = 0; i < e->n; i++) {
+		struct target *t = &e->t[i];
+		size_t end = t->end;
+		/* A block scalar's span runs to the next line: keep the breaks. */
+		while (end > t->start && strchr(" \t\r\n", data[end - 1]))
+			end--;
+		if (t->start < at || end > len || end <= t->start) {
+			buf_free(&b);
+			return NULL;
+		}
+		buf_add(&b, data + at, t->start - at);
+		buf_adds(&b, REDACTED);
+		at = end;
+	}
+	buf_add(&b, data + at, len - at);
+	return buf_take(&b);
+}
+
+/* The edited text reads as the redacted tree and quotes no secret. */
+static bool edit_safe(const char *path, const char *text, const json_t *red,
+		      const char *canon, const struct edit *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		if (*e->t[i].secret && strstr(text, e->t[i].secret))
+			return false;
+	struct herald_err err;
+	struct pj c = { .file = path, .err = &err, .max_errors = 1 };
+	buf_init(&c.path);
+	bool ok = pj_parse(&c, text, strlen(text)) == H_OK && json_equal(c.root, red);
+	if (ok) {
+		char *again = plan_text_canonical(c.root);
+		ok = strcmp(again, canon) == 0;
+		free(again);
+	}
+	pj_done(&c);
+	return ok;
+}
+
+static bool yaml_path(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+	return dot && (strcasecmp(dot, ".yaml") == 0 || strcasecmp(dot, ".yml") == 0);
+}
+
+char *plan_text_redacted(const char *path, const char *data, size_t len,
+			 json_t *root, bool *canonical)
+{
+	json_t *red = json_deep_copy(root);
+	if (json_is_object(red))
+		plan_channels_redact(json_object_get(red, "channels"));
+	struct edit e = { 0 };
+	find_targets(root, red, &e);
+	char *text = NULL;
+	if (!e.n && !memchr(data, '\0', len)) {
+		text = xstrndup(data, len);   /* nothing written literally */
+	} else if (!memchr(data, '\0', len)) {
+		bool read = yaml_path(path)
+				    ? plan_yaml_spans(data, len, on_yaml_span, &e) == H_OK
+				    : json_spans(data, len, &e);
+		bool each_once = read && !e.alias;
+		for (size_t i = 0; each_once && i < e.n; i++)
+			each_once = e.t[i].found == 1;
+		if (each_once)
+			text = splice(data, len, &e);
+	}
+	char *canon = text && !e.n ? NULL : plan_text_canonical(root);
+	if (text && e.n && !edit_safe(path, text, red, canon, &e)) {
+		free(text);
+		text = NULL;
+	}
+	*canonical = text == NULL;
+	if (text)
+		free(canon);
+	else
+		text = canon;
+	free(e.t);
+	json_decref(red);
+	return text;
+}
