@@ -25,6 +25,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "herald/err.h"
+
+struct plan;
+
 /*
  * The canonical JSON of a parsed plan tree (plan_canonical_json): the
  * tree as written, indented by two spaces, literal secrets redacted, one
@@ -39,5 +43,25 @@ char *plan_text_canonical(const json_t *root);
  */
 char *plan_text_redacted(const char *path, const char *data, size_t len,
 			 json_t *root, bool *canonical);
+
+/*
+ * Reading a stored text back.  A stored text is in the format of the
+ * plan file it was loaded from (path), or canonical JSON.
+ *
+ * plan_text_stored_canonical: its canonical JSON text in *out (caller
+ * frees), as plan_canonical_json gives it.
+ * plan_text_content_sha256: the content SHA-256 (hex) it holds.
+ * plan_text_load: the plan it holds, for reading (documents, diffs),
+ * never for sending: every redacted secret and env: value is a demo
+ * stand-in, so no variable need be set; file: members are read relative
+ * to path as it is now.
+ * H_EINVAL (err says why) when the text is not a plan.
+ */
+enum herald_rc plan_text_stored_canonical(const char *path, const char *text,
+					  char **out, struct herald_err *err);
+enum herald_rc plan_text_content_sha256(const char *path, const char *text,
+					char hex[65], struct herald_err *err);
+enum herald_rc plan_text_load(const char *path, const char *text,
+			      struct plan **out, struct herald_err *err);
 
 #endif
