@@ -212,11 +212,11 @@ void planver_words(const struct planver_verdict *v, const char *content_sha256,
 		return;
 	char at[32];
 	format_rfc3339_utc(v->approved_first, at, sizeof at);
-	buf_printf(out, "content %.12s differs from %.12s, approved under version %s",
-		   content_sha256, v->approved_sha256, v->approved_version);
+	buf_printf(out, "content %.12s is not %.12s, the content first loaded (%s) under "
+		   "version %s", content_sha256, v->approved_sha256, at, v->approved_version);
 	if (*v->approved_on)
-		buf_printf(out, " on %s", v->approved_on);
-	buf_printf(out, " (first loaded %s), with %s", at,
+		buf_printf(out, " approved on %s", v->approved_on);
+	buf_printf(out, ", yet it keeps %s",
 		   v->same_version ? "the same version" : "the same approval date");
 }
 

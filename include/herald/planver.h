@@ -80,10 +80,10 @@ enum herald_rc planver_judge_plan(struct store *s, const struct plan *p,
 				  struct planver_verdict *v, struct herald_err *err);
 
 /*
- * The verdict in words, appended: "content 1a2b3c4d5e6f differs from
- * 9f8e7d6c5b4a, approved under version 2.1 (first loaded 2026-01-12
- * 09:00 UTC), with no new version nor approval date".  Nothing when
- * there is no change.
+ * The verdict in words, appended: "content 1a2b3c4d5e6f is not
+ * 9f8e7d6c5b4a, the content first loaded (2026-01-12T09:00:00Z) under
+ * version 2.1 approved on 2026-01-12, yet it keeps the same version".
+ * Nothing when there is no change.
  */
 void planver_words(const struct planver_verdict *v, const char *content_sha256,
 		   struct buf *out);
