@@ -41,7 +41,7 @@ static const struct label plan_labels[] = {
 };
 static const struct label comm_labels[] = {
 	{ "topic", "what" }, { "audiences", "with whom" }, { "channels", "how (channels)" },
-	{ "owner", "who" }, { "schedule", "when" }, { "notify", "notified" },
+	{ "owner", "who" }, { "schedule", "when" }, { "notify", "messages" },
 	{ "acknowledge", "acknowledgement" }, { "all_day", "all day" },
 	{ NULL, NULL },
 };

@@ -73,7 +73,7 @@ static struct planver *new_entry(struct planver_history *h,
 		.approved_by = dup_or_null(r->approved_by),
 		.approved_on = dup_or_null(r->approved_on),
 		.next_review = dup_or_null(r->next_review), .path = dup_or_null(r->path),
-		.first = r->at, .last = r->at, .approved = -1,
+		.first = r->at, .last = r->at, .first_seq = r->seq, .approved = -1,
 	};
 	snprintf(e->sha256, sizeof e->sha256, "%s", r->sha256_hex ? r->sha256_hex : "");
 	return e;
@@ -102,16 +102,19 @@ static int on_row(const struct store_plan_version_view *r, void *ctx)
 	add_file(e, r->sha256_hex);
 	if (r->at < e->first)
 		e->first = r->at;
+	if (r->seq < e->first_seq)
+		e->first_seq = r->seq;
 	if (r->at > e->last)
 		e->last = r->at;
 	e->loads++;
 	return 0;
 }
 
+/* Seq, not time: two loads in one second keep their order. */
 static int by_first(const void *a, const void *b)
 {
 	const struct planver *x = a, *y = b;
-	return x->first < y->first ? -1 : x->first > y->first;
+	return x->first_seq < y->first_seq ? -1 : x->first_seq > y->first_seq;
 }
 
 /* The first entry of plan_id among the first `before` that holds the

@@ -41,13 +41,14 @@ struct planver {
 	size_t nfiles;
 	char *text;               /* the newest stored text; NULL if none */
 	int64_t first, last;      /* first and last loaded */
+	int64_t first_seq;        /* seq of its first row: the order */
 	size_t loads;
 	long approved;            /* changed since approval: the index of the
 				     entry holding that approval; else -1 */
 };
 
 struct planver_history {
-	struct planver *v;        /* by first loaded, oldest first */
+	struct planver *v;        /* by first row, oldest first */
 	size_t n;
 };
 
