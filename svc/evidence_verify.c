@@ -107,8 +107,17 @@ static enum herald_rc check_row(const struct store_row *r, void *ctx,
 enum herald_rc evidence_verify(struct store *s, struct evidence_head *head,
 			       int64_t *rows, struct herald_err *err)
 {
-	struct vstate v = { .expect = 1 };
-	enum herald_rc rc = store_each_row(s, check_row, &v, &v.rec, err);
+	struct evidence_head zero = { 0 };
+	return evidence_verify_after(s, &zero, head, rows, err);
+}
+
+enum herald_rc evidence_verify_after(struct store *s, const struct evidence_head *from,
+				     struct evidence_head *head, int64_t *rows,
+				     struct herald_err *err)
+{
+	struct vstate v = { .expect = from->seq + 1 };
+	memcpy(v.prev, from->hash, 32);
+	enum herald_rc rc = store_each_row_after(s, from->seq, check_row, &v, &v.rec, err);
 	if (rc)
 		return rc;
 	struct store_head rec = v.rec;
@@ -128,6 +137,6 @@ enum herald_rc evidence_verify(struct store *s, struct evidence_head *head,
 		head_set_hex(head);
 	}
 	if (rows)
-		*rows = last;
+		*rows = last - from->seq;
 	return H_OK;
 }
