@@ -23,6 +23,8 @@ static void rm_db(void)
 	unlink(x);
 	snprintf(x, sizeof x, "%s-shm", path);
 	unlink(x);
+	snprintf(x, sizeof x, "%s.witness", path);
+	unlink(x);
 }
 
 static int setup(void **state)
