@@ -412,8 +412,9 @@ static void unredact(json_t *channels)
 	json_object_foreach(channels, id, ch) {
 		json_object_foreach(ch, key, v) {
 			if (json_is_string(v) && strcmp(json_string_value(v), "[redacted]") == 0)
+				/* v is freed here: nothing more to look at in it */
 				json_object_set_new(ch, key, json_string("env:HERALD_REDACTED_SECRET"));
-			if (json_is_object(v))
+			else if (json_is_object(v))
 				json_object_foreach(v, name, h)
 					if (json_is_string(h) &&
 					    strcmp(json_string_value(h), "[redacted]") == 0)

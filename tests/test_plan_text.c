@@ -169,6 +169,27 @@ static void canonical_is_idempotent(void **state)
 	plan_free(p);
 }
 
+/* A stored text loads back for reading: redacted secrets and env: values
+ * are stand-ins, so nothing need be set. */
+static void stored_text_loads_back(void **state)
+{
+	(void)state;
+	struct plan *p = load("plan.yaml", YAML);
+	struct plan *q = NULL;
+	struct herald_err err;
+	herald_err_clear(&err);
+	if (plan_text_load("plan.yaml", p->text, &q, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(q->nchannels, 3);
+	assert_string_equal(q->comms[0].id, "C");
+	assert_true(q->channels[0].webhook.demo);
+	char hex[65];
+	assert_int_equal(plan_text_content_sha256("plan.yaml", p->text, hex, &err), H_OK);
+	assert_string_equal(hex, p->content_sha256);
+	plan_free(q);
+	plan_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -178,6 +199,7 @@ int main(void)
 		cmocka_unit_test(comment_quoting_a_secret_falls_back),
 		cmocka_unit_test(alias_falls_back),
 		cmocka_unit_test(canonical_is_idempotent),
+		cmocka_unit_test(stored_text_loads_back),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

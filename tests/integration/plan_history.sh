@@ -97,7 +97,7 @@ check "history's SHA-256 is plan show's content SHA-256" \
 "$HERALD" plan history --db "$T/h.db" >"$T/hist.txt"
 check "history text: the flag in words" grep -q "^1\.2 .*yes: not the content approved as version 1\.2 (${approved:0:12})" "$T/hist.txt"
 check "history text: the approval columns" grep -q "^1\.1 .* CISO  *2026-02-01  *no$" "$T/hist.txt"
-"$HERALD" report --db "$T/h.db" -o "$T/report.html"
+"$HERALD" report --db "$T/h.db" -o "$T/report.html" 2>"$T/report.err" || cat "$T/report.err" >&2
 check "report badge: changed since approval" grep -q 'id="approval" class="badge bad">Changed since approval<' "$T/report.html"
 check "report embeds the plan document (3 communications)" \
 	test "$(grep -o 'data-communication="' "$T/report.html" | wc -l)" -eq 3
