@@ -65,13 +65,13 @@ static size_t version_unchanged(const struct check_out *o, const struct plan *p,
 }
 
 /* Checks one plan file; returns its exit code. */
-static int check_one(const char *path, bool strict, const char *db,
+static int check_one(const char *path, bool strict, bool resolve, const char *db,
 		     const struct planver_history *h)
 {
 	struct check_out o = { .path = path, .db = db };
 	struct plan_load_opts opts = { .on_error = print_error,
 				       .on_unset = strict ? NULL : print_unset,
-				       .ctx = &o };
+				       .resolve = resolve, .ctx = &o };
 	struct plan *p = NULL;
 	struct herald_err err;
 	herald_err_clear(&err);
@@ -97,7 +97,7 @@ static int check_one(const char *path, bool strict, const char *db,
 }
 
 struct check_args {
-	bool strict;
+	bool strict, resolve;
 	const char *db;
 };
 
@@ -105,6 +105,9 @@ static const struct opt check_table[] = {
 	{ .name = "strict", OPT_FLAG_AT(struct check_args, strict),
 	  .help = "an unset env: variable is an error (as for run and send),\n"
 		  "not the warning W-ENV-UNSET" },
+	{ .name = "resolve", OPT_FLAG_AT(struct check_args, resolve),
+	  .help = "also read the LDAP directories of \"members\" (check\n"
+		  "contacts none without it), so empty and odd lists warn too" },
 	{ .name = "db", OPT_STRING_AT(struct check_args, db), .metavar = "FILE",
 	  .help = "the evidence database: warn W-VERSION-UNCHANGED when a\n"
 		  "plan's content is not the one its version (or approval\n"
@@ -119,7 +122,8 @@ static const struct opts_spec check_spec = {
 	.args_error = "name at least one plan file",
 	.notes = "Every error is reported (up to 100 per plan), each with its JSON path;\n"
 		 "YAML plans (.yaml, .yml) also give the line and column.\n"
-		 "Exit status: 0 valid (warnings allowed), 1 invalid plan, 2 usage, 3 I/O error.\n"
+		 "Exit status: 0 valid (warnings allowed), 1 invalid plan, 2 usage, 3 I/O error\n"
+		 "(or, with --resolve, a directory that cannot be read).\n"
 		 "Errors and warnings go to stderr as \"herald: PLAN: PATH: message\".\n",
 };
 
@@ -144,7 +148,7 @@ static int check_run(int argc, char **argv)
 			return cli_fail(a.db, &err);
 	}
 	for (int i = 1; i <= nplans; i++) {
-		rc = check_one(argv[i], a.strict, a.db, a.db ? &h : NULL);
+		rc = check_one(argv[i], a.strict, a.resolve, a.db, a.db ? &h : NULL);
 		if (rc > worst)
 			worst = rc;
 	}

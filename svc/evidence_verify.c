@@ -131,6 +131,12 @@ enum herald_rc evidence_verify_after(struct store *s, const struct evidence_head
 		return herald_err_set(err, H_EINVAL,
 				      "%s seq %" PRId64 ": its hash differs from the chain head record",
 				      v.last_table ? v.last_table : "log", last);
+	char missing[96];
+	if (!store_guards_present(s, missing, sizeof missing))
+		return herald_err_set(err, H_EINVAL,
+				      "the append-only guard %s is missing: someone with the file "
+				      "removed it (rows may be edited without a trace in the file's "
+				      "history; the chain above is what was checked)", missing);
 	if (head) {
 		head->seq = last;
 		memcpy(head->hash, v.prev, 32);

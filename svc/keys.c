@@ -408,9 +408,19 @@ enum herald_rc keys_open(const char *dir, struct store *s, enum keys_open_mode m
 	bool present = stat(probe, &st) == 0;
 	free(probe);
 	enum herald_rc rc = H_OK;
+	size_t llen = 0;
+	unsigned char legacy_key[32];
+	bool legacy = store_meta_get(s, "server_key", legacy_key, 32, &llen) && llen == 32;
 	if (present) {
 		rc = load_keys(k, err);
-		if (!rc && recorded[0])
+		/* A first-release database brings its own keys: they are the
+		 * ones its links were made with. */
+		if (!rc && legacy && memcmp(legacy_key, k->feed, 32) != 0)
+			rc = herald_err_set(err, H_ERUNTIME,
+					    "%s keeps its own keys (it was written by herald 0.1) but "
+					    "%s holds others: name another key directory with --keys",
+					    store_path(s), dir);
+		else if (!rc && recorded[0])
 			rc = check_recorded(k, recorded, store_path(s), err);
 		else if (!rc && !store_is_readonly(s))
 			rc = record_keys(k, s, "keys in use", err);
@@ -421,10 +431,6 @@ enum herald_rc keys_open(const char *dir, struct store *s, enum keys_open_mode m
 				    "keys would break every link and feed URL already sent",
 				    store_path(s), recorded, dir);
 	} else {
-		size_t len = 0;
-		unsigned char old[32];
-		bool legacy = store_meta_get(s, "server_key", old, 32, &len) && len == 32;
-		explicit_bzero(old, sizeof old);
 		if (!legacy && mode == KEYS_USE)
 			rc = herald_err_set(err, H_ERUNTIME,
 					    "no keys in %s: `herald run` makes them on its first start "
@@ -439,6 +445,7 @@ enum herald_rc keys_open(const char *dir, struct store *s, enum keys_open_mode m
 		else if (!(rc = create_keys(k, s, &legacy, err)))
 			rc = record_keys(k, s, legacy ? "moved out of the database" : "created", err);
 	}
+	explicit_bzero(legacy_key, sizeof legacy_key);
 	if (rc) {
 		keys_close(k);
 		return rc;

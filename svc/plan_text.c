@@ -1,9 +1,9 @@
 /*
  * plan_text.c - the plan's text for the evidence (see plan_text.h).
  *
- * Which values are secrets is the channel table's business
- * (plan_channels_redact): the places to edit are those where the
- * redacted tree differs from the tree as written.  Their bytes come from
+ * Which values are secrets is the canonical JSON's business (redact():
+ * the channel table's secret fields, bind passwords): the places to edit
+ * are those where the redacted tree differs from the tree as written.  Their bytes come from
  * the text itself, by libyaml's marks for YAML (plan_yaml_spans) and by a
  * small scanner for JSON (jansson keeps no positions); the scanner only
  * ever reads text jansson has accepted, and anything it does not expect
@@ -17,17 +17,28 @@
 
 #include "herald/plan_channels.h"
 #include "herald/plan_json.h"
+#include "herald/plan_members.h"
 #include "herald/plan_yaml.h"
 #include "herald/util.h"
 
 #define REDACTED "\"[redacted]\""
 #define SCAN_DEPTH 64
+#define TARGET_DEPTH 8
+
+/* Every secret written literally, in place: the one list of what the
+ * canonical JSON redacts (channels' secret fields, bind passwords). */
+static void redact(json_t *root)
+{
+	if (!json_is_object(root))
+		return;
+	plan_channels_redact(json_object_get(root, "channels"));
+	plan_members_redact(json_object_get(root, "audiences"));
+}
 
 char *plan_text_canonical(const json_t *root)
 {
 	json_t *copy = json_deep_copy(root);
-	if (json_is_object(copy))
-		plan_channels_redact(json_object_get(copy, "channels"));
+	redact(copy);
 	char *text = json_dumps(copy, JSON_INDENT(2) | JSON_ENCODE_ANY);
 	json_decref(copy);
 	if (!text)
@@ -39,9 +50,10 @@ char *plan_text_canonical(const json_t *root)
 
 /* ------------------------------------------------------------- targets */
 
-/* One value to redact: channels.<id>.<key> or channels.<id>.headers.<header>. */
+/* One value to redact: where it is (mapping keys from the root). */
 struct target {
-	const char *id, *key, *header;
+	const char *keys[TARGET_DEPTH];  /* borrowed from the tree */
+	size_t depth;
 	const char *secret;            /* the value as written (borrowed) */
 	size_t start, end, found;
 };
@@ -49,72 +61,54 @@ struct target {
 struct edit {
 	struct target *t;
 	size_t n;
-	bool alias;                    /* a target is an alias: give up */
+	bool give_up;                  /* a target in a list, deep, or an alias */
 };
 
-static void add_target(struct edit *e, const char *id, const char *key,
-		       const char *header, const char *secret)
+/*
+ * Every value the redaction changed (was, in the tree as written, and
+ * red, redacted), found by walking both: whatever redact() learns to
+ * hide is edited here too.
+ */
+static void find_targets(json_t *was, json_t *red, const char **keys, size_t depth,
+			 struct edit *e)
 {
-	e->t = xreallocarray(e->t, e->n + 1, sizeof *e->t);
-	e->t[e->n++] = (struct target){ .id = id, .key = key, .header = header,
-					.secret = secret };
-}
-
-static bool redacted_here(const json_t *was, const json_t *now)
-{
-	return json_is_string(was) && !json_equal(was, now);
-}
-
-/* Every value the redaction changed, with where it is. */
-static void find_targets(json_t *root, const json_t *red, struct edit *e)
-{
-	json_t *chans = json_object_get(root, "channels");
-	const json_t *rchans = json_object_get(red, "channels");
-	if (!json_is_object(chans))
+	if (json_equal(was, red))
 		return;
-	const char *id;
-	json_t *ch;
-	json_object_foreach(chans, id, ch) {
-		const json_t *rch = json_object_get(rchans, id);
-		if (!json_is_object(ch))
-			continue;
+	if (json_is_object(was) && json_is_object(red) && depth < TARGET_DEPTH) {
 		const char *key;
 		json_t *v;
-		json_object_foreach(ch, key, v) {
-			const json_t *rv = json_object_get(rch, key);
-			if (redacted_here(v, rv))
-				add_target(e, id, key, NULL, json_string_value(v));
-			if (!json_is_object(v) || strcmp(key, "headers") != 0)
-				continue;
-			const char *name;
-			json_t *h;
-			json_object_foreach(v, name, h)
-				if (redacted_here(h, json_object_get(rv, name)))
-					add_target(e, id, key, name, json_string_value(h));
+		json_object_foreach(was, key, v) {
+			keys[depth] = key;
+			find_targets(v, json_object_get(red, key), keys, depth + 1, e);
 		}
+		return;
 	}
+	if (!json_is_string(was) || depth == 0) {
+		e->give_up = true;         /* not a plain value under mapping keys */
+		return;
+	}
+	e->t = xreallocarray(e->t, e->n + 1, sizeof *e->t);
+	struct target *t = &e->t[e->n++];
+	*t = (struct target){ .depth = depth, .secret = json_string_value(was) };
+	memcpy(t->keys, keys, depth * sizeof *keys);
 }
 
 /* A value written at keys[0..depth): is it a target? */
 static void on_value(struct edit *e, const char *const *keys, size_t depth,
 		     size_t start, size_t end, bool alias)
 {
-	if ((depth != 3 && depth != 4) || !keys[0] || strcmp(keys[0], "channels") != 0)
-		return;
-	for (size_t i = 1; i < depth; i++)
-		if (!keys[i])
-			return;
 	for (size_t i = 0; i < e->n; i++) {
 		struct target *t = &e->t[i];
-		if (strcmp(t->id, keys[1]) != 0 || strcmp(t->key, keys[2]) != 0 ||
-		    (depth == 4) != (t->header != NULL) ||
-		    (t->header && strcmp(t->header, keys[3]) != 0))
+		bool same = t->depth == depth;
+		for (size_t k = 0; same && k < depth; k++)
+			same = keys[k] && strcmp(keys[k], t->keys[k]) == 0;
+		if (!same)
 			continue;
 		t->found++;
 		t->start = start;
 		t->end = end;
 		if (alias)
-			e->alias = true;
+			e->give_up = true;
 	}
 }
 
@@ -330,18 +324,18 @@ char *plan_text_redacted(const char *path, const char *data, size_t len,
 			 json_t *root, bool *canonical)
 {
 	json_t *red = json_deep_copy(root);
-	if (json_is_object(red))
-		plan_channels_redact(json_object_get(red, "channels"));
+	redact(red);
 	struct edit e = { 0 };
-	find_targets(root, red, &e);
+	const char *keys[TARGET_DEPTH];
+	find_targets(root, red, keys, 0, &e);
 	char *text = NULL;
-	if (!e.n && !memchr(data, '\0', len)) {
+	if (!e.n && !e.give_up && !memchr(data, '\0', len)) {
 		text = xstrndup(data, len);   /* nothing written literally */
-	} else if (!memchr(data, '\0', len)) {
+	} else if (!e.give_up && !memchr(data, '\0', len)) {
 		bool read = yaml_path(path)
 				    ? plan_yaml_spans(data, len, on_yaml_span, &e) == H_OK
 				    : json_spans(data, len, &e);
-		bool each_once = read && !e.alias;
+		bool each_once = read && !e.give_up;
 		for (size_t i = 0; each_once && i < e.n; i++)
 			each_once = e.t[i].found == 1;
 		if (each_once)
@@ -404,9 +398,24 @@ enum herald_rc plan_text_content_sha256(const char *path, const char *text,
 	return H_OK;
 }
 
-/* "[redacted]" where a secret was: a variable nobody sets. */
-static void unredact(json_t *channels)
+static bool is_redacted(const json_t *v)
 {
+	return json_is_string(v) && strcmp(json_string_value(v), "[redacted]") == 0;
+}
+
+/* "[redacted]" where a secret was: a variable nobody sets. */
+static void unredact(json_t *root)
+{
+	const char *aid;
+	json_t *a;
+	json_object_foreach(json_object_get(root, "audiences"), aid, a) {
+		json_t *m = json_object_get(a, "members");
+		if (is_redacted(json_object_get(m, "password")))
+			json_object_set_new(m, "password", json_string("env:HERALD_REDACTED_SECRET"));
+	}
+	json_t *channels = json_object_get(root, "channels");
+	if (!json_is_object(channels))
+		return;
 	const char *id, *key, *name;
 	json_t *ch, *v, *h;
 	json_object_foreach(channels, id, ch) {
@@ -438,8 +447,8 @@ enum herald_rc plan_text_load(const char *path, const char *text,
 	enum herald_rc rc = stored_tree(path, text, &t, err);
 	if (rc)
 		return rc;
-	if (json_is_object(json_object_get(t, "channels")))
-		unredact(json_object_get(t, "channels"));
+	if (json_is_object(t))
+		unredact(t);
 	char *json = json_dumps(t, JSON_ENCODE_ANY);
 	json_decref(t);
 	if (!json)

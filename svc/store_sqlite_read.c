@@ -587,6 +587,39 @@ enum herald_rc store_each_row_after(struct store *s, int64_t after,
 	return rc;
 }
 
+static bool trigger_exists(struct store *s, const char *name)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->h, "SELECT 1 FROM main.sqlite_master WHERE type='trigger' AND name=?",
+			       -1, &st, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	bool r = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return r;
+}
+
+bool store_guards_present(struct store *s, char *missing, size_t cap)
+{
+	const struct ev_table_desc *const *all = evfmt_all_tables(s->legacy != LEGACY_PLAIN);
+	for (size_t i = 0; all[i]; i++) {
+		if (all[i]->format >= 2 ? !has_v2(s) : s->legacy == LEGACY_NONE)
+			continue;
+		static const char *const what[] = { "update", "delete" };
+		for (int k = 0; k < 2; k++) {
+			char name[96];
+			/* Format 1 named its triggers after the table as it was then. */
+			snprintf(name, sizeof name, all[i]->format >= 2 ? "ev2_%s_no_%s" : "%s_no_%s",
+				 all[i]->format >= 2 ? all[i]->sql : all[i]->name, what[k]);
+			if (!trigger_exists(s, name)) {
+				snprintf(missing, cap, "%s", name);
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
 enum herald_rc store_row_hash_at(struct store *s, int64_t seq,
 				 unsigned char out[32], bool *found,
 				 struct herald_err *err)

@@ -74,6 +74,11 @@ int store_schema_current(void);
  * the database and truncates it, so it stays small. */
 enum herald_rc store_maintain(struct store *s, struct herald_err *err);
 
+/* True while the last write transaction failed (disk full, I/O error,
+ * read-only file); the count of failures since open. */
+bool store_writes_failing(struct store *s);
+int64_t store_write_errors(struct store *s);
+
 /* Cheap health check (a read): H_OK when the database answers. */
 enum herald_rc store_ping(struct store *s, struct herald_err *err);
 
@@ -432,6 +437,13 @@ enum herald_rc store_each_row_after(struct store *s, int64_t after,
 							 struct herald_err *err),
 				    void *ctx, struct store_head *recorded,
 				    struct herald_err *err);
+
+/*
+ * The append-only guard of every evidence table (triggers refusing UPDATE
+ * and DELETE on SQLite): names the first one missing into missing (cap
+ * bytes) and returns false, or returns true when all are there.
+ */
+bool store_guards_present(struct store *s, char *missing, size_t cap);
 
 /* The stored hash of the row at seq, whatever its table. */
 enum herald_rc store_row_hash_at(struct store *s, int64_t seq,

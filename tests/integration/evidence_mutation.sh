@@ -307,12 +307,16 @@ import sqlite3, struct, sys
 c = sqlite3.connect(sys.argv[1], isolation_level=None); k = int(sys.argv[2])
 names = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")]
 tables = [t for t in names if any(r[1] == "hash" for r in c.execute(f"PRAGMA table_info({t})"))]
-for (name,) in c.execute("SELECT name FROM sqlite_master WHERE type='trigger'").fetchall():
+# The guards are put back afterwards, as a careful forger would.
+guards = c.execute("SELECT name, sql FROM sqlite_master WHERE type='trigger'").fetchall()
+for name, _ in guards:
     c.execute(f"DROP TRIGGER {name}")
 for t in tables:
     c.execute(f"DELETE FROM {t} WHERE seq>?", (k,))
 h = next(r[0] for t in tables for r in c.execute(f"SELECT hash FROM {t} WHERE seq=?", (k,)))
 c.execute("UPDATE internal_meta SET value=? WHERE key='head'", (struct.pack(">q", k) + h,))
+for _, sql in guards:
+    c.execute(sql)
 PY
 "$HERALD" evidence verify --db "$T/c.db" >/dev/null 2>"$T/err"
 check "cut-back log: its witness refuses it (exit 3)" test $? -eq 3
