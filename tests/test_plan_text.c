@@ -190,6 +190,40 @@ static void stored_text_loads_back(void **state)
 	plan_free(p);
 }
 
+/* A directory's bind password is a secret too (what the canonical JSON
+ * redacts, the stored text redacts). */
+static void bind_password_redacted(void **state)
+{
+	(void)state;
+	char *y = replace(YAML, "  a: {scope: external,",
+			  "  staff:\n"
+			  "    scope: internal\n"
+			  "    members:\n"
+			  "      ldap: ldaps://dc1.example.org  # the DC\n"
+			  "      base: ou=people,dc=example,dc=org\n"
+			  "      filter: (objectClass=person)\n"
+			  "      bind_dn: cn=herald,dc=example,dc=org\n"
+			  "      password: bind-canary-5555\n"
+			  "    deliver: [{channel: m, to: members}]\n"
+			  "  a: {scope: external,");
+	char *y2 = replace(y, "audiences: [a]", "audiences: [a, staff]");
+	struct plan *p = load("plan.yaml", y2);
+	assert_false(p->text_canonical);
+	assert_not_contains(p->text, "canary");
+	assert_contains(p->text, "      password: \"[redacted]\"\n");
+	assert_contains(p->text, "      ldap: ldaps://dc1.example.org  # the DC\n");
+	same_content(p, "plan.yaml");
+	struct plan *q = NULL;
+	struct herald_err err;
+	herald_err_clear(&err);
+	if (plan_text_load("plan.yaml", p->text, &q, &err))
+		fail_msg("%s", err.msg);
+	plan_free(q);
+	plan_free(p);
+	free(y);
+	free(y2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +234,7 @@ int main(void)
 		cmocka_unit_test(alias_falls_back),
 		cmocka_unit_test(canonical_is_idempotent),
 		cmocka_unit_test(stored_text_loads_back),
+		cmocka_unit_test(bind_password_redacted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
