@@ -63,6 +63,10 @@ void sqlite_bind_value(sqlite3_stmt *st, int i, const struct ev_value *v);
 /* A text column, copied (NULL stays NULL). */
 char *sqlite_col_dup(sqlite3_stmt *st, int i);
 
+/* SQL text tmpl with {D} {S} {A} {K} {P} {E} replaced by the names the
+ * format-1 tables have in this database (caller frees). */
+char *sqlite_v1_sql(const struct store *s, const char *tmpl);
+
 /* True if the main schema has a table of this name. */
 bool sqlite_has_table(struct store *s, const char *name);
 
