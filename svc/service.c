@@ -28,6 +28,7 @@
 #include "herald/httpd_feeds.h"
 #include "herald/httpd_pages.h"
 #include "herald/log.h"
+#include "herald/outbox.h"
 #include "herald/plan.h"
 #include "herald/record.h"
 #include "herald/runtime.h"
@@ -142,6 +143,17 @@ static void reload(struct service *s, const char *why)
 	atomic_store(&s->rt.plan, p);
 	if (record_plan(s->rt.store, p, "reloaded", &err))
 		log_event(LOG_ERROR, "evidence.error", "recording the reload failed: %s", err.msg);
+	/* Before the dispatcher materialises under the new plan: a leaver's
+	 * queued deliveries are cancelled first, a joiner's onboarding is
+	 * queued with the rest. */
+	struct outbox_membership_counts k;
+	herald_err_clear(&err);
+	if (outbox_membership(s->rt.store, old, p, clock_now(), &k, &err))
+		log_event(LOG_ERROR, "outbox.error", "members after the reload: %s", err.msg);
+	else if (k.joined || k.left)
+		log_event(LOG_INFO, "plan.members", "%zu joined, %zu left: %zu onboarding "
+			  "deliver%s queued, %zu cancelled", k.joined, k.left, k.onboarding,
+			  k.onboarding == 1 ? "y" : "ies", k.cancelled);
 	dispatcher_plan_changed(s->d);
 	log_event(LOG_INFO, "plan.reloaded", "reloaded (%s) %s: plan %s version %s (was %s), sha256 %.12s",
 		  why, path, p->id, p->version, old->version, p->sha256);

@@ -70,7 +70,7 @@ static char *links_v1_sql(const struct store *s)
 		" d.recipient, d.channel_type, d.channel_id, d.plan_id, d.plan_version, d.kind,"
 		" " UNIXF("d.occurrence") ", " UNIXF("d.due") ","
 		" coalesce(" UNIXF("(SELECT min(y.at) FROM {S} y WHERE y.delivery=d.key AND"
-				  " y.state IN " SENT ")") "%s),"
+				  " y.state IN " SENT ")") ", %s),"
 		" (SELECT count(*) FROM {D} r WHERE r.kind='reminder'"
 		"   AND r.communication=d.communication AND r.occurrence IS d.occurrence"
 		"   AND r.audience IS d.audience AND r.channel_id=d.channel_id"
@@ -82,8 +82,8 @@ static char *links_v1_sql(const struct store *s)
 		" AND (?5 IS NULL OR " UNIXF("d.due") "<=?5)"
 		" ORDER BY d.communication, d.occurrence IS NULL, d.occurrence, d.audience,"
 		" coalesce(d.recipient_name, d.recipient), d.recipient, d.due, d.seq",
-		both ? ", (SELECT min(y2.at) FROM delivery_states y2 WHERE y2.delivery=d.seq"
-		       " AND y2.state IN " SENT ")" : "",
+		both ? "(SELECT min(y2.at) FROM delivery_states y2 WHERE y2.delivery=d.seq"
+		       " AND y2.state IN " SENT ")" : "NULL",
 		both ? V1_SENT("r", V2_OF_V1_SENT("r")) : V1_SENT("r", ""));
 	char *sql = sqlite_v1_sql(s, tmpl);
 	free(tmpl);

@@ -429,3 +429,24 @@ void buf_add_json(struct buf *b, const char *str)
 	buf_add(b, s + run, i - run);
 	buf_addc(b, '"');
 }
+
+void buf_add_csv(struct buf *b, const char *s)
+{
+	if (!s)
+		return;
+	bool formula = strchr("=+-@\t\r", s[0]) && s[0];
+	bool quote = formula || strpbrk(s, ",\"\r\n") || s[0] == ' ';
+	if (!quote) {
+		buf_adds(b, s);
+		return;
+	}
+	buf_addc(b, '"');
+	if (formula)
+		buf_addc(b, '\'');
+	for (const char *q; (q = strchr(s, '"')); s = q + 1) {
+		buf_add(b, s, (size_t)(q - s + 1));
+		buf_addc(b, '"');
+	}
+	buf_adds(b, s);
+	buf_addc(b, '"');
+}
