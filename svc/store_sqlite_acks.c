@@ -46,7 +46,8 @@ static const char links_v2[] =
 	" FROM l JOIN deliveries d ON d.seq=l.first JOIN messages m ON m.seq=d.message"
 	" LEFT JOIN acks k ON k.ack=l.ack"
 	" WHERE l.reached AND (?1 IS NULL OR l.first_due>=?1) AND (?2 IS NULL OR l.first_due<?2)"
-	"  AND (?5 IS NULL OR l.first_due<=?5) AND (?6=0 OR k.at IS NULL)"
+	"  AND (?5 IS NULL OR l.first_due<=?5 OR l.first_sent IS NOT NULL)"
+	"  AND (?6=0 OR k.at IS NULL)"
 	" ORDER BY m.communication, m.occurrence IS NULL, m.occurrence, coalesce(?4, m.audience),"
 	"  coalesce(d.recipient_name, d.recipient), d.recipient, l.first_due, l.ack";
 
@@ -79,7 +80,6 @@ static char *links_v1_sql(const struct store *s)
 		" FROM {D} d WHERE d.ack_id IS NOT NULL AND d.kind<>'reminder'"
 		" AND (?3 IS NULL OR d.communication=?3) AND (?4 IS NULL OR d.audience=?4)"
 		" AND (?1 IS NULL OR " UNIXF("d.due") ">=?1) AND (?2 IS NULL OR " UNIXF("d.due") "<?2)"
-		" AND (?5 IS NULL OR " UNIXF("d.due") "<=?5)"
 		" ORDER BY d.communication, d.occurrence IS NULL, d.occurrence, d.audience,"
 		" coalesce(d.recipient_name, d.recipient), d.recipient, d.due, d.seq",
 		both ? "(SELECT min(y2.at) FROM delivery_states y2 WHERE y2.delivery=d.seq"
@@ -162,6 +162,8 @@ static enum herald_rc each_link_part(struct store *s, const char *sql, int forma
 		if (format == 1 && !l.acked_at && l.ackid)
 			l.acked_at = v1_acked_later(s, l.ackid);
 		if (format == 1 && f && f->outstanding && l.acked_at)
+			continue;
+		if (format == 1 && f && f->has_due_by && l.first_due > f->due_by && !l.first_sent)
 			continue;
 		if (fn(&l, ctx)) {
 			*stopped = true;

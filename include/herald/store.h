@@ -262,7 +262,8 @@ struct store_ack_filter {
 	bool has_from, has_to;
 	int64_t from, to;           /* first_due in [from, to) */
 	bool has_due_by;
-	int64_t due_by;             /* first_due <= due_by: people already asked */
+	int64_t due_by;             /* people already asked: first_due <= due_by,
+				     * or a message of theirs was sent */
 	bool outstanding;           /* only links not acknowledged */
 };
 
