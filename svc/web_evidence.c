@@ -42,7 +42,10 @@ static void page_start(struct httpd_resp *resp, int status, const char *title)
 	resp->content_type = "text/html; charset=utf-8";
 	buf_adds(&resp->headers,
 		 "Cache-Control: no-store\r\n"
-		 "Referrer-Policy: no-referrer\r\n"
+		 /* The URL holds the token: no other site may see it.  Not
+		  * no-referrer, which makes a browser send "Origin: null" with
+		  * the page's own form, that cross_site refuses. */
+		 "Referrer-Policy: same-origin\r\n"
 		 "X-Robots-Tag: noindex\r\n"
 		 "X-Frame-Options: DENY\r\n"
 		 "X-Content-Type-Options: nosniff\r\n"
