@@ -656,6 +656,42 @@ static void new_members_none(void **state)
 	verifies(f);
 }
 
+/* {{name}}: the member in a personal message (filled at send time), the
+ * audience otherwise; a custom message without {{ack_url}} gets the link. */
+static void name_and_link_placeholders(void **state)
+{
+	struct fx *f = *state;
+	char *j = xstrdup(plan_json);
+	replace_or_die(&j, "\"topic\": \"Ops notice\",", "\"topic\": \"Ops notice\", \"message\": \"Hi {{name}}.\",");
+	replace_or_die(&j, "\"topic\": \"Policy\",", "\"topic\": \"Policy\", \"message\": \"Dear {{name}}, read it.\",");
+	replace_or_die(&j, "\"ops\": {\"scope\"", "\"ops\": {\"name\": \"Operations\", \"scope\"");
+	struct plan *p;
+	struct herald_err err;
+	struct plan_load_opts po = { 0 };
+	if (plan_load_buf("t.json", j, strlen(j), &po, &p, &err))
+		fail_msg("plan: %s", err.msg);
+	free(j);
+	size_t made;
+	assert_int_equal(outbox_materialise(f->s, p, T0, T0 + 86400, &made, &err), H_OK);
+	struct outbox_item **it;
+	size_t n = claim(f, "pending", T0 + 3600, &it);
+	int ops = 0, policy = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(it[i]->communication, "OPS") == 0) {
+			assert_string_equal(it[i]->message, "Hi Operations.");
+			ops++;
+		} else {
+			assert_string_equal(it[i]->message, "Dear {{name}}, read it.\n\nPlease acknowledge "
+					    "that you have read this: {{ack_url}}");
+			policy++;
+		}
+	}
+	assert_int_equal(ops, 1);
+	assert_int_equal(policy, 2);
+	free_items(it, n);
+	plan_free(p);
+}
+
 static void cli_queue_is_adopted_after_its_lease(void **state)
 {
 	struct fx *f = *state;
@@ -715,6 +751,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(one_ack_ends_the_reminders, setup, teardown),
 		cmocka_unit_test_setup_teardown(cli_queue_is_adopted_after_its_lease, setup, teardown),
 		cmocka_unit_test_setup_teardown(register_of_acknowledgements, setup, teardown),
+		cmocka_unit_test_setup_teardown(name_and_link_placeholders, setup, teardown),
 		cmocka_unit_test_setup_teardown(joiner_onboarded_leaver_cancelled, setup, teardown),
 		cmocka_unit_test_setup_teardown(new_members_none, setup, teardown),
 	};
