@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "herald/httpd.h"
+#include "herald/keys.h"
 #include "herald/log.h"
 #include "herald/plan.h"
 #include "herald/record.h"
@@ -148,7 +149,7 @@ static bool token_of(struct runtime *rt, const struct httpd_req *req,
 		return false;
 	memcpy(token, s, n);
 	token[n] = '\0';
-	return token_ack_check(rt->key, token, ackid);
+	return keys_ack_check(runtime_keys(rt), token, clock_now(), ackid);
 }
 
 static void dl(struct buf *b, const char *dt)

@@ -22,6 +22,7 @@
 #include "herald/store.h"
 #include "herald/evidence.h"
 #include "herald/httpd.h"
+#include "herald/keys.h"
 #include "herald/plan.h"
 #include "herald/runtime.h"
 #include "herald/token.h"
@@ -68,6 +69,7 @@ struct fx {
 	char path[64];
 	struct runtime rt;
 	int64_t seq0;     /* the first delivery not acknowledged */
+	struct keyring *k;
 	struct plan *plan;
 	char ackid0[TOKEN_ACKID_LEN + 1];
 };
@@ -84,7 +86,10 @@ static int setup(void **state)
 	struct store_open_opts o = { .create = true };
 	assert_int_equal(store_open(f->path, &o, &f->rt.store, &e), H_OK);
 	gen_scenario(f->rt.store);
-	assert_int_equal(store_server_key(f->rt.store, f->rt.key, &e), H_OK);
+	char *kdir = xasprintf("%s.keys", f->path);
+	assert_int_equal(keys_open(kdir, f->rt.store, KEYS_CREATE, &f->k, &e), H_OK);
+	free(kdir);
+	atomic_store(&f->rt.keys, f->k);
 	struct plan_load_opts po = { 0 };
 	if (plan_load_buf("t.json", page_plan, strlen(page_plan), &po, &f->plan, &e))
 		fail_msg("plan: %s", e.msg);
@@ -109,12 +114,19 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 	store_close(f->rt.store);
+	keys_close(f->k);
+	char *cmd = xasprintf("rm -rf '%s.keys'", f->path);
+	if (system(cmd) != 0)
+		fail_msg("%s", cmd);
+	free(cmd);
 	plan_free(f->plan);
 	char p[96];
 	unlink(f->path);
 	snprintf(p, sizeof p, "%s-wal", f->path);
 	unlink(p);
 	snprintf(p, sizeof p, "%s-shm", f->path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s.witness", f->path);
 	unlink(p);
 	free(f);
 	return 0;
@@ -194,7 +206,7 @@ static void test_ack_two_steps(void **state)
 {
 	struct fx *f = *state;
 	char tok[TOKEN_ACK_LEN + 1];
-	token_ack(f->rt.key, f->ackid0, tok);
+	keys_ack_token(runtime_keys(&f->rt), f->ackid0, tok);
 	int64_t before = head_seq(f);
 	struct buf b;
 	const char *methods[] = { "GET", "HEAD" };
@@ -236,7 +248,7 @@ static void test_ack_refusals(void **state)
 {
 	struct fx *f = *state;
 	char tok[TOKEN_ACK_LEN + 1];
-	token_ack(f->rt.key, f->ackid0, tok);
+	keys_ack_token(runtime_keys(&f->rt), f->ackid0, tok);
 	int64_t before = head_seq(f);
 	struct buf b;
 	static const struct fake_headers cross = { NULL, { "Sec-Fetch-Site", "cross-site",
@@ -295,7 +307,7 @@ static void test_ack_forged(void **state)
 {
 	struct fx *f = *state;
 	char tok[TOKEN_ACK_LEN + 1];
-	token_ack(f->rt.key, f->ackid0, tok);
+	keys_ack_token(runtime_keys(&f->rt), f->ackid0, tok);
 	int64_t before = head_seq(f);
 	struct buf b;
 	/* GET and POST alike. */
@@ -333,7 +345,7 @@ static void test_ack_forged(void **state)
 		unsigned char raw[16];
 		random_bytes(raw, sizeof raw);
 		base64url(raw, sizeof raw, ghost);
-		token_ack(f->rt.key, ghost, o);
+		keys_ack_token(runtime_keys(&f->rt), ghost, o);
 		assert_int_equal(request(f, handlers[h], methods[h], o, &FORM, "confirm=read", &b), 404);
 		buf_free(&b);
 	}
