@@ -424,10 +424,12 @@ static enum herald_rc load_acknowledge(struct pj *c, json_t *j,
 		return H_OK;
 	}
 	size_t o = pj_push_key(c, "acknowledge");
-	static const char *const keys[] = { "remind_after", NULL };
+	static const char *const keys[] = { "remind_after", "new_members", NULL };
+	static const char *const joiners[] = { "latest", "none", NULL };
+	static const int joiner_values[] = { ACK_NEW_LATEST, ACK_NEW_NONE };
 	size_t before = c->nerrors;
 	if (!json_is_object(a)) {
-		pj_fail(c, "expected true, false or {\"remind_after\": [...]}");
+		pj_fail(c, "expected true, false or {\"remind_after\": [...], \"new_members\": ...}");
 		pj_pop(c, o);
 		return H_EINVAL;
 	}
@@ -439,6 +441,10 @@ static enum herald_rc load_acknowledge(struct pj *c, json_t *j,
 			PJ_FAIL_AT(c, "remind_after", "a reminder needs a positive delay");
 			break;
 		}
+	int nm = ACK_NEW_LATEST;
+	get_enum(c, a, "new_members", false, joiners, joiner_values,
+		 "what a new member gets", &nm);
+	m->new_members = (enum ack_new_members)nm;
 	m->acknowledge = true;
 	pj_pop(c, o);
 	return pj_since(c, before);

@@ -31,6 +31,7 @@
 #include "herald/httpd_pages.h"
 #include "herald/keys.h"
 #include "herald/log.h"
+#include "herald/outbox.h"
 #include "herald/plan.h"
 #include "herald/planver.h"
 #include "herald/record.h"
@@ -268,10 +269,19 @@ static enum herald_rc swap_in(struct service *s, struct plan *p, char *text, siz
 		log_event(LOG_ERROR, "evidence.error", "recording the reload failed: %s", err->msg);
 	service_members_record_changes(old, p, s->rt.store);
 	members_health(s, p);
-	/* Joiners' onboarding and leavers' cancellations (issue 10's
-	 * outbox_membership(store, old, p, now)) belong here, before the
-	 * dispatcher materialises under p: reloads and member refreshes
-	 * both come through. */
+	/* Before the dispatcher materialises under p (reloads and member
+	 * refreshes both come through): a leaver's queued deliveries are
+	 * cancelled, a joiner's onboarding is queued with the rest. */
+	struct outbox_membership_counts k;
+	struct herald_err merr;
+	herald_err_clear(&merr);
+	if (outbox_membership(s->rt.store, old, p, clock_now(), &k, &merr))
+		log_event(LOG_ERROR, "outbox.error", "members after the %s: %s",
+			  plan_changed ? "reload" : "refresh", merr.msg);
+	else if (k.joined || k.left)
+		log_event(LOG_INFO, "plan.members", "%zu joined, %zu left: %zu onboarding "
+			  "deliver%s queued, %zu cancelled", k.joined, k.left, k.onboarding,
+			  k.onboarding == 1 ? "y" : "ies", k.cancelled);
 	dispatcher_plan_changed(s->d);
 	return H_OK;
 }

@@ -100,6 +100,13 @@ struct plan_audience {
 	size_t ndeliver;
 };
 
+/* What a member who joins an audience gets of an acknowledgement it was
+ * asked before they joined (outbox_membership). */
+enum ack_new_members {
+	ACK_NEW_LATEST,              /* the latest past occurrence (default) */
+	ACK_NEW_NONE,                /* nothing: only what falls due from now */
+};
+
 struct plan_comm {
 	char *id;
 	char *topic;
@@ -117,6 +124,7 @@ struct plan_comm {
 	bool acknowledge;
 	int64_t *remind_after;       /* seconds after the message */
 	size_t nremind;
+	enum ack_new_members new_members;  /* acknowledge.new_members */
 };
 
 struct plan {

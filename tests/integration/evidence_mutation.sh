@@ -14,7 +14,7 @@ N=${MUTATIONS:-240}
 
 # Database 1: from a real run of the service.  Manual sends through the
 # API to a real HTTP receiver (success, retries, a permanent refusal), the
-# ack links clicked, a reload and a refused reload, a clean stop.
+# ack buttons pressed, a reload and a refused reload, a clean stop.
 # True when the first number an SQL query prints is at least $3.
 db_at_least() { [ "$(sqlite3 "$1" "$2" 2>/dev/null || echo 0)" -ge "$3" ]; }
 real_run() {
@@ -52,7 +52,7 @@ import json, sys
 for line in open(sys.argv[1]):
     b = json.loads(json.loads(line)["body"] or "{}") if line.startswith("{") else {}
     if isinstance(b, dict) and b.get("ack_url"): print(b["ack_url"])
-' "$T/recv.log" | head -n 5 | while read -r u; do curl -sf -o /dev/null "$u"; done
+' "$T/recv.log" | head -n 5 | while read -r u; do curl -sf -o /dev/null -d confirm=read "$u"; done
 	sed -i 's/"version": "1"/"version": "2"/' "$T/real.json"
 	kill -HUP "$pid"
 	wait_for 15 db_at_least "$T/live.db" "SELECT count(*) FROM plan_versions WHERE version='2'" 1 || { echo "real_run: reload not recorded"; return 1; }
