@@ -145,6 +145,18 @@ static enum herald_rc message_for(struct creator *cr, const struct fanout_target
 	return H_OK;
 }
 
+/* True for the notice closest to the occurrence (the smallest offset), or
+ * a send without offsets. */
+static bool last_notice(const struct creator *cr)
+{
+	if (!cr->has_offset)
+		return true;
+	for (size_t i = 0; i < cr->c->nnotify; i++)
+		if (cr->c->notify[i] < cr->offset)
+			return false;
+	return true;
+}
+
 /* Creates one delivery (and, for an original, its reminders) unless its
  * key exists. */
 static enum herald_rc insert_one(struct creator *cr, const struct fanout_target *t,
@@ -193,7 +205,9 @@ static enum herald_rc insert_one(struct creator *cr, const struct fanout_target 
 		cr->keys[cr->nkeys] = xmalloc(65);
 		hex_encode(key, 32, cr->keys[cr->nkeys++]);
 	}
-	for (size_t i = 0; !reminder && c->acknowledge && i < c->nremind; i++)
+	/* Reminders follow the last notice only: one link covers every
+	 * notice, so reminding after each would remind twice. */
+	for (size_t i = 0; !reminder && last_notice(cr) && c->acknowledge && i < c->nremind; i++)
 		if ((rc = insert_one(cr, t, i + 1, seq)))
 			return rc;
 	return H_OK;
