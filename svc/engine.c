@@ -206,8 +206,8 @@ static bool job_build(struct engine *e, struct job *j, const struct plan *p,
 	if (ackid) {
 		char tok[TOKEN_ACK_LEN + 1];
 		token_ack(e->o.key, ackid, tok);
-		j->ack_url = xasprintf("%s/ack/%s",
-				       e->o.base_url ? e->o.base_url : "http://127.0.0.1:8080", tok);
+		const char *base = plan_base_url(p, e->o.base_url, e->o.base_default);
+		j->ack_url = xasprintf("%s/ack/%s", base ? base : "http://127.0.0.1:8080", tok);
 	}
 	j->text = fill_person(it->message, j->ack_url,
 			      it->recipient_name ? it->recipient_name : it->recipient);
@@ -241,6 +241,9 @@ static bool job_build(struct engine *e, struct job *j, const struct plan *p,
 	m->recipient = it->recipient;
 	m->recipient_name = it->recipient_name;
 	m->text = j->text;
+	m->note = it->note;
+	m->requested_by = it->requested_by;
+	m->drill = strcmp(it->kind, "drill") == 0;
 	m->ack_url = j->ack_url;
 	m->message_id = it->message_id;
 	m->possible_duplicate = it->possible_duplicate;
@@ -293,6 +296,12 @@ static void start_ready(struct engine *e, int64_t *next_wake_ms)
 	(void)last;
 }
 
+static const char *kind_label(const char *kind)
+{
+	return strcmp(kind, "scheduled") == 0 ? "" : strcmp(kind, "reminder") == 0 ? " (reminder)"
+	       : strcmp(kind, "drill") == 0 ? " (drill)" : " (manual)";
+}
+
 static void log_result(const struct engine *e, const struct outbox_result *r)
 {
 	const struct outbox_item *it = r->item;
@@ -302,7 +311,7 @@ static void log_result(const struct engine *e, const struct outbox_result *r)
 	if (r->final && (strcmp(r->final, "sent") == 0 || strcmp(r->final, "dry-run") == 0)) {
 		log_event(LOG_INFO, "delivery.sent", "%s%s audience=%s channel=%s%s delivery=%.12s "
 			"attempt=%d status=%ld%s%s", it->communication,
-			strcmp(it->kind, "scheduled") ? (strcmp(it->kind, "reminder") ? " (manual)" : " (reminder)") : "",
+			kind_label(it->kind),
 			it->audience, it->channel_id, to, it->key, it->attempt, r->o.status,
 			r->finished - it->due > e->pol.late_after ? " late" : "",
 			r->o.dry_run ? " dry-run" : it->possible_duplicate ? " possible-duplicate" : "");

@@ -56,7 +56,8 @@ struct service {
 	struct plan **plans;       /* every plan loaded, freed at exit */
 	size_t nplans;
 	struct file_id seen;
-	char *base;
+	char *base;                /* --base-url, or NULL */
+	char *listen_url;
 };
 
 static bool file_id_get(const char *path, struct file_id *id, bool hash)
@@ -200,7 +201,8 @@ static enum herald_rc start(struct service *s, struct plan *p, struct herald_err
 		.header_timeout = o->header_timeout,
 		.conn_limit = 1024,
 		.per_ip_limit = 64,
-		.max_body = 64 * 1024,
+		/* a manual send's note may hold 64 KiB, JSON-escaped */
+		.max_body = 512 * 1024,
 		.trust_proxy = o->trust_proxy,
 	};
 	if ((rc = httpd_new(&cfg, &s->h, err))) {
@@ -280,6 +282,7 @@ static void stop(struct service *s, bool clean)
 		plan_free(s->plans[i]);
 	free(s->plans);
 	free(s->base);
+	free(s->listen_url);
 }
 
 enum herald_rc service_run(const struct service_opts *o, struct plan *p,
@@ -296,11 +299,13 @@ enum herald_rc service_run(const struct service_opts *o, struct plan *p,
 		log_event(LOG_INFO, "service.dry-run", "messages are recorded, not sent; "
 			  "missing env: secrets get demo values");
 	file_id_get(o->plan, &s.seen, true);
-	s.base = o->base_url ? xstrdup(o->base_url) : xasprintf("http://%s", o->listen);
-	size_t bl = strlen(s.base);
+	s.base = o->base_url ? xstrdup(o->base_url) : NULL;
+	size_t bl = s.base ? strlen(s.base) : 0;
 	while (bl && s.base[bl - 1] == '/')
 		s.base[--bl] = '\0';
+	s.listen_url = xasprintf("http://%s", o->listen);
 	s.rt.base_url = s.base;
+	s.rt.listen_url = s.listen_url;
 	s.rt.dry_run = o->dry_run;
 	s.rt.started = clock_now();
 	atomic_store(&s.rt.plan, p);
@@ -319,13 +324,15 @@ enum herald_rc service_run(const struct service_opts *o, struct plan *p,
 		return rc;
 	}
 	log_event(LOG_INFO, "service.start", "serving %s (plan %s version %s, sha256 %.12s) on %s, "
-		  "database %s%s%s%s", o->plan, p->id, p->version, p->sha256, s.base, o->db,
+		  "database %s%s%s%s", o->plan, p->id, p->version, p->sha256,
+		  runtime_base_url(&s.rt, p), o->db,
 		  o->trust_proxy ? ", trusting X-Forwarded-For from " : "",
 		  o->trust_proxy ? o->trust_proxy : "", o->dry_run ? ", dry-run" : "");
 	/* Service up and down times are evidence: they explain late and
 	 * missed deliveries. */
 	char detail[256];
-	snprintf(detail, sizeof detail, "herald %s on %s%s", HERALD_VERSION, s.base,
+	snprintf(detail, sizeof detail, "herald %s on %s%s", HERALD_VERSION,
+		 runtime_base_url(&s.rt, p),
 		 o->dry_run ? ", dry-run" : "");
 	struct herald_err e2;
 	herald_err_clear(&e2);

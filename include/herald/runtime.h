@@ -14,14 +14,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "herald/plan.h"
+
 struct store;
-struct plan;
 
 struct runtime {
 	struct store *store;
 	_Atomic(const struct plan *) plan;
 	bool dry_run;
-	const char *base_url;   /* public base URL for links, no trailing '/' */
+	const char *base_url;   /* --base-url, no trailing '/'; NULL: the plan's */
+	const char *listen_url; /* http://LISTEN: the base when neither says one */
 	int64_t started;        /* instant the service started */
 	unsigned char key[32];  /* server key (tokens) */
 };
@@ -29,6 +31,13 @@ struct runtime {
 static inline const struct plan *runtime_plan(struct runtime *rt)
 {
 	return atomic_load(&rt->plan);
+}
+
+/* The public base URL of links under plan p: --base-url, else the plan's
+ * base_url, else http://LISTEN (see plan_base_url). */
+static inline const char *runtime_base_url(const struct runtime *rt, const struct plan *p)
+{
+	return plan_base_url(p, rt->base_url, rt->listen_url);
 }
 
 #endif
