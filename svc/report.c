@@ -690,15 +690,15 @@ static int on_manual(const struct store_delivery_view *d, void *ctx)
 	return 0;
 }
 
-static void run_cell(struct buf *b, const char *comm, const char *metric,
+static void run_cell(struct buf *b, const char *comm, const char *which,
 		     const struct send_run *run)
 {
 	buf_adds(b, "<td data-comm=\"");
 	buf_add_html(b, comm);
-	buf_printf(b, "\" data-metric=\"%s\"", metric);
+	buf_printf(b, "\" data-run=\"%s\"", which);
 	if (!run->at) {
 		/* never drilled is a finding; never sent for real is good news */
-		buf_adds(b, strcmp(metric, "last-drill") == 0
+		buf_adds(b, strcmp(which, "last-drill") == 0
 				    ? " data-at=\"\"><span class=\"bad\">never</span></td>"
 				    : " data-at=\"\">never</td>");
 		return;

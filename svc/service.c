@@ -28,6 +28,7 @@
 #include "herald/httpd_feeds.h"
 #include "herald/httpd_pages.h"
 #include "herald/log.h"
+#include "herald/outbox.h"
 #include "herald/plan.h"
 #include "herald/record.h"
 #include "herald/runtime.h"
@@ -201,8 +202,9 @@ static enum herald_rc start(struct service *s, struct plan *p, struct herald_err
 		.header_timeout = o->header_timeout,
 		.conn_limit = 1024,
 		.per_ip_limit = 64,
-		/* a manual send's note may hold 64 KiB, JSON-escaped */
-		.max_body = 512 * 1024,
+		/* a manual send's note may hold 64 KiB: \uXXXX-escaped, three
+		 * times that */
+		.max_body = 256 * 1024,
 		.trust_proxy = o->trust_proxy,
 	};
 	if ((rc = httpd_new(&cfg, &s->h, err))) {
@@ -328,6 +330,12 @@ enum herald_rc service_run(const struct service_opts *o, struct plan *p,
 		  runtime_base_url(&s.rt, p), o->db,
 		  o->trust_proxy ? ", trusting X-Forwarded-For from " : "",
 		  o->trust_proxy ? o->trust_proxy : "", o->dry_run ? ", dry-run" : "");
+	/* Scheduled messages leave on their own: say so when their links
+	 * would open only on this machine (a manual send is refused then). */
+	if (!o->dry_run && outbox_base_local(runtime_base_url(&s.rt, p)))
+		log_event(LOG_WARN, "service.base-url", "links in messages and feeds point at %s, "
+			  "which only this machine reaches: set \"base_url\" in the plan or "
+			  "--base-url", runtime_base_url(&s.rt, p));
 	/* Service up and down times are evidence: they explain late and
 	 * missed deliveries. */
 	char detail[256];

@@ -156,8 +156,8 @@ cells = {}
 class P(HTMLParser):
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
-        if tag == "td" and a.get("data-metric") in ("last-drill", "last-send"):
-            cells[(a["data-comm"], a["data-metric"])] = a
+        if tag == "td" and a.get("data-run") in ("last-drill", "last-send"):
+            cells[(a["data-comm"], a["data-run"])] = a
 P().feed(open(sys.argv[1]).read())
 d, r = cells[("BREACH-NOTICE", "last-drill")], cells[("BREACH-NOTICE", "last-send")]
 assert d["data-at"] and d["data-sent"] == "6" and d["data-failed"] == "0", d
