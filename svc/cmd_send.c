@@ -12,6 +12,7 @@
  * database does not send them too.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "herald/clock.h"
 #include "herald/cli.h"
 #include "herald/engine.h"
+#include "herald/keys.h"
 #include "herald/log.h"
 #include "herald/outbox.h"
 #include "herald/plan.h"
@@ -29,7 +31,7 @@
 #include "herald/util.h"
 
 struct send_opts {
-	const char *plan, *comm, *db, *note, *note_file, *by, *base_url;
+	const char *plan, *comm, *db, *note, *note_file, *by, *base_url, *keys;
 	bool dry_run, drill, out_of_turn;
 	int log_format; /* index in cli_log_formats */
 };
@@ -51,6 +53,7 @@ static const struct opt send_table[] = {
 	  .help = "base of acknowledgement links (default: HERALD_BASE_URL,\n"
 		  "else the plan's base_url)" },
 	CLI_OPT_DB(struct send_opts, db),
+	CLI_OPT_KEYS(struct send_opts, keys),
 	{ .name = "dry-run", OPT_FLAG_AT(struct send_opts, dry_run),
 	  .help = "record the messages through the null channel, send nothing" },
 	CLI_OPT_LOG_FORMAT(struct send_opts, log_format),
@@ -115,9 +118,59 @@ static char *note_from_file(const char *path, int *rc)
 	return data;
 }
 
+struct send_ctx {
+	const struct plan *p;
+	const struct keyring *k;
+};
+
 static const struct plan *the_plan(void *ctx)
 {
-	return ctx;
+	return ((const struct send_ctx *)ctx)->p;
+}
+
+static const struct keyring *the_keys(void *ctx)
+{
+	return ((const struct send_ctx *)ctx)->k;
+}
+
+/* SIGINT, SIGTERM or SIGHUP: stop, and give what is left to the service. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	interrupted = sig;
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+/*
+ * Interrupted: claims not yet started go back, sends under way finish and
+ * are recorded, and every delivery still open moves to the service's
+ * queue, which sends it (flagged where a send may have happened).
+ */
+static int hand_over(struct engine *e, struct store *db, const char *queue)
+{
+	struct herald_err err;
+	herald_err_clear(&err);
+	enum herald_rc rc = engine_release(e, &err);
+	for (int i = 0; !rc && engine_inflight(e) > 0 && i < 600; i++)
+		rc = engine_step(e, clock_now(), 100, false, &err);
+	int64_t n = 0;
+	if (!rc)
+		rc = outbox_handover(db, queue, &n, &err);
+	if (rc)
+		return cli_fail("send", &err);
+	log_event(LOG_WARN, "send.interrupted", "%s: %lld deliver%s handed to the service "
+		  "(herald run sends them)", interrupted == SIGINT ? "SIGINT" :
+		  interrupted == SIGTERM ? "SIGTERM" : "SIGHUP", (long long)n, n == 1 ? "y" : "ies");
+	return H_ERUNTIME;
 }
 
 /* Records the plan version unless this exact file was recorded before. */
@@ -167,10 +220,10 @@ static void print_result(struct store *db, const char *comm, const struct outbox
 	free(st.own);
 }
 
-/* Sends what was queued in queue, with inline retries. */
-static enum herald_rc drive(struct store *db, struct plan *p, const char *queue,
-			    const struct send_opts *o, const unsigned char key[32],
-			    struct engine **out, struct herald_err *err)
+/* Sends what was queued in queue, with inline retries; returns 0 once
+ * every delivery is final, else the exit code (after a message). */
+static int drive(struct store *db, struct send_ctx *sc, const char *queue,
+		 const struct send_opts *o, struct engine **out)
 {
 	/* Inline retries: 1 s doubling, 5 attempts, unless the environment
 	 * says otherwise. */
@@ -184,15 +237,19 @@ static enum herald_rc drive(struct store *db, struct plan *p, const char *queue,
 	const char *env = getenv("HERALD_BASE_URL");
 	struct engine_opts eo = { .store = db, .queue = queue, .dry_run = o->dry_run,
 				  .base_url = o->base_url ? o->base_url : env && *env ? env : NULL,
-				  .key = key, .plan = the_plan, .ctx = p, .policy = &pol };
+				  .keys = the_keys, .plan = the_plan, .ctx = sc, .policy = &pol };
 	struct engine *e = engine_new(&eo);
 	*out = e;
+	catch_signals();
+	struct herald_err err;
+	herald_err_clear(&err);
 	for (;;) {
-		enum herald_rc rc = engine_step(e, clock_now(), 200, true, err);
-		if (rc)
-			return rc;
+		if (interrupted)
+			return hand_over(e, db, queue);
+		if (engine_step(e, clock_now(), 200, true, &err))
+			return cli_fail(o->db, &err);
 		if (engine_inflight(e) == 0 && store_outbox_open(db, queue) == 0)
-			return H_OK;
+			return 0;
 	}
 }
 
@@ -214,7 +271,7 @@ static int run(int argc, char **argv)
 	struct herald_err err;
 	herald_err_clear(&err);
 	struct store *db = NULL;
-	unsigned char key[32];
+	struct keyring *kr = NULL;
 	struct outbox_made *made = NULL;
 	size_t nmade = 0;
 	struct engine *e = NULL;
@@ -255,29 +312,32 @@ static int run(int argc, char **argv)
 
 	struct store_open_opts so = { .create = true };
 	int64_t due = clock_now();
-	hrc = store_open(o.db, &so, &db, &err);
-	if (!hrc)
-		hrc = store_server_key(db, key, &err);
-	if (!hrc)
-		hrc = record_plan_once(db, p, &err);
+	if ((hrc = store_open(o.db, &so, &db, &err))) {
+		rc = cli_fail(o.db, &err);
+		goto out;
+	}
+	if ((rc = cli_open_keys("send", db, o.keys, true, &kr)))
+		goto out;
+	hrc = record_plan_once(db, p, &err);
 	if (!hrc)
 		hrc = outbox_create_manual(db, p, c, due, &m, queue, &made, &nmade, &err);
-	if (!hrc) {
-		/* The note itself stays out of the log: it may name people. */
-		log_event(LOG_INFO, "send.queued", "%s %s: %zu deliver%s%s, requested by %s, %s",
-			  o.drill ? "drill of" : "send", o.comm, nmade, nmade == 1 ? "y" : "ies",
-			  o.dry_run ? " (dry-run: recorded, not sent)" : "", who,
-			  m.note ? "with a note" : "without a note");
-		hrc = drive(db, p, queue, &o, key, &e, &err);
-	}
 	if (hrc) {
 		rc = cli_fail(o.db, &err);
 		goto out;
 	}
+	/* The note itself stays out of the log: it may name people. */
+	log_event(LOG_INFO, "send.queued", "%s %s: %zu deliver%s%s, requested by %s, %s",
+		  o.drill ? "drill of" : "send", o.comm, nmade, nmade == 1 ? "y" : "ies",
+		  o.dry_run ? " (dry-run: recorded, not sent)" : "", who,
+		  m.note ? "with a note" : "without a note");
+	struct send_ctx sc = { p, kr };
+	if ((rc = drive(db, &sc, queue, &o, &e)))
+		goto out;
 	print_result(db, o.comm, &m, due, made, nmade, engine_counters(e));
 	rc = engine_counters(e)->failed ? H_ERUNTIME : 0;
 out:
 	engine_free(e);
+	keys_close(kr);
 	free(made);
 	free(note_buf);
 	store_close(db);

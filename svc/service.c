@@ -22,11 +22,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "herald/checkpointer.h"
 #include "herald/clock.h"
 #include "herald/dispatcher.h"
+#include "herald/evidence.h"
 #include "herald/httpd.h"
 #include "herald/httpd_feeds.h"
 #include "herald/httpd_pages.h"
+#include "herald/keys.h"
 #include "herald/log.h"
 #include "herald/outbox.h"
 #include "herald/plan.h"
@@ -47,9 +50,21 @@ struct file_id {
 	char sha[65];
 };
 
+/* The key files' change times, polled like the plan file: a rotation by
+ * `herald keys rotate` takes effect without a restart. */
+struct keys_stamp {
+	struct timespec t[3];
+};
+
 struct service {
 	const struct service_opts *o;
 	struct runtime rt;
+	struct checkpointer *ckpt;  /* --checkpoint-to, or NULL */
+	int64_t next_maintain;
+	char *keys_dir;
+	struct keyring **keyrings;  /* every keyring loaded, freed at exit */
+	size_t nkeyrings;
+	struct keys_stamp keys_seen;
 	struct httpd *h;
 	struct httpd_feeds *feeds;
 	struct web_api *api;
@@ -173,6 +188,58 @@ static void poll_file(struct service *s)
 		reload(s, "file changed");
 }
 
+static void keys_stamp_get(const char *dir, struct keys_stamp *st)
+{
+	static const char *const files[] = { "feeds.key", "acks.keys", "signing.key" };
+	memset(st, 0, sizeof *st);
+	for (size_t i = 0; i < 3; i++) {
+		char *p = xasprintf("%s/%s", dir, files[i]);
+		struct stat sb;
+		if (stat(p, &sb) == 0)
+			st->t[i] = sb.st_mtim;
+		free(p);
+	}
+}
+
+/* Opens the key directory and makes its keys the ones in force. */
+static enum herald_rc open_keys(struct service *s, enum keys_open_mode mode,
+				struct herald_err *err)
+{
+	if (!s->keys_dir)
+		s->keys_dir = s->o->keys ? xstrdup(s->o->keys) : keys_default_dir(s->o->db);
+	struct keyring *k;
+	enum herald_rc rc = keys_open(s->keys_dir, s->rt.store, mode, &k, err);
+	if (rc)
+		return rc;
+	keys_stamp_get(s->keys_dir, &s->keys_seen);
+	s->keyrings = xreallocarray(s->keyrings, s->nkeyrings + 1, sizeof *s->keyrings);
+	s->keyrings[s->nkeyrings++] = k;
+	atomic_store(&s->rt.keys, k);
+	return H_OK;
+}
+
+/* A changed key file: read the directory again; feeds get the new
+ * tokens.  A failure keeps the keys in force. */
+static void poll_keys(struct service *s)
+{
+	struct keys_stamp now;
+	keys_stamp_get(s->keys_dir, &now);
+	if (memcmp(&now, &s->keys_seen, sizeof now) == 0)
+		return;
+	struct herald_err err;
+	herald_err_clear(&err);
+	if (open_keys(s, KEYS_USE, &err)) {
+		s->keys_seen = now;
+		log_event(LOG_ERROR, "keys.error", "the key directory changed but cannot be "
+			  "read: %s; the keys in force stay", err.msg);
+		return;
+	}
+	log_event(LOG_INFO, "keys.reloaded", "keys read again from %s (feeds %s, acks %s)",
+		  s->keys_dir, runtime_keys(&s->rt)->feed_id, runtime_keys(&s->rt)->acks[0].id);
+	if (httpd_feeds_set_plan(s->feeds, runtime_plan(&s->rt), &err))
+		log_event(LOG_ERROR, "feeds.error", "re-rendering the feeds failed: %s", err.msg);
+}
+
 /* HERALD_ADMIN_TOKEN, when set, must be long enough not to be guessed. */
 static enum herald_rc admin_token_check(struct herald_err *err)
 {
@@ -184,18 +251,61 @@ static enum herald_rc admin_token_check(struct herald_err *err)
 			      "to have one generated", strlen(t), SERVICE_ADMIN_TOKEN_MIN);
 }
 
+/* The whole chain, before the service appends to it. */
+static enum herald_rc verify_at_start(struct service *s, struct evidence_head *h,
+				      struct herald_err *err)
+{
+	int64_t rows = 0;
+	enum herald_rc rc = evidence_verify(s->rt.store, h, &rows, err);
+	if (rc == H_EINVAL) {
+		herald_err_prefix(err, "the evidence log does not verify, so herald will not "
+				  "append to it (keep the file for the auditor; restore the latest "
+				  "backup to go on)");
+		return herald_err_set(err, H_ERUNTIME, "%s", err->msg);
+	}
+	if (!rc)
+		log_event(LOG_INFO, "evidence.verified", "%lld evidence rows verify, chain head "
+			  "seq %lld %.12s", (long long)rows, (long long)h->seq, h->hex);
+	return rc;
+}
+
+/* Every few seconds on the main thread: checkpoints when due, the WAL
+ * kept small. */
+static void housekeeping(struct service *s, bool stopping)
+{
+	int64_t now = clock_now();
+	if (s->ckpt)
+		runtime_condition(&s->rt, "checkpoints",
+				  checkpointer_tick(s->ckpt, runtime_keys(&s->rt), now, stopping)
+					  ? NULL : "automatic checkpoints fail (see the log)");
+	if (stopping || now < s->next_maintain)
+		return;
+	struct herald_err err;
+	herald_err_clear(&err);
+	if (store_maintain(s->rt.store, &err))
+		log_event(LOG_WARN, "database.maintain", "%s", err.msg);
+	s->next_maintain = now + 300;
+}
+
 /* Everything up to a listening server; err prefixed with what failed. */
 static enum herald_rc start(struct service *s, struct plan *p, struct herald_err *err)
 {
 	const struct service_opts *o = s->o;
 	enum herald_rc rc;
-	struct store_open_opts so = { .create = true };
+	/* A damaged, cut-back or altered database is refused before
+	 * anything is appended to it. */
+	struct store_open_opts so = { .create = true, .check = true };
+	struct evidence_head verified;
 	if ((rc = store_open(o->db, &so, &s->rt.store, err)) ||
-	    (rc = store_server_key(s->rt.store, s->rt.key, err)) ||
+	    (rc = verify_at_start(s, &verified, err)) ||
+	    (rc = open_keys(s, KEYS_CREATE, err)) ||
 	    (rc = record_plan(s->rt.store, p, "loaded", err))) {
 		herald_err_prefix(err, "%s", o->db);
 		return rc;
 	}
+	if (o->checkpoint_to &&
+	    (rc = checkpointer_new(o->checkpoint_to, s->rt.store, &verified, &s->ckpt, err)))
+		return rc;
 	struct httpd_config cfg = {
 		.listen = o->listen,
 		.conn_timeout = o->conn_timeout,
@@ -257,6 +367,8 @@ static void wait_loop(struct service *s, const sigset_t *set)
 			return;
 		}
 		poll_file(s);
+		poll_keys(s);
+		housekeeping(s, false);
 		httpd_feeds_tick(s->feeds);
 	}
 }
@@ -275,11 +387,18 @@ static void stop(struct service *s, bool clean)
 			if (record_event(s->rt.store, "stop", "clean shutdown", &err))
 				log_event(LOG_ERROR, "evidence.error", "recording the stop failed: %s",
 					  err.msg);
+			/* The last checkpoint covers the stop too. */
+			housekeeping(s, true);
 			log_event(LOG_INFO, "service.stop", "stopped");
 		}
+		checkpointer_free(s->ckpt);
 		store_close(s->rt.store);
 	}
-	explicit_bzero(s->rt.key, sizeof s->rt.key);
+	for (size_t i = 0; i < s->nkeyrings; i++)
+		keys_close(s->keyrings[i]);
+	free(s->keyrings);
+	free(s->keys_dir);
+	runtime_done(&s->rt);
 	for (size_t i = 0; i < s->nplans; i++)
 		plan_free(s->plans[i]);
 	free(s->plans);
@@ -291,6 +410,7 @@ enum herald_rc service_run(const struct service_opts *o, struct plan *p,
 			   struct herald_err *err)
 {
 	struct service s = { .o = o };
+	runtime_init(&s.rt);
 	keep_plan(&s, p);
 	enum herald_rc rc = admin_token_check(err);
 	if (rc) {

@@ -18,6 +18,7 @@
 #include "herald/err.h"
 #include "herald/outbox.h"
 
+struct keyring;
 struct store;
 struct plan;
 
@@ -31,7 +32,8 @@ struct engine_opts {
 	 * plan's base_url, else base_default (NULL = "http://127.0.0.1:8080"). */
 	const char *base_url;
 	const char *base_default;
-	const unsigned char *key;     /* server key, 32 bytes (ack tokens) */
+	/* The keys of ack links (the current one signs): called each round. */
+	const struct keyring *(*keys)(void *ctx);
 	/* The plan whose channels (and secrets) sends use: called each round. */
 	const struct plan *(*plan)(void *ctx);
 	void *ctx;

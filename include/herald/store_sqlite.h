@@ -43,6 +43,9 @@ struct store {
 	struct store_head head;
 	sqlite3_stmt *insert[EV_NTABLES];
 	sqlite3_stmt *st[ST_N];
+	/* The head witness (witness.h): the seq last written, and when. */
+	int64_t witnessed;
+	int64_t witness_ms;
 };
 
 /* A failure of the last statement on s, as H_ERUNTIME. */
