@@ -42,7 +42,8 @@ int cli_load_plan(const char *path, enum cli_secrets secrets, struct plan **out)
 	struct herald_err err;
 	herald_err_clear(&err);
 	struct plan_load_opts o = { .demo_secrets = secrets != SECRETS_REQUIRED,
-				    .on_demo = secrets == SECRETS_DEMO ? on_demo : NULL };
+				    .on_demo = secrets == SECRETS_DEMO ? on_demo : NULL,
+				    .resolve = secrets != SECRETS_UNUSED };
 	enum herald_rc rc = plan_load(path, &o, out, &err);
 	if (rc)
 		fprintf(stderr, "herald: %s: %s\n", path, err.msg);

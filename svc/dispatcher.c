@@ -267,7 +267,7 @@ void dispatcher_metrics(struct buf *out, void *arg)
 			"# TYPE herald_database_write_errors_total counter\n"
 			"herald_database_write_errors_total %lld\n",
 		   (long long)c.attempts, (long long)c.retried,
-		   (long long)atomic_load(&d->write_errors));
+		   (long long)store_write_errors(d->rt->store));
 }
 
 enum herald_rc dispatcher_send_manual(struct dispatcher *d, const struct plan *p,

@@ -48,10 +48,11 @@ static void health_json(struct pages *pg, struct buf *b, bool *ok)
 {
 	const struct plan *p = runtime_plan(pg->rt);
 	bool dbok = db_ok(pg->rt);
+	bool writes = !store_writes_failing(pg->rt->store);
 	struct buf conds;
 	buf_init(&conds);
 	size_t n = runtime_conditions_json(pg->rt, &conds);
-	*ok = dbok && p && n == 0;
+	*ok = dbok && writes && p && n == 0;
 	buf_printf(b, "{\"status\":\"%s\",\"plan\":{\"id\":", *ok ? "ok" : "degraded");
 	buf_add_json(b, p ? p->id : NULL);
 	buf_adds(b, ",\"version\":");
@@ -60,7 +61,8 @@ static void health_json(struct pages *pg, struct buf *b, bool *ok)
 	buf_add_json(b, p ? p->sha256 : NULL);
 	buf_printf(b, "},\"database\":\"%s\",\"uptime_seconds\":%lld,\"dry_run\":%s,"
 		      "\"degraded\":",
-		   dbok ? "ok" : "error", (long long)(clock_now() - pg->rt->started),
+		   !dbok ? "error" : writes ? "ok" : "writes failing",
+		   (long long)(clock_now() - pg->rt->started),
 		   pg->rt->dry_run ? "true" : "false");
 	buf_add(b, conds.data, conds.len);
 	buf_free(&conds);
@@ -177,7 +179,7 @@ static void on_metrics(const struct httpd_req *req, struct httpd_resp *resp, voi
 		      "# HELP herald_database_up 1 if the database answers and takes writes.\n"
 		      "# TYPE herald_database_up gauge\nherald_database_up %d\n",
 		   (long long)(clock_now() - pg->rt->started),
-		   db_ok(pg->rt) && !runtime_has_condition(pg->rt, "database") ? 1 : 0);
+		   db_ok(pg->rt) && !store_writes_failing(pg->rt->store) ? 1 : 0);
 	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 

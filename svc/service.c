@@ -35,6 +35,7 @@
 #include "herald/plan.h"
 #include "herald/record.h"
 #include "herald/runtime.h"
+#include "herald/service_members.h"
 #include "herald/store.h"
 #include "herald/util.h"
 #include "herald/version.h"
@@ -74,6 +75,9 @@ struct service {
 	struct file_id seen;
 	char *base;                /* --base-url, or NULL */
 	char *listen_url;
+	struct service_members *members;
+	char *text;                /* the serving plan's file bytes, which */
+	size_t text_len;           /* member refreshes build from */
 };
 
 static bool file_id_get(const char *path, struct file_id *id, bool hash)
@@ -130,38 +134,135 @@ static void health_adapter(struct buf *out, void *ctx)
 	dispatcher_health(ctx, out);
 }
 
+/*
+ * A new plan from the bytes of the plan file, each member source read
+ * again (refresh_only: those due), the serving plan's lists standing in
+ * for sources that fail.
+ */
+static enum herald_rc build(struct service *s, const char *data, size_t len,
+			    bool refresh_only, struct plan **out, struct herald_err *err)
+{
+	struct plan_load_opts lo = {
+		.demo_secrets = s->o->dry_run, .resolve = true,
+		.previous = runtime_plan(&s->rt),
+		.refetch = refresh_only ? service_members_refetch : NULL, .ctx = s->members,
+	};
+	return plan_load_buf(s->o->plan, data, len, &lo, out, err);
+}
+
+static void refused(struct service *s, const char *why, const struct herald_err *err)
+{
+	const char *path = s->o->plan;
+	log_event(LOG_WARN, "plan.refused", "reload (%s) refused: %s: %s; still serving version %s",
+		  why, path, err->msg, runtime_plan(&s->rt)->version);
+	struct herald_err e2;
+	herald_err_clear(&e2);
+	if (record_refused(s->rt.store, path, err->msg, &e2))
+		log_event(LOG_ERROR, "evidence.error", "recording the refused reload failed: %s",
+			  e2.msg);
+}
+
+/* The member sources of p (serving, or just read): a failing one keeps
+ * its last list and degrades /healthz until it reads again. */
+static void members_health(struct service *s, const struct plan *p)
+{
+	char why[200];
+	bool failing = service_members_update(s->members, p, s->rt.store, why, sizeof why);
+	runtime_condition(&s->rt, "members", failing ? why : NULL);
+}
+
+/*
+ * Puts p in service: a reload of the file (plan_changed: recorded as a
+ * plan version) or a refresh of its members; either way who joined and
+ * left is recorded, and the dispatcher makes the deliveries of the new
+ * plan.  On success takes text (the bytes p was built from).
+ */
+static enum herald_rc swap_in(struct service *s, struct plan *p, char *text, size_t len,
+			      bool plan_changed, struct herald_err *err)
+{
+	enum herald_rc rc = httpd_feeds_set_plan(s->feeds, p, err);
+	if (rc) {
+		plan_free(p);
+		return rc;
+	}
+	const struct plan *old = runtime_plan(&s->rt);
+	keep_plan(s, p);
+	atomic_store(&s->rt.plan, p);
+	free(s->text);
+	s->text = text;
+	s->text_len = len;
+	if (plan_changed && record_plan(s->rt.store, p, "reloaded", err))
+		log_event(LOG_ERROR, "evidence.error", "recording the reload failed: %s", err->msg);
+	service_members_record_changes(old, p, s->rt.store);
+	members_health(s, p);
+	/* Joiners' onboarding and leavers' cancellations (issue 10's
+	 * outbox_membership(store, old, p, now)) belong here, before the
+	 * dispatcher materialises under p: reloads and member refreshes
+	 * both come through. */
+	dispatcher_plan_changed(s->d);
+	return H_OK;
+}
+
 static void reload(struct service *s, const char *why)
 {
 	const char *path = s->o->plan;
 	struct herald_err err;
 	herald_err_clear(&err);
-	struct plan_load_opts lo = { .demo_secrets = s->o->dry_run };
 	struct plan *p = NULL;
+	char *data = NULL;
+	size_t len = 0;
 	enum herald_rc rc = plan_file_check(path, &err);
+	if (!rc && read_file(path, PLAN_MAX_BYTES, &data, &len) != 0)
+		rc = herald_err_set(&err, errno == EFBIG ? H_EINVAL : H_ERUNTIME, "cannot read: %s",
+				    errno == EFBIG ? "the plan is too large" : strerror(errno));
 	if (!rc)
-		rc = plan_load(path, &lo, &p, &err);
-	if (!rc && (rc = httpd_feeds_set_plan(s->feeds, p, &err)) != H_OK) {
-		plan_free(p);
-		p = NULL;
-	}
+		rc = build(s, data, len, false, &p, &err);
+	const char *was = runtime_plan(&s->rt)->version;
+	if (!rc)
+		rc = swap_in(s, p, data, len, true, &err);
 	if (rc) {
-		log_event(LOG_WARN, "plan.refused", "reload (%s) refused: %s: %s; still serving version %s",
-			  why, path, err.msg, runtime_plan(&s->rt)->version);
-		struct herald_err e2;
-		herald_err_clear(&e2);
-		if (record_refused(s->rt.store, path, err.msg, &e2))
-			log_event(LOG_ERROR, "evidence.error", "recording the refused reload failed: %s",
-				  e2.msg);
+		free(data);
+		refused(s, why, &err);
 		return;
 	}
-	const struct plan *old = runtime_plan(&s->rt);
-	keep_plan(s, p);
-	atomic_store(&s->rt.plan, p);
-	if (record_plan(s->rt.store, p, "reloaded", &err))
-		log_event(LOG_ERROR, "evidence.error", "recording the reload failed: %s", err.msg);
-	dispatcher_plan_changed(s->d);
 	log_event(LOG_INFO, "plan.reloaded", "reloaded (%s) %s: plan %s version %s (was %s), sha256 %.12s",
-		  why, path, p->id, p->version, old->version, p->sha256);
+		  why, path, p->id, p->version, was, p->sha256);
+}
+
+/* The sources that are due, read again; a new plan only if people changed. */
+static void refresh_members(struct service *s)
+{
+	if (!s->text || !service_members_due(s->members, clock_now()))
+		return;
+	struct herald_err err;
+	herald_err_clear(&err);
+	struct plan *p = NULL;
+	if (build(s, s->text, s->text_len, true, &p, &err)) {
+		/* The text loaded before: only a source without a last good
+		 * list can fail it, and the service has none such. */
+		log_event(LOG_ERROR, "members.failed", "refreshing members failed: %s", err.msg);
+		return;
+	}
+	if (!service_members_changed(runtime_plan(&s->rt), p)) {
+		members_health(s, p);
+		plan_free(p);
+		return;
+	}
+	char *text = xstrndup(s->text, s->text_len);
+	if (swap_in(s, p, text, s->text_len, false, &err)) {
+		free(text);
+		log_event(LOG_ERROR, "members.failed", "refreshing members failed: %s", err.msg);
+	}
+}
+
+/* Whether text is the file p was loaded from. */
+static bool plan_text_is(const struct plan *p, const char *text, size_t len)
+{
+	unsigned char d[32];
+	char hex[65];
+	sha256(text, len, d);
+	hex_encode(d, 32, hex);
+	return strcmp(hex, p->sha256) == 0;
 }
 
 /* A changed file: cheap mtime/size first, then the hash to be sure. */
@@ -334,6 +435,7 @@ static enum herald_rc start(struct service *s, struct plan *p, struct herald_err
 	}
 	httpd_metrics_source(s->h, dispatcher_metrics, s->d);
 	httpd_health_source(s->h, health_adapter, s->d);
+	httpd_health_source(s->h, service_members_health, s->members);
 	if ((rc = httpd_feeds_set_plan(s->feeds, p, err))) {
 		herald_err_prefix(err, "%s", o->plan);
 		return rc;
@@ -357,6 +459,7 @@ static void wait_loop(struct service *s, const sigset_t *set)
 			return;
 		}
 		if (sig == SIGHUP) {
+			/* Every member source is read again too. */
 			file_id_get(s->o->plan, &s->seen, true);
 			reload(s, "SIGHUP");
 			continue;
@@ -367,6 +470,7 @@ static void wait_loop(struct service *s, const sigset_t *set)
 			return;
 		}
 		poll_file(s);
+		refresh_members(s);
 		poll_keys(s);
 		housekeeping(s, false);
 		httpd_feeds_tick(s->feeds);
@@ -404,12 +508,14 @@ static void stop(struct service *s, bool clean)
 	free(s->plans);
 	free(s->base);
 	free(s->listen_url);
+	free(s->text);
+	service_members_free(s->members);
 }
 
 enum herald_rc service_run(const struct service_opts *o, struct plan *p,
 			   struct herald_err *err)
 {
-	struct service s = { .o = o };
+	struct service s = { .o = o, .members = service_members_new() };
 	runtime_init(&s.rt);
 	keep_plan(&s, p);
 	enum herald_rc rc = admin_token_check(err);
@@ -466,6 +572,14 @@ enum herald_rc service_run(const struct service_opts *o, struct plan *p,
 	herald_err_clear(&e2);
 	if (record_event(s.rt.store, "start", detail, &e2))
 		log_event(LOG_ERROR, "evidence.error", "recording the start failed: %s", e2.msg);
+	members_health(&s, p);
+	/* Member refreshes build from the bytes the serving plan came from;
+	 * a file already changed since is reloaded now. */
+	if (read_file(o->plan, PLAN_MAX_BYTES, &s.text, &s.text_len) == 0 &&
+	    !plan_text_is(p, s.text, s.text_len)) {
+		xfree(&s.text);
+		reload(&s, "file changed");
+	}
 	wait_loop(&s, &set);
 	stop(&s, true);
 	return H_OK;

@@ -477,10 +477,22 @@ enum herald_rc store_open(const char *path, const struct store_open_opts *o,
 				    "(it cannot be read as SQLite)", path);
 		goto fail;
 	}
-	bool fresh = !exists;
+	/* An empty file without a witness is a creation that was cut short
+	 * (killed before its first commit): nothing was ever recorded there. */
+	bool fresh = !exists || (sb.st_size == 0 && ntables == 0 &&
+				 witness_read(path, &w, NULL) == 0);
 	if (!fresh && (s->schema < 1 || ntables == 0)) {
-		rc = herald_err_set(err, H_EINVAL, "database %s: not a herald evidence database",
-				    path);
+		/* Empty where a witness saw evidence: its WAL was lost before
+		 * anything reached the main file. */
+		if (witness_read(path, &w, NULL) == 1 && w.seq > 0)
+			rc = herald_err_set(err, H_ERUNTIME,
+					    "database %s holds no evidence, but its witness (%s.witness) "
+					    "saw seq %" PRId64 ": %" PRId64 " evidence rows are missing (a "
+					    "lost or deleted WAL?); restore the latest backup", path, path,
+					    w.seq, w.seq);
+		else
+			rc = herald_err_set(err, H_EINVAL,
+					    "database %s: not a herald evidence database", path);
 		goto fail;
 	}
 	/* Memory-mapped reads and a larger page cache: verify and export read
@@ -579,10 +591,27 @@ enum herald_rc store_ping(struct store *s, struct herald_err *err)
 
 /* ------------------------------------------------------- transactions */
 
+static void write_failed(struct store *s)
+{
+	atomic_store(&s->write_failing, true);
+	atomic_fetch_add(&s->write_errors, 1);
+}
+
+bool store_writes_failing(struct store *s)
+{
+	return atomic_load(&s->write_failing);
+}
+
+int64_t store_write_errors(struct store *s)
+{
+	return atomic_load(&s->write_errors);
+}
+
 enum herald_rc store_begin(struct store *s, struct herald_err *err)
 {
 	pthread_mutex_lock(&s->lock);
 	if (sqlite_exec(s, "BEGIN IMMEDIATE", err)) {
+		write_failed(s);
 		pthread_mutex_unlock(&s->lock);
 		return H_ERUNTIME;
 	}
@@ -613,6 +642,12 @@ enum herald_rc store_commit(struct store *s, struct herald_err *err)
 		sqlite_exec(s, "ROLLBACK", NULL);
 	else if (s->head_dirty)
 		witness_update(s, false);
+	/* A commit that wrote proves writes work again. */
+	if (rc)
+		write_failed(s);
+	else if (sqlite3_total_changes(s->h) != s->changes_seen)
+		atomic_store(&s->write_failing, false);
+	s->changes_seen = sqlite3_total_changes(s->h);
 	s->in_txn = s->head_cached = s->head_dirty = false;
 	pthread_mutex_unlock(&s->lock);
 	return rc;
@@ -620,6 +655,10 @@ enum herald_rc store_commit(struct store *s, struct herald_err *err)
 
 void store_rollback(struct store *s)
 {
+	/* Callers roll back after a failed write; a full disk shows here. */
+	if (sqlite3_errcode(s->h) == SQLITE_FULL || sqlite3_errcode(s->h) == SQLITE_IOERR ||
+	    sqlite3_errcode(s->h) == SQLITE_READONLY)
+		write_failed(s);
 	sqlite_exec(s, "ROLLBACK", NULL);
 	s->in_txn = s->head_cached = s->head_dirty = false;
 	pthread_mutex_unlock(&s->lock);

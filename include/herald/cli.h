@@ -24,7 +24,7 @@ struct cmd {
 };
 
 extern const struct cmd cmd_check, cmd_agenda, cmd_ics, cmd_feeds, cmd_run,
-	cmd_send, cmd_evidence, cmd_report, cmd_plan, cmd_keys;
+	cmd_send, cmd_evidence, cmd_report, cmd_plan, cmd_keys, cmd_members;
 
 /* Prints "herald: NAME: message" and the usage to stderr; returns 2. */
 int cli_usage(const struct cmd *c, const char *fmt, ...)
@@ -36,7 +36,8 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 enum cli_secrets {
 	SECRETS_REQUIRED, /* a missing env: variable is an error */
 	SECRETS_DEMO,     /* dry-run: demo values, announced on stderr */
-	SECRETS_UNUSED,   /* the command sends nothing: demo values, quietly */
+	SECRETS_UNUSED,   /* the command sends nothing: demo values, quietly,
+			   * and LDAP directories are not contacted */
 };
 
 /*

@@ -74,6 +74,11 @@ int store_schema_current(void);
  * the database and truncates it, so it stays small. */
 enum herald_rc store_maintain(struct store *s, struct herald_err *err);
 
+/* True while the last write transaction failed (disk full, I/O error,
+ * read-only file); the count of failures since open. */
+bool store_writes_failing(struct store *s);
+int64_t store_write_errors(struct store *s);
+
 /* Cheap health check (a read): H_OK when the database answers. */
 enum herald_rc store_ping(struct store *s, struct herald_err *err);
 
