@@ -14,6 +14,7 @@
 #include "herald/sched.h"
 #include "herald/timeutil.h"
 #include "herald/tz.h"
+#include "herald/util.h"
 
 struct lint {
 	const struct plan *p;
@@ -451,6 +452,40 @@ static void check_drill(struct lint *l)
 	}
 }
 
+/* One text of the plan: a bidi control or zero-width character in it can
+ * make a topic or a message read differently from what it says. */
+static void bidi_text(struct lint *l, const char *path, const char *text)
+{
+	unsigned cp = utf8_first_invisible(text);
+	if (cp)
+		warn(l, "W-BIDI", path,
+		     "remove it: such characters reorder or hide text, so readers and "
+		     "reviewers see something other than what is sent",
+		     "holds U+%04X, an invisible or bidirectional control character", cp);
+}
+
+static void check_bidi(struct lint *l)
+{
+	const struct plan *p = l->p;
+	bidi_text(l, "plan.title", p->title);
+	bidi_text(l, "plan.owner", p->owner);
+	bidi_text(l, "plan.approved_by", p->approved_by);
+	char path[200];
+	for (size_t i = 0; i < p->naudiences; i++) {
+		snprintf(path, sizeof path, "audiences.%s.name", p->audiences[i].id);
+		bidi_text(l, path, p->audiences[i].name);
+	}
+	for (size_t i = 0; i < p->ncomms; i++) {
+		const struct plan_comm *c = &p->comms[i];
+		const char *field[] = { "topic", "description", "owner", "message" };
+		const char *value[] = { c->topic, c->description, c->owner, c->message };
+		for (size_t k = 0; k < 4; k++) {
+			snprintf(path, sizeof path, "communications[%zu](%s).%s", i, c->id, field[k]);
+			bidi_text(l, path, value[k]);
+		}
+	}
+}
+
 size_t lint_plan(const struct plan *p, int64_t now,
 		 void (*fn)(const struct lint_warning *w, void *ctx), void *ctx)
 {
@@ -459,7 +494,8 @@ size_t lint_plan(const struct plan *p, int64_t now,
 		check_approval, check_external, check_unused, check_email_only,
 		check_manual,   check_reach,    check_cadence, check_secrets,
 		check_smtp,     check_dst,      check_future,  check_ack,
-		check_except,   check_members,  check_drill,
+		check_except,   check_members,  check_bidi,
+		check_drill,
 	};
 	for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++)
 		checks[i](&l);

@@ -374,6 +374,15 @@ static void test_export_csv(void **state)
 				  "slack", "s", NULL, NULL, NULL, NULL, NULL,
 				  1775000000 };
 	gen_one(f->db, &g, 99, G_ONTIME, 0, 0);
+	/* Formulas behind white space, and in fullwidth forms. */
+	const char *hostile[] = { " =1+1", "\xef\xbc\x9dHYPERLINK(\"x\")", "\xe3\x80\x80+cmd",
+				  "\xef\xbc\xa0SUM(A1)" };
+	for (int i = 0; i < 4; i++) {
+		struct gen_delivery h = g;
+		h.topic = hostile[i];
+		h.due = 1775000000 + 60 * (i + 1);
+		gen_one(f->db, &h, 100 + i, G_ONTIME, 0, 0);
+	}
 	assert_int_equal(store_commit(f->db, &e), H_OK);
 	char *out = NULL;
 	size_t len = 0;
@@ -383,8 +392,12 @@ static void test_export_csv(void **state)
 	struct evidence_head h, vh;
 	assert_int_equal(evidence_export(f->db, &flt, EVIDENCE_CSV, m, &n, &h, &e), H_OK);
 	fclose(m);
-	assert_int_equal(n, 20);
+	assert_int_equal(n, 24);
 	assert_non_null(strstr(out, "\"'=cmd|' /C calc'!A0, \"\"q\"\"\nline\""));
+	assert_non_null(strstr(out, ",\"' =1+1\","));
+	assert_non_null(strstr(out, ",\"'\xef\xbc\x9dHYPERLINK(\"\"x\"\")\","));
+	assert_non_null(strstr(out, ",\"'\xe3\x80\x80+cmd\","));
+	assert_non_null(strstr(out, ",\"'\xef\xbc\xa0SUM(A1)\","));
 	/* Rows only: the head is handed back, not written into the CSV. */
 	assert_null(strstr(out, "chain head"));
 	assert_int_equal(evidence_verify(f->db, &vh, NULL, &e), H_OK);
