@@ -1,5 +1,5 @@
 /*
- * cmd_evidence.c - `herald evidence export|verify|checkpoint|backup`: the
+ * cmd_evidence.c - `herald evidence export|acks|verify|checkpoint|backup`: the
  * auditor's side of the evidence log (evidence.h does the work).
  */
 #include <errno.h>
@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "herald/cli.h"
+#include "herald/clock.h"
 #include "herald/evidence.h"
 #include "herald/keys.h"
 #include "herald/store.h"
@@ -110,6 +111,68 @@ static int ev_export(int argc, char **argv)
 	rc = cli_write_output("evidence export --head", o.head, &b);
 	buf_free(&b);
 	return rc;
+}
+
+/* ------------------------------------------------------------- acks */
+
+struct acks_args {
+	const char *db, *communication, *audience;
+	struct opt_time from, to;
+	bool outstanding;
+	int format; /* index in acks_formats */
+};
+
+static const char *const acks_formats[] = { "text", "csv", "json", NULL };
+
+static const struct opt acks_table[] = {
+	CLI_OPT_DB(struct acks_args, db),
+	{ .name = "communication", OPT_STRING_AT(struct acks_args, communication),
+	  .metavar = "ID", .help = "only this communication" },
+	{ .name = "audience", OPT_STRING_AT(struct acks_args, audience), .metavar = "A",
+	  .help = "only people asked through this audience" },
+	{ .name = "from", OPT_TIME_AT(struct acks_args, from),
+	  .help = "only those first asked (first message due) at or after T" },
+	{ .name = "to", OPT_TIME_AT(struct acks_args, to),
+	  .help = "only those first asked before T" },
+	{ .name = "outstanding", OPT_FLAG_AT(struct acks_args, outstanding),
+	  .help = "only those who have not acknowledged" },
+	{ .name = "format", OPT_CHOICE_AT(struct acks_args, format), .choices = acks_formats,
+	  .help = "text (default), csv or json" },
+};
+
+static const struct opts_spec acks_spec = {
+	.name = "evidence acks",
+	.summary = "the people register: one row per communication, occurrence and\n"
+		   "person asked to acknowledge (first sent, reminders, acknowledged\n"
+		   "at or outstanding)",
+	OPTS_TABLE(acks_table),
+	.notes = "T is YYYY-MM-DD (midnight UTC) or an RFC 3339 instant.  Only people\n"
+		 "already asked are listed: a message not yet due asks no one.\n",
+};
+
+static int ev_acks(int argc, char **argv)
+{
+	struct acks_args o = { .db = "herald.db" };
+	int nargs, rc = opts_parse(&acks_spec, argc, argv, &o, &nargs);
+	if (rc != OPTS_CONTINUE)
+		return rc;
+	struct store_ack_filter f = {
+		.communication = o.communication, .audience = o.audience,
+		.outstanding = o.outstanding, .has_due_by = true, .due_by = clock_now(),
+	};
+	time_arg(&o.from, &f.has_from, &f.from);
+	time_arg(&o.to, &f.has_to, &f.to);
+	struct store *db;
+	if ((rc = open_db(o.db, false, &db)))
+		return rc;
+	static const enum evidence_acks_format fm[] = {
+		EVIDENCE_ACKS_TEXT, EVIDENCE_ACKS_CSV, EVIDENCE_ACKS_JSON,
+	};
+	struct herald_err err;
+	herald_err_clear(&err);
+	rc = evidence_acks(db, &f, fm[o.format], stdout, NULL, &err);
+	store_close(db);
+	return rc ? cli_fail("evidence acks", &err) : 0;
 }
 
 static const struct opt verify_table[] = {
@@ -270,6 +333,7 @@ static int ev_backup(int argc, char **argv)
 
 static const struct opts_sub subs[] = {
 	{ "export", &export_spec, ev_export },
+	{ "acks", &acks_spec, ev_acks },
 	{ "verify", &verify_spec, ev_verify },
 	{ "checkpoint", &checkpoint_spec, ev_checkpoint },
 	{ "backup", &backup_spec, ev_backup },

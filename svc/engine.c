@@ -297,12 +297,6 @@ static void start_ready(struct engine *e, int64_t *next_wake_ms)
 	(void)last;
 }
 
-static const char *kind_label(const char *kind)
-{
-	return strcmp(kind, "scheduled") == 0 ? "" : strcmp(kind, "reminder") == 0 ? " (reminder)"
-	       : strcmp(kind, "drill") == 0 ? " (drill)" : " (manual)";
-}
-
 static void log_result(const struct engine *e, const struct outbox_result *r)
 {
 	const struct outbox_item *it = r->item;
@@ -310,9 +304,11 @@ static void log_result(const struct engine *e, const struct outbox_result *r)
 	if (it->recipient)
 		snprintf(to, sizeof to, " to=%s", it->recipient);
 	if (r->final && (strcmp(r->final, "sent") == 0 || strcmp(r->final, "dry-run") == 0)) {
-		log_event(LOG_INFO, "delivery.sent", "%s%s audience=%s channel=%s%s delivery=%.12s "
+		log_event(LOG_INFO, "delivery.sent", "%s%s%s%s audience=%s channel=%s%s delivery=%.12s "
 			"attempt=%d status=%ld%s%s", it->communication,
-			kind_label(it->kind),
+			strcmp(it->kind, "scheduled") ? " (" : "",
+			strcmp(it->kind, "scheduled") ? it->kind : "",
+			strcmp(it->kind, "scheduled") ? ")" : "",
 			it->audience, it->channel_id, to, it->key, it->attempt, r->o.status,
 			r->finished - it->due > e->pol.late_after ? " late" : "",
 			r->o.dry_run ? " dry-run" : it->possible_duplicate ? " possible-duplicate" : "");

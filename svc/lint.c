@@ -368,28 +368,43 @@ static void check_future(struct lint *l)
 	}
 }
 
+/*
+ * An acknowledgement means something only when one link reaches one
+ * person: in a chat channel or on a list address, the first click
+ * acknowledges for everyone, and reminders cannot tell who read it.
+ */
 static void check_ack(struct lint *l)
 {
 	const struct plan *p = l->p;
-	char path[160];
+	char path[160], shared[256];
 	for (size_t c = 0; c < p->ncomms; c++) {
 		const struct plan_comm *m = &p->comms[c];
-		if (!m->nremind)
+		if (!m->acknowledge)
 			continue;
-		bool personal = false;
+		size_t n = 0, len = 0;
+		shared[0] = '\0';
 		for (size_t i = 0; i < m->naudiences; i++) {
 			const struct plan_audience *a = &p->audiences[m->audiences[i]];
-			for (size_t d = 0; d < a->ndeliver; d++)
-				personal |= a->deliver[d].to == TO_MEMBERS &&
-					    plan_comm_uses_channel(m, a->deliver[d].channel);
+			for (size_t d = 0; d < a->ndeliver; d++) {
+				const struct plan_deliver *dl = &a->deliver[d];
+				if (dl->to == TO_MEMBERS || !plan_comm_uses_channel(m, dl->channel))
+					continue;
+				if (n++ < 3 && len < sizeof shared)
+					len += (size_t)snprintf(shared + len, sizeof shared - len,
+								"%s%s %s (audience %s)",
+								n > 1 ? ", " : "",
+								dl->to == TO_LIST ? "list address on" : "channel",
+								p->channels[dl->channel].id, a->id);
+			}
 		}
-		snprintf(path, sizeof path, "communications[%zu](%s).acknowledge",
-			 c, l->p->comms[c].id);
-		if (!personal)
-			warn(l, "W-ACK-NOT-PERSONAL", path,
-			     "deliver to \"members\" by email so each person gets their own link and reminders",
-			     "reminders need per-person delivery, but \"%s\" reaches no audience's members",
-			     m->id);
+		if (!n)
+			continue;
+		snprintf(path, sizeof path, "communications[%zu](%s).acknowledge", c, m->id);
+		warn(l, "W-ACK-NOT-PERSONAL", path,
+		     "send it to \"members\" only (narrow it with \"channels\"), so each person gets their own link and reminders",
+		     "\"%s\" asks for acknowledgement but also goes to %zu shared destination%s: %s%s; "
+		     "one click there acknowledges for everyone", m->id, n, n == 1 ? "" : "s", shared,
+		     n > 3 ? ", …" : "");
 	}
 }
 

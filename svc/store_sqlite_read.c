@@ -63,8 +63,8 @@ static const char *v1(const struct store *s, const char *name)
 	return name;
 }
 
-/* Text with {D} {S} {A} {K} replaced by the format-1 table names. */
-static char *v1_sql(const struct store *s, const char *tmpl)
+/* {D} {S} {A} {K} {P} {E} become the format-1 table names (store_sqlite.h). */
+char *sqlite_v1_sql(const struct store *s, const char *tmpl)
 {
 	struct buf b;
 	buf_init(&b);
@@ -136,7 +136,7 @@ static char *deliveries_v1_sql(const struct store *s, bool with_text)
 		both ? ", CASE WHEN s2.state IN ('sent','dry-run') THEN s2.at END" : ", NULL",
 		both ? " LEFT JOIN delivery_states s2 ON s2.delivery=d.seq"
 		       " LEFT JOIN acks k2 ON k2.delivery=d.seq" : "");
-	char *sql = v1_sql(s, tmpl);
+	char *sql = sqlite_v1_sql(s, tmpl);
 	free(tmpl);
 	return sql;
 }
@@ -281,7 +281,7 @@ enum herald_rc store_each_plan_version(struct store *s, size_t limit,
 		any = true;
 	}
 	if (s->legacy != LEGACY_NONE) {
-		char *q = v1_sql(s, "SELECT seq, " UNIX("at") ", event, plan_id, version, sha256,"
+		char *q = sqlite_v1_sql(s, "SELECT seq, " UNIX("at") ", event, plan_id, version, sha256,"
 				    " path, approved_by, approved_on, next_review, detail, NULL FROM {P}");
 		buf_printf(&b, "%s%s", any ? " UNION ALL " : "", q);
 		free(q);
@@ -328,7 +328,7 @@ bool store_plan_seen(struct store *s, const char *plan_id,
 		sqlite3_finalize(st);
 	}
 	if (!seen && s->legacy != LEGACY_NONE) {
-		char *q = v1_sql(s, "SELECT 1 FROM {P} WHERE sha256=? AND plan_id=? LIMIT 1");
+		char *q = sqlite_v1_sql(s, "SELECT 1 FROM {P} WHERE sha256=? AND plan_id=? LIMIT 1");
 		if (sqlite3_prepare_v2(s->h, q, -1, &st, NULL) == SQLITE_OK) {
 			sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
 			sqlite3_bind_text(st, 2, plan_id, -1, SQLITE_STATIC);
@@ -395,7 +395,7 @@ bool store_ack_lookup(struct store *s, const char *ackid,
 		sqlite3_finalize(st);
 	}
 	if (!found && s->legacy != LEGACY_NONE) {
-		char *q = v1_sql(s,
+		char *q = sqlite_v1_sql(s,
 			"SELECT d.seq, d.communication, d.audience, d.topic,"
 			" coalesce(d.recipient_name, d.recipient), d.plan_id, d.plan_version,"
 			" d.recipient, " UNIX("d.occurrence") ","

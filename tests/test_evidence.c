@@ -5,6 +5,7 @@
  *   test_evidence --generate DB N [SEED]   a realistic mix of N deliveries
  *   test_evidence --append DB N [SEED]     N more deliveries
  *   test_evidence --scenario DB            the scripted mix of report.sh
+ *   test_evidence --ack-scenario DB        the acknowledgement mix of report_acks.sh
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -443,6 +444,8 @@ static int generate(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--scenario") == 0)
 		gen_scenario(db);
+	else if (strcmp(argv[1], "--ack-scenario") == 0)
+		gen_ack_scenario(db);
 	else {
 		/* --append: number the new deliveries after the existing ones. */
 		long first = 0;
@@ -456,7 +459,8 @@ static int generate(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	if (argc >= 3 && strcmp(argv[1], "--scenario") == 0)
+	if (argc >= 3 && (strcmp(argv[1], "--scenario") == 0 ||
+			  strcmp(argv[1], "--ack-scenario") == 0))
 		return generate(argc, argv);
 	if (argc >= 4 && (strcmp(argv[1], "--generate") == 0 ||
 			  strcmp(argv[1], "--append") == 0))

@@ -19,7 +19,8 @@ static const char *CLEAN =
 	"\"ext\":{\"scope\":\"external\",\"feed\":\"public\","
 	"\"deliver\":[{\"channel\":\"mail\",\"to\":[\"ciso@customer.example\"]}]}},"
 	"\"communications\":[{\"id\":\"AWR\",\"topic\":\"Awareness\","
-	"\"audiences\":[\"staff\"],\"owner\":\"Dana\",\"acknowledge\":{\"remind_after\":[\"P3D\"]},"
+	"\"audiences\":[\"staff\"],\"channels\":[\"mail\"],\"owner\":\"Dana\","
+	"\"acknowledge\":{\"remind_after\":[\"P3D\"]},"
 	"\"schedule\":{\"cadence\":\"monthly\",\"start\":\"2026-01-15T09:30\"}},"
 	"{\"id\":\"CERT\",\"topic\":\"Certification status\",\"audiences\":[\"ext\"],"
 	"\"owner\":\"CISO\",\"schedule\":{\"cadence\":\"annually\",\"start\":\"2026-03-01T10:00\"}},"
@@ -210,10 +211,56 @@ static void manual_needs_drill_recipients(void **state)
 	free(b);
 }
 
+struct first_msg {
+	char code[32], message[400];
+};
+
+static void keep_first(const struct lint_warning *w, void *ctx)
+{
+	struct first_msg *f = ctx;
+	if (!f->code[0]) {
+		snprintf(f->code, sizeof f->code, "%s", w->code);
+		snprintf(f->message, sizeof f->message, "%s", w->message);
+	}
+}
+
+/* Any shared destination of an acknowledged communication warns, with or
+ * without reminders, and the warning names it. */
+static void ack_on_shared_destination(void **state)
+{
+	(void)state;
+	/* A chat channel beside the members. */
+	expect("\"channels\":[\"mail\"],", "",
+	       "W-ACK-NOT-PERSONAL communications[0](AWR).acknowledge;");
+	/* Plain true, no reminders, still one click for all. */
+	char *j = replace(CLEAN, "\"channels\":[\"mail\"],", "");
+	char *k = replace(j, "{\"remind_after\":[\"P3D\"]}", "true");
+	struct plan *p;
+	struct herald_err err;
+	if (load_str(k, &p, &err) != H_OK)
+		fail_msg("plan does not load: %s", err.msg);
+	struct first_msg f = { "", "" };
+	assert_int_equal(lint_plan(p, NOW, keep_first, &f), 1);
+	assert_string_equal(f.code, "W-ACK-NOT-PERSONAL");
+	assert_non_null(strstr(f.message, "channel slack (audience staff)"));
+	assert_non_null(strstr(f.message, "everyone"));
+	plan_free(p);
+	free(k);
+	free(j);
+	/* Members only (the clean plan): no warning; acknowledge false: none. */
+	j = replace(CLEAN, "\"channels\":[\"mail\"],", "");
+	k = replace(j, "\"acknowledge\":{\"remind_after\":[\"P3D\"]},", "\"acknowledge\":false,");
+	struct seen s = lint_str(k);
+	assert_int_equal(s.n, 0);
+	free(k);
+	free(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(clean_plan_has_no_warnings),
+		cmocka_unit_test(ack_on_shared_destination),
 		cmocka_unit_test(each_warning_fires),
 		cmocka_unit_test(unused_audience_and_channel),
 		cmocka_unit_test(email_only_and_plain_smtp),

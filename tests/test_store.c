@@ -298,6 +298,23 @@ static void head_hex(struct store *s, int64_t *seq, char hex[65])
 	memcpy(hex, h.hex, 65);
 }
 
+struct v1_register {
+	int n, acked, ann_reminders, bob_reminders;
+};
+
+static int v1_link(const struct store_ack_link *l, void *ctx)
+{
+	struct v1_register *r = ctx;
+	assert_int_equal(l->format, 1);
+	r->n++;
+	r->acked += l->acked_at != 0;
+	if (l->email && strcmp(l->email, "ann@example.org") == 0)
+		r->ann_reminders += (int)l->reminders;
+	if (l->email && strcmp(l->email, "bob@example.org") == 0)
+		r->bob_reminders += (int)l->reminders;
+	return 0;
+}
+
 static void migrates_the_first_release(void **state)
 {
 	(void)state;
@@ -397,6 +414,15 @@ static void migrates_the_first_release(void **state)
 	assert_int_equal(n[2], 2);
 	head_hex(s, &seq, hex);
 	assert_int_equal(seq, V1_ROWS + 3);
+	/* The register reads format-1 links: each delivery its own, its
+	 * reminders found by recipient, an acknowledgement made after the
+	 * migration counted. */
+	struct v1_register r = { 0 };
+	assert_int_equal(store_each_ack_link(s, NULL, v1_link, &r, NULL, &err), H_OK);
+	assert_int_equal(r.n, 6);
+	assert_int_equal(r.acked, 2);
+	assert_int_equal(r.bob_reminders, 1);
+	assert_int_equal(r.ann_reminders, 0);
 	store_close(s);
 
 	/* Opening again migrates nothing more. */

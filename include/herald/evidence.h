@@ -20,6 +20,7 @@
 
 struct store;
 struct store_filter;
+struct store_ack_filter;
 
 /* ------------------------------------------------------------- verify */
 
@@ -116,6 +117,29 @@ enum evidence_format { EVIDENCE_CSV, EVIDENCE_JSON };
 enum herald_rc evidence_export(struct store *s, const struct store_filter *filter,
 			       enum evidence_format format, FILE *f, int64_t *count,
 			       struct evidence_head *head, struct herald_err *err);
+
+/* ----------------------------------------------------- people register */
+
+enum evidence_acks_format { EVIDENCE_ACKS_TEXT, EVIDENCE_ACKS_CSV, EVIDENCE_ACKS_JSON };
+
+struct evidence_acks_totals {
+	int64_t asked, acknowledged, outstanding;
+};
+
+/*
+ * Writes the acknowledgement register to out: one row per (communication,
+ * occurrence, person asked to acknowledge) matching f (NULL = all), with
+ * the columns communication, occurrence, audience, name, email,
+ * first_sent, reminders, acknowledged_at (times RFC 3339 UTC, null when
+ * none; a shared destination has neither name nor email).  JSON is one
+ * array of objects; CSV has a header line and the same columns; text is
+ * an aligned table ending with a line of totals and the chain head.
+ * *totals (may be NULL) gets the counts.
+ */
+enum herald_rc evidence_acks(struct store *s, const struct store_ack_filter *f,
+			     enum evidence_acks_format format, FILE *out,
+			     struct evidence_acks_totals *totals,
+			     struct herald_err *err);
 
 /* ------------------------------------------------------------- backup */
 

@@ -117,6 +117,13 @@ struct plan_drill {
 	bool channels_given;
 };
 
+/* What a member who joins an audience gets of an acknowledgement it was
+ * asked before they joined (outbox_membership). */
+enum ack_new_members {
+	ACK_NEW_LATEST,              /* the latest past occurrence (default) */
+	ACK_NEW_NONE,                /* nothing: only what falls due from now */
+};
+
 struct plan_comm {
 	char *id;
 	char *topic;
@@ -135,6 +142,7 @@ struct plan_comm {
 	int64_t *remind_after;       /* seconds after the message */
 	size_t nremind;
 	struct plan_drill drill;     /* overrides the plan's when given */
+	enum ack_new_members new_members;  /* acknowledge.new_members */
 };
 
 struct plan {
@@ -144,6 +152,7 @@ struct plan {
 					the same for a plan in JSON and YAML */
 	char *id, *title, *version, *owner;
 	char *approved_by, *approved_on, *next_review;  /* may be NULL */
+	bool strict_approval;        /* refuse a reload changed without approval */
 	char *tzid;
 	const struct tz *tz;
 	char *base_url;              /* base of links, no trailing '/'; may be NULL */
@@ -154,6 +163,11 @@ struct plan {
 	size_t naudiences;
 	struct plan_comm *comms;
 	size_t ncomms;
+	/* The file's text with literal secrets redacted, as the evidence
+	 * stores it, or the canonical JSON when that could not be done
+	 * safely (text_canonical): see plan_text.h. */
+	char *text;
+	bool text_canonical;
 };
 
 struct plan_load_opts {

@@ -26,10 +26,14 @@
 struct buf;
 struct keyring;
 struct store;
+struct planver_verdict;
 
 struct runtime {
 	struct store *store;
 	_Atomic(const struct plan *) plan;
+	/* What the approval rule (planver.h) says of the plan in force: set
+	 * with it, kept as long as plans are. */
+	_Atomic(const struct planver_verdict *) approval;
 	bool dry_run;
 	const char *base_url;   /* --base-url, no trailing '/'; NULL: the plan's */
 	const char *listen_url; /* http://LISTEN: the base when neither says one */

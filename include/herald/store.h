@@ -243,6 +243,74 @@ enum herald_rc store_ack_add(struct store *s, const struct store_ack *a,
 /* True if the ack link ackid has been acknowledged. */
 bool store_ack_done(struct store *s, const char *ackid);
 
+/* ------------------------------------------- acknowledgement register */
+/* (store_sqlite_acks.c) */
+
+/*
+ * One acknowledgement link: one (communication, occurrence, person) asked
+ * to acknowledge, over every delivery that carried it (every notify
+ * offset, reminder and onboarding message).  Strings are borrowed for the
+ * duration of the callback; absent values are NULL, absent times 0.
+ * Descriptive fields (audience, name, channel, kind) are those of the
+ * link's first delivery.
+ */
+struct store_ack_link {
+	const char *ackid;          /* TOKEN_ACKID_LEN base64url characters */
+	int format;                 /* of its rows: 1 or 2 */
+	const char *communication, *topic, *audience;
+	const char *name;           /* the member's name, or NULL */
+	const char *email;          /* the address; NULL: a shared channel */
+	const char *channel_type, *channel_id;
+	const char *plan_id, *plan_version;
+	const char *kind;           /* scheduled, manual, onboarding */
+	bool has_occurrence;
+	int64_t occurrence;
+	int64_t first_due;          /* when its first message (not a reminder) fell due */
+	int64_t first_sent;         /* its first message sent (or dry-run); 0 = not yet */
+	int64_t reminders;          /* reminders sent (or dry-run) */
+	int64_t acked_at;           /* 0 = outstanding */
+};
+
+struct store_ack_filter {
+	const char *communication;  /* NULL = any */
+	const char *audience;       /* NULL = any; else links that reached it
+				     * (the link's audience is then this one) */
+	bool has_from, has_to;
+	int64_t from, to;           /* first_due in [from, to) */
+	bool has_due_by;
+	int64_t due_by;             /* people already asked: first_due <= due_by,
+				     * or a message of theirs was sent */
+	bool outstanding;           /* only links not acknowledged */
+};
+
+/*
+ * Calls fn for every acknowledgement link matching f (NULL = all), by
+ * communication, occurrence (none last), audience, name and address,
+ * format-1 links first, inside one read transaction; *head (may be NULL)
+ * gets the head that covers them.  fn returns non-zero to stop.
+ */
+enum herald_rc store_each_ack_link(struct store *s, const struct store_ack_filter *f,
+				   int (*fn)(const struct store_ack_link *l, void *ctx),
+				   void *ctx, struct store_head *head,
+				   struct herald_err *err);
+
+/* A delivery waiting in the service's queue, as a cancellation needs it. */
+struct store_queued {
+	int64_t delivery;
+	int recorded;               /* attempts recorded */
+	bool flagged;               /* an attempt was flagged possible duplicate */
+};
+
+/*
+ * The deliveries of audience to recipient (an address, compared without
+ * case) waiting in the service's queue ("pending": not claimed, not a
+ * `herald send` run's), inside the caller's transaction.  *out (caller
+ * frees) and *n.
+ */
+enum herald_rc store_outbox_queued_to(struct store *s, const char *audience,
+				      const char *recipient, struct store_queued **out,
+				      size_t *n, struct herald_err *err);
+
 /* ------------------------------------------------------------- outbox */
 
 /*

@@ -72,6 +72,10 @@ void sqlite_bind_value(sqlite3_stmt *st, int i, const struct ev_value *v);
 /* A text column, copied (NULL stays NULL). */
 char *sqlite_col_dup(sqlite3_stmt *st, int i);
 
+/* SQL text tmpl with {D} {S} {A} {K} {P} {E} replaced by the names the
+ * format-1 tables have in this database (caller frees). */
+char *sqlite_v1_sql(const struct store *s, const char *tmpl);
+
 /* store_each_delivery's format-2 half (store_sqlite_deliveries.c), inside
  * the caller's read snapshot; *stopped when fn asked to stop. */
 enum herald_rc sqlite_each_delivery_v2(struct store *s, const struct store_filter *f,

@@ -54,6 +54,14 @@ void buf_add_html(struct buf *b, const char *s);
  * becomes \ufffd, so the output is always valid JSON.  NULL appends null.
  */
 void buf_add_json(struct buf *b, const char *s);
+/*
+ * Appends s as one RFC 4180 CSV cell (quoted when it holds , " CR LF or
+ * starts with a space; quotes doubled).  A cell a spreadsheet would run
+ * as a formula (starting with = + - @ tab or CR, also after leading
+ * white space or in fullwidth forms) gets a leading apostrophe.  NULL
+ * appends an empty cell.
+ */
+void buf_add_csv(struct buf *b, const char *s);
 /* Hands the contents over to the caller (who frees them); b is reset. */
 char *buf_take(struct buf *b);
 

@@ -115,6 +115,10 @@ for x in d:
     assert sys.argv[2] in x["message"] and "{{note}}" not in x["message"], x["message"]
 PY
 
+acks() { "$HERALD" evidence acks --db "$T/a.db" --format json | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+nacks=$(acks)
+check "the real send asked people to acknowledge ($nacks)" test "$nacks" -gt 0
+
 # ------------------------------------------------------------------ a drill
 "$HERALD" send "$T/plan.json" BREACH-NOTICE --db "$T/a.db" --drill --by "Riley Chen" \
 	--note "$NOTE" >"$T/drill.out" 2>"$T/drill.err"
@@ -146,6 +150,9 @@ PY
 check "drill recorded: kind drill, note, person" \
 	test "$(q "$T/a.db" "sum(1 for x in d if x['kind']=='drill' and x['note'].startswith('ICO case 42') and x['requested_by'].startswith('Riley Chen (CLI, ') and x['state']=='sent')")" = 6
 check "no reminders or other deliveries came with the drill" test "$(count "$T/a.db")" = 10
+check "the people register leaves the drill recipients out" \
+	bash -c "test \"\$(\"\$0\" evidence acks --db \"\$1\" --format json | grep -c isms-drill)\" = 0" "$HERALD" "$T/a.db"
+check "... and counts the same people as before the drill" test "$(acks)" = "$nacks"
 
 # ------------------------------------------------------------ the report
 "$HERALD" report --db "$T/a.db" --plan "$T/plan.json" -o "$T/report.html" 2>/dev/null
