@@ -194,6 +194,18 @@ static void add_made(struct creator *cr, const unsigned char key[32],
 	m->recipient = t->recipient;
 }
 
+/* True for the notice closest to the occurrence (the smallest offset), or
+ * a send without offsets. */
+static bool last_notice(const struct creator *cr)
+{
+	if (!cr->has_offset)
+		return true;
+	for (size_t i = 0; i < cr->c->nnotify; i++)
+		if (cr->c->notify[i] < cr->offset)
+			return false;
+	return true;
+}
+
 /* Creates one delivery (and, for an original, its reminders) unless its
  * key exists. */
 static enum herald_rc insert_one(struct creator *cr, const struct fanout_target *t,
@@ -243,9 +255,12 @@ static enum herald_rc insert_one(struct creator *cr, const struct fanout_target 
 	cr->created++;
 	if (cr->want_keys && !reminder)
 		add_made(cr, key, t);
-	/* A drill rehearses the message, not days of reminders to the drill
+	/* Reminders follow the last notice only: one link covers every
+	 * notice, so reminding after each would remind twice.  A drill
+	 * rehearses the message, not days of reminders to the drill
 	 * recipients. */
-	for (size_t i = 0; !reminder && !cr->drill && c->acknowledge && i < c->nremind; i++)
+	for (size_t i = 0; !reminder && !cr->drill && last_notice(cr) && c->acknowledge &&
+			   i < c->nremind; i++)
 		if ((rc = insert_one(cr, t, i + 1, seq)))
 			return rc;
 	return H_OK;

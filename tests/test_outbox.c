@@ -222,13 +222,14 @@ static void verifies(struct fx *f)
 static void materialise_is_idempotent(void **state)
 {
 	struct fx *f = *state;
-	/* OPS: 1; POLICY: 2 people x 2 offsets, each with a reminder: 8. */
-	assert_int_equal(materialise(f, T0, T0 + 86400), 9);
+	/* OPS: 1; POLICY: 2 people x 2 offsets, and a reminder each after
+	 * the last notice: 6. */
+	assert_int_equal(materialise(f, T0, T0 + 86400), 7);
 	assert_int_equal(materialise(f, T0, T0 + 86400), 0);
 	assert_int_equal(materialise(f, T0 - 86400, T0 + 2 * 86400), 0);
 	struct tally t = tally(f, NULL);
-	assert_int_equal(t.n, 9);
-	assert_int_equal(t.pending, 9);
+	assert_int_equal(t.n, 7);
+	assert_int_equal(t.pending, 7);
 	verifies(f);
 }
 
@@ -257,7 +258,7 @@ static void claim_send_and_done(void **state)
 	struct herald_err err;
 	assert_int_equal(store_outbox_stats(f->s, T0 + 3601, &st, &err), H_OK);
 	assert_int_equal(st.sent, 3);
-	assert_int_equal(st.pending, 6);
+	assert_int_equal(st.pending, 4);
 	verifies(f);
 }
 
@@ -412,10 +413,11 @@ static void one_ack_ends_the_reminders(void **state)
 		assert_string_equal(it[i]->recipient, "bob@example.org");
 		assert_non_null(strstr(it[i]->message, "Reminder"));
 	}
-	assert_int_equal(n, 2);
+	/* One reminder each, after the last notice only. */
+	assert_int_equal(n, 1);
 	free_items(it, n);
 	struct tally tp = tally(f, "POLICY");
-	assert_int_equal(tp.cancelled, 2);
+	assert_int_equal(tp.cancelled, 1);
 	verifies(f);
 }
 
@@ -448,7 +450,7 @@ static void policy_round(struct fx *f)
 	free_items(it, n);
 	ack_ann(f, T0 + 7300);
 	n = claim(f, "pending", T0 + 7200 + 86400, &it);
-	assert_int_equal(n, 2);
+	assert_int_equal(n, 1);
 	record_all(f, it, n, CHAN_OK, T0 + 7201 + 86400);
 	free_items(it, n);
 }
@@ -502,7 +504,7 @@ static void register_of_acknowledgements(void **state)
 	assert_int_equal(x.acked[0], T0 + 7300);
 	assert_int_equal(x.reminders[0], 0);
 	assert_int_equal(x.acked[1], 0);
-	assert_int_equal(x.reminders[1], 2); /* one per offset */
+	assert_int_equal(x.reminders[1], 1); /* after the last notice only */
 	assert_int_equal(x.first_sent[1], T0 + 7201);
 	assert_int_equal(x.first_due[1], T0 + 3600);   /* the PT1H notice */
 	struct store_ack_filter o = { .outstanding = true };
@@ -532,7 +534,7 @@ static void register_of_acknowledgements(void **state)
 	assert_non_null(strstr(json, "{\"communication\": \"POLICY\", \"occurrence\": "
 				     "\"2027-02-01T11:00:00Z\", \"audience\": \"staff\", \"name\": \"Bob\", "
 				     "\"email\": \"bob@example.org\", \"first_sent\": \"2027-02-01T11:00:01Z\", "
-				     "\"reminders\": 2, \"acknowledged_at\": null}"));
+				     "\"reminders\": 1, \"acknowledged_at\": null}"));
 	free(json);
 }
 
@@ -594,11 +596,11 @@ static void joiner_onboarded_leaver_cancelled(void **state)
 	assert_int_equal(outbox_membership(f->s, f->p, p2, now, &k, &err), H_OK);
 	assert_int_equal(k.joined, 1);
 	assert_int_equal(k.left, 1);
-	assert_int_equal(k.cancelled, 2);    /* Bob's two reminders */
+	assert_int_equal(k.cancelled, 1);    /* Bob's reminder */
 	assert_int_equal(k.onboarding, 2);   /* Cara's message and its reminder */
 	struct cancelled c = { 0, "bob@example.org" };
 	assert_int_equal(store_each_delivery(f->s, NULL, on_cancelled, &c, NULL, &err), H_OK);
-	assert_int_equal(c.left, 2);
+	assert_int_equal(c.left, 1);
 	/* Again with the same plans: nothing more. */
 	assert_int_equal(outbox_membership(f->s, f->p, p2, now, &k, &err), H_OK);
 	assert_int_equal(k.onboarding, 0);
@@ -658,8 +660,8 @@ static void new_members_none(void **state)
 	assert_int_equal(outbox_membership(f->s, f->p, p2, T0 + 10000, &k, &err), H_OK);
 	assert_int_equal(k.onboarding, 0);
 	assert_int_equal(k.joined, 1);
-	/* Nothing was sent yet: Bob's two notices and two reminders go. */
-	assert_int_equal(k.cancelled, 4);
+	/* Nothing was sent yet: Bob's two notices and his reminder go. */
+	assert_int_equal(k.cancelled, 3);
 	/* No old plan (a first start): nothing compared. */
 	assert_int_equal(outbox_membership(f->s, NULL, p2, T0 + 10000, &k, &err), H_OK);
 	assert_int_equal(k.joined + k.left + k.onboarding + k.cancelled, 0);

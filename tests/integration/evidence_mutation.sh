@@ -187,7 +187,12 @@ def edit(c, t):
     col = rnd.choice(cs); s = pick(c, t)
     old = c.execute(f'SELECT "{col}" FROM {t} WHERE seq=?', (s,)).fetchone()[0]
     new = other_value(old)
-    c.execute(f'UPDATE {t} SET "{col}"=? WHERE seq=?', (new, s))
+    try:
+        c.execute(f'UPDATE {t} SET "{col}"=? WHERE seq=?', (new, s))
+    except sqlite3.IntegrityError:
+        # A unique column (a delivery's one final state, a key): a value
+        # no other row has.
+        c.execute(f'UPDATE {t} SET "{col}"=? WHERE seq=?', (forge(old), s))
     return f"edit {t} seq {s} {col}"
 
 def edit_null(c, t):
