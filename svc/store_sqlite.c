@@ -526,6 +526,8 @@ enum herald_rc store_open(const char *path, const struct store_open_opts *o,
 			goto fail;
 		if (!s->insert[0] && (rc = prepare_all(s, err)))
 			goto fail;
+		if ((rc = sqlite_exec(s, store_idem_table, err)))
+			goto fail;
 	}
 	*out = s;
 	return H_OK;

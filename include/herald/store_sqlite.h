@@ -54,6 +54,10 @@ struct store {
 	int64_t witness_ms;
 };
 
+/* The send API's idempotency table (outside the evidence), made when a
+ * store opens for writing. */
+extern const char store_idem_table[];
+
 /* A failure of the last statement on s, as H_ERUNTIME. */
 enum herald_rc sqlite_fail(struct store *s, struct herald_err *err,
 			   const char *what);
