@@ -28,7 +28,8 @@ struct ev_args {
 
 static const char *const formats[] = { "csv", "json", NULL };
 /* The kinds of message the log holds (store.h, struct store_message). */
-static const char *const kinds[] = { "scheduled", "reminder", "manual", "drill", NULL };
+static const char *const kinds[] = { "scheduled", "reminder", "manual", "drill", "onboarding",
+				     NULL };
 
 #define EV_DB CLI_OPT_DB(struct ev_args, db)
 

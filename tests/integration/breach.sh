@@ -241,7 +241,7 @@ bad "--note and --note-file" 2 BREACH-NOTICE --by Dana --note x --note-file "$T/
 "$HERALD" evidence export --db "$T/a.db" --kind drills >"$T/bad.out" 2>"$T/bad.err"
 check "unknown --kind: exit 2" test $? -eq 2
 check "unknown --kind: the error names the kinds, nothing is written" \
-	bash -c "grep -q -- '--kind is scheduled, reminder, manual or drill' '$T/bad.err' && test ! -s '$T/bad.out'"
+	bash -c "grep -q -- '--kind is scheduled, reminder, manual, drill or onboarding' '$T/bad.err' && test ! -s '$T/bad.out'"
 check "out of turn, with a reason: sent and recorded" \
 	bash -c '"$0" send "$1" AWR --db "$2" --by Dana --out-of-turn --note "policy changed today" >/dev/null 2>&1' "$HERALD" "$T/plan.json" "$T/a.db"
 

@@ -63,7 +63,7 @@ assert all(x["communication"] == sys.argv[2] and x["audience"] == sys.argv[3] fo
 PY
 "$HERALD" evidence export --db "$T/e.db" --kind nonsense >"$T/bad.out" 2>"$T/bad.err"
 check "unknown --kind: exit 2" test $? -eq 2
-check "unknown --kind: the error lists the kinds" grep -q -- "--kind is scheduled, reminder, manual or drill" "$T/bad.err"
+check "unknown --kind: the error lists the kinds" grep -q -- "--kind is scheduled, reminder, manual, drill or onboarding" "$T/bad.err"
 check "unknown --kind: no output" test ! -s "$T/bad.out"
 
 "$HERALD" evidence export --db "$T/e.db" --format json --from 2026-01-01T01:00:00Z --to 2026-01-01T02:00:00Z >"$T/e.json"
