@@ -117,22 +117,45 @@ static char *mailbox_name(const char *mb)
 	return e > s ? xstrndup(s, (size_t)(e - s)) : NULL;
 }
 
-/* Text as HTML: escaped, line breaks kept. */
-static void html_escape(const char *s, struct buf *out)
+/* n bytes of text as HTML: escaped, line breaks kept. */
+static void html_escape_n(const char *s, size_t n, struct buf *out)
 {
-	while (*s) {
-		size_t n = strcspn(s, "\r\n");
-		char *line = xstrndup(s, n);
+	const char *end = s + n;
+	while (s < end) {
+		size_t k = 0;
+		while (s + k < end && s[k] != '\r' && s[k] != '\n')
+			k++;
+		char *line = xstrndup(s, k);
 		buf_add_html(out, line);
 		free(line);
-		s += n;
-		if (*s == '\r')
+		s += k;
+		if (s < end && *s == '\r')
 			s++;
-		if (*s == '\n') {
+		if (s < end && *s == '\n') {
 			buf_adds(out, "<br>\n");
 			s++;
 		}
 	}
+}
+
+static void html_escape(const char *s, struct buf *out)
+{
+	html_escape_n(s, strlen(s), out);
+}
+
+static void html_run(void *ctx, const char *s, size_t n, struct buf *out)
+{
+	(void)ctx;
+	html_escape_n(s, n, out);
+}
+
+/* The note stands out: it carries the facts of the incident. */
+static void html_note(void *ctx, const char *s, struct buf *out)
+{
+	(void)ctx;
+	buf_adds(out, "<strong>");
+	html_escape(s, out);
+	buf_adds(out, "</strong>");
 }
 
 /* The occurrence as a one-event VCALENDAR, written by ics.c's text writer. */
@@ -180,10 +203,10 @@ void chan_email_message(const struct chan_msg *m, struct buf *out)
 	buf_adds(out, "\r\nTo: ");
 	mailbox_header(m->recipient_name, m->recipient, 4, out);
 	buf_adds(out, "\r\nSubject: ");
-	char *subject = xasprintf("%s%s", strcmp(m->kind, "reminder") == 0 ? "Reminder: " : "",
-				  m->topic ? m->topic : m->communication);
-	chan_rfc2047(subject, 9, out);
-	free(subject);
+	struct buf title;
+	buf_init(&title);
+	chan_title(m, &title);
+	chan_rfc2047(title.data ? title.data : "", 9, out);
 	buf_printf(out, "\r\nMessage-ID: %s\r\nMIME-Version: 1.0\r\n"
 			"Auto-Submitted: auto-generated\r\nX-Herald-Delivery: %s\r\n",
 		   m->message_id, m->key);
@@ -197,21 +220,24 @@ void chan_email_message(const struct chan_msg *m, struct buf *out)
 		buf_adds(out, "This is a MIME message.\r\n");
 
 	/* text/plain */
-	const char *text = m->text ? m->text : "";
+	struct buf text;
+	buf_init(&text);
+	chan_text_plain(m, &text);
 	buf_printf(out, "--=_alt_%s\r\nContent-Type: text/plain; charset=utf-8\r\n"
 			"Content-Transfer-Encoding: base64\r\n\r\n", bnd);
-	base64_lines(text, strlen(text), out);
+	base64_lines(text.data ? text.data : "", text.len, out);
+	buf_free(&text);
 
 	/* text/html */
 	struct buf h;
 	buf_init(&h);
 	buf_adds(&h, "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>");
-	html_escape(m->topic ? m->topic : "", &h);
+	html_escape(title.data ? title.data : "", &h);
 	buf_adds(&h, "</title></head><body style=\"font-family:sans-serif;"
 		     "max-width:40em;line-height:1.4\">\n<h2>");
-	html_escape(m->topic ? m->topic : "", &h);
+	html_escape(title.data ? title.data : "", &h);
 	buf_adds(&h, "</h2>\n<p>");
-	html_escape(text, &h);
+	chan_text(m, html_run, html_note, NULL, &h);
 	buf_adds(&h, "</p>\n");
 	if (m->ack_url) {
 		buf_adds(&h, "<p><a href=\"");
@@ -232,6 +258,7 @@ void chan_email_message(const struct chan_msg *m, struct buf *out)
 	base64_lines(h.data, h.len, out);
 	buf_free(&h);
 	buf_printf(out, "--=_alt_%s--\r\n", bnd);
+	buf_free(&title);
 
 	if (attach) {
 		struct buf c;

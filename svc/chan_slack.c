@@ -47,6 +47,26 @@ static void escape_mrkdwn(const char *s, size_t n, struct buf *out)
 	}
 }
 
+static void mrkdwn_run(void *ctx, const char *s, size_t n, struct buf *out)
+{
+	(void)ctx;
+	escape_mrkdwn(s, n, out);
+}
+
+/* Where to cut an escaped text of len bytes to at most max characters:
+ * never inside an entity such as &amp;. */
+static size_t cut_escaped(const char *p, size_t len, size_t max)
+{
+	size_t take = cut_chars(p, len, max);
+	if (take < len)
+		for (size_t k = take; k > 0 && k + 5 > take; k--)
+			if (p[k - 1] == '&') {
+				take = k - 1;
+				break;
+			}
+	return take;
+}
+
 static json_t *text_obj(const char *type, const char *s)
 {
 	json_t *t = json_object();
@@ -58,27 +78,32 @@ static json_t *text_obj(const char *type, const char *s)
 void chan_slack_payload(const struct chan_msg *m, struct buf *out)
 {
 	json_t *j = json_object();
-	const char *text = m->text ? m->text : "";
-	size_t tl = strlen(text);
-	char *fallback = xstrndup(text, cut_chars(text, tl, TEXT_MAX));
+	/* The text, note included, escaped: a note cannot mention @channel
+	 * or forge a link. */
+	struct buf esc;
+	buf_init(&esc);
+	chan_text(m, mrkdwn_run, NULL, NULL, &esc);
+	const char *text = esc.data ? esc.data : "";
+	char *fallback = xstrndup(text, cut_escaped(text, esc.len, TEXT_MAX));
 	json_object_set_new(j, "text", json_string(fallback));
 	free(fallback);
 
 	json_t *blocks = json_array();
-	const char *topic = m->topic ? m->topic : m->communication;
-	char *h = xstrndup(topic, cut_chars(topic, strlen(topic), HEADER_MAX));
+	struct buf title;
+	buf_init(&title);
+	chan_title(m, &title);
+	const char *topic = title.data ? title.data : "";
+	char *h = xstrndup(topic, cut_chars(topic, title.len, HEADER_MAX));
 	json_t *hb = json_object();
 	json_object_set_new(hb, "type", json_string("header"));
 	json_object_set_new(hb, "text", text_obj("plain_text", h));
 	json_array_append_new(blocks, hb);
 	free(h);
+	buf_free(&title);
 
 	/* Sections: the escaped text cut into pieces of at most 3,000
 	 * characters, preferably at a line break. */
-	struct buf esc;
-	buf_init(&esc);
-	escape_mrkdwn(text, tl, &esc);
-	const char *p = esc.data ? esc.data : "";
+	const char *p = text;
 	size_t left = esc.len;
 	for (int n = 0; left > 0 && n < MAX_SECTIONS; n++) {
 		size_t take = cut_chars(p, left, SECTION_MAX);
@@ -88,12 +113,8 @@ void chan_slack_payload(const struct chan_msg *m, struct buf *out)
 				nl--;
 			if (nl > take / 2)
 				take = nl;
-			/* never split an &amp; entity */
-			for (size_t k = take; k > 0 && k + 5 > take; k--)
-				if (p[k - 1] == '&') {
-					take = k - 1;
-					break;
-				}
+			else
+				take = cut_escaped(p, left, SECTION_MAX);
 		}
 		char *piece = xstrndup(p, take);
 		json_t *sb = json_object();

@@ -54,7 +54,14 @@ void chan_webhook_payload(const struct chan_msg *m, struct buf *out)
 	} else {
 		json_object_set_new(j, "occurrence", json_null());
 	}
-	add_str(j, "message", m->text);
+	struct buf text;
+	buf_init(&text);
+	chan_text_plain(m, &text);
+	add_str(j, "message", text.data ? text.data : "");
+	buf_free(&text);
+	add_str(j, "note", m->note);
+	add_str(j, "requested_by", m->requested_by);
+	json_object_set_new(j, "drill", json_boolean(m->drill));
 	add_str(j, "ack_url", m->ack_url);
 	json_object_set_new(j, "possible_duplicate", json_boolean(m->possible_duplicate));
 	char now[40];

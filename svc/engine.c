@@ -207,8 +207,8 @@ static bool job_build(struct engine *e, struct job *j, const struct plan *p,
 	if (ackid) {
 		char tok[TOKEN_ACK_LEN + 1];
 		keys_ack_token(e->o.keys(e->o.ctx), ackid, tok);
-		j->ack_url = xasprintf("%s/ack/%s",
-				       e->o.base_url ? e->o.base_url : "http://127.0.0.1:8080", tok);
+		const char *base = plan_base_url(p, e->o.base_url, e->o.base_default);
+		j->ack_url = xasprintf("%s/ack/%s", base ? base : "http://127.0.0.1:8080", tok);
 	}
 	j->text = fill_person(it->message, j->ack_url,
 			      it->recipient_name ? it->recipient_name : it->recipient);
@@ -242,6 +242,9 @@ static bool job_build(struct engine *e, struct job *j, const struct plan *p,
 	m->recipient = it->recipient;
 	m->recipient_name = it->recipient_name;
 	m->text = j->text;
+	m->note = it->note;
+	m->requested_by = it->requested_by;
+	m->drill = strcmp(it->kind, "drill") == 0;
 	m->ack_url = j->ack_url;
 	m->message_id = it->message_id;
 	m->possible_duplicate = it->possible_duplicate;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "herald/fanout.h"
 #include "herald/plan.h"
 #include "herald/sched.h"
 #include "herald/timeutil.h"
@@ -448,6 +449,24 @@ static void check_except(struct lint *l)
 	}
 }
 
+/* An incident path that can only be tested on its real audience is not
+ * tested: every manual communication needs drill recipients. */
+static void check_drill(struct lint *l)
+{
+	const struct plan *p = l->p;
+	char path[160];
+	for (size_t c = 0; c < p->ncomms; c++) {
+		const struct plan_comm *m = &p->comms[c];
+		if (m->sched.kind != SCHED_MANUAL || fanout_drill_count(p, m) > 0)
+			continue;
+		snprintf(path, sizeof path, "communications[%zu](%s)", c, m->id);
+		warn(l, "W-NO-DRILL-TARGET", path,
+		     "add \"drill\": {\"to\": [addresses]} to the plan or the communication and rehearse with herald send --drill",
+		     "manual communication \"%s\" has no drill recipients: it can only be tested on its real audience",
+		     m->id);
+	}
+}
+
 /* One text of the plan: a bidi control or zero-width character in it can
  * make a topic or a message read differently from what it says. */
 static void bidi_text(struct lint *l, const char *path, const char *text)
@@ -491,6 +510,7 @@ size_t lint_plan(const struct plan *p, int64_t now,
 		check_manual,   check_reach,    check_cadence, check_secrets,
 		check_smtp,     check_dst,      check_future,  check_ack,
 		check_except,   check_members,  check_bidi,
+		check_drill,
 	};
 	for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++)
 		checks[i](&l);

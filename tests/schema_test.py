@@ -74,6 +74,8 @@ SCHEMA_JUDGEABLE = {
     "type-audiences-string", "type-version-number", "type-owner-number",
     "type-acknowledge-string", "type-starttls-string", "type-comms-object",
     "type-notify-string", "toplevel-array", "toplevel-string", "five-errors",
+    "base-url-scheme", "base-url-query", "drill-bad-address", "drill-empty",
+    "drill-unknown-key",
 }
 
 # Harmless values for the env: variables of the bad plans (as run_bad_plans.sh).

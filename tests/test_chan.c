@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 #include <openssl/evp.h>
 
 #include "herald/chan.h"
@@ -208,6 +209,106 @@ static void email_calendar(void **state)
 	buf_free(&b);
 }
 
+/* The base64 body of the MIME part of type `type` in an email, decoded
+ * (caller frees). */
+static char *mime_part(const char *mail, const char *type)
+{
+	char hdr[96];
+	snprintf(hdr, sizeof hdr, "Content-Type: %s", type);
+	const char *p = strstr(mail, hdr);
+	assert_non_null(p);
+	p = strstr(p, "\r\n\r\n") + 4;
+	const char *end = strstr(p, "--=_");
+	assert_non_null(end);
+	struct buf b64;
+	buf_init(&b64);
+	for (; p < end; p++)
+		if (*p != '\r' && *p != '\n')
+			buf_addc(&b64, *p);
+	unsigned char *out = calloc(1, b64.len + 1);
+	assert_true(EVP_DecodeBlock(out, (unsigned char *)b64.data, (int)b64.len) >= 0);
+	buf_free(&b64);
+	return (char *)out;
+}
+
+/* A manual send's note is filled in by each backend, escaped for it; a
+ * drill is marked in every title. */
+static void note_in_every_channel(void **state)
+{
+	(void)state;
+	char id[] = "c", from[] = "isms@example.org";
+	struct plan_channel mail = { .id = id, .type = CHAN_EMAIL, .from = from };
+	const char *note = "<b>x</b> & <!channel> \"q\" {{note}} {{ack_url}}\nline2";
+	struct chan_msg m = { .ch = &mail, .key = "0123456789abcdef0123456789abcdef",
+			      .kind = "drill", .drill = true, .plan_id = "P", .plan_version = "1",
+			      .communication = "C", .topic = "Breach", .owner = "O",
+			      .recipient = "a@example.org", .text = "[DRILL] Breach\n\n{{note}}\n\nend",
+			      .note = note, .requested_by = "Dana (API, 10.0.0.5)",
+			      .message_id = "<x@example.org>", .now = 1790000000 };
+	struct buf b;
+	buf_init(&b);
+	chan_text_plain(&m, &b);
+	assert_string_equal(b.data, "[DRILL] Breach\n\n<b>x</b> & <!channel> \"q\" {{note}} "
+				    "{{ack_url}}\nline2\n\nend");
+	buf_reset(&b);
+	chan_title(&m, &b);
+	assert_string_equal(b.data, "[DRILL] Breach");
+
+	/* email: Subject, text/plain as is, text/html escaped and emphasised */
+	buf_reset(&b);
+	chan_email_message(&m, &b);
+	assert_non_null(strstr(b.data, "Subject: [DRILL] Breach\r\n"));
+	char *plain = mime_part(b.data, "text/plain");
+	assert_non_null(strstr(plain, "<!channel> \"q\" {{note}} {{ack_url}}\nline2"));
+	free(plain);
+	char *html = mime_part(b.data, "text/html");
+	assert_non_null(strstr(html, "<strong>&lt;b&gt;x&lt;/b&gt; &amp; &lt;!channel&gt; "
+				     "&quot;q&quot; {{note}} {{ack_url}}<br>\nline2</strong>"));
+	assert_null(strstr(html, "<b>x"));
+	free(html);
+
+	/* Slack: mrkdwn-escaped everywhere, [DRILL] in the header */
+	buf_reset(&b);
+	chan_slack_payload(&m, &b);
+	assert_null(strstr(b.data, "<!channel>"));
+	json_error_t je;
+	json_t *j = json_loads(b.data, 0, &je);
+	assert_non_null(j);
+	json_t *blocks = json_object_get(j, "blocks");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+				    json_array_get(blocks, 0), "text"), "text")), "[DRILL] Breach");
+	const char *sec = json_string_value(json_object_get(json_object_get(
+		json_array_get(blocks, 1), "text"), "text"));
+	assert_non_null(strstr(sec, "&lt;b&gt;x&lt;/b&gt; &amp; &lt;!channel&gt;"));
+	assert_non_null(strstr(json_string_value(json_object_get(j, "text")), "&lt;!channel&gt;"));
+	json_decref(j);
+
+	/* webhook: JSON fields, the message with the note as it is */
+	buf_reset(&b);
+	chan_webhook_payload(&m, &b);
+	j = json_loads(b.data, 0, &je);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "note")), note);
+	assert_string_equal(json_string_value(json_object_get(j, "requested_by")),
+			    "Dana (API, 10.0.0.5)");
+	assert_true(json_is_true(json_object_get(j, "drill")));
+	assert_string_equal(json_string_value(json_object_get(j, "kind")), "drill");
+	assert_non_null(strstr(json_string_value(json_object_get(j, "message")), "\nline2\n\nend"));
+	json_decref(j);
+
+	/* without a note its place renders empty */
+	m.note = NULL;
+	m.drill = false;
+	m.kind = "manual";
+	buf_reset(&b);
+	chan_text_plain(&m, &b);
+	assert_string_equal(b.data, "[DRILL] Breach\n\n\n\nend");
+	buf_reset(&b);
+	chan_title(&m, &b);
+	assert_string_equal(b.data, "Breach");
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -216,6 +317,7 @@ int main(void)
 		cmocka_unit_test(email_message),
 		cmocka_unit_test(secrets_unbounded),
 		cmocka_unit_test(email_calendar),
+		cmocka_unit_test(note_in_every_channel),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,7 +32,7 @@ enum chan_result { CHAN_OK, CHAN_TEMP, CHAN_PERM };
 struct chan_msg {
 	const struct plan_channel *ch;
 	const char *key;            /* delivery key (webhook-id, X-Herald-Delivery) */
-	const char *kind;           /* "scheduled", "reminder", "manual" */
+	const char *kind;           /* "scheduled", "reminder", "manual", "drill" */
 	const char *plan_id, *plan_title, *plan_version;
 	const char *communication, *topic, *owner, *description;
 	const char *audience, *audience_name;
@@ -41,7 +41,15 @@ struct chan_msg {
 	const char *tzid;
 	const char *recipient;      /* email: addr-spec */
 	const char *recipient_name; /* email: display name or NULL */
-	const char *text;           /* the message, ack link already in it */
+	/*
+	 * The message, ack link already in it.  A manual send's note is not:
+	 * where it goes the text holds the placeholder {{note}}, which each
+	 * backend fills with note in its own markup (chan_text).
+	 */
+	const char *text;
+	const char *note;           /* a manual send's note, or NULL */
+	const char *requested_by;   /* who asked, as recorded ("Dana Reyes (API, 10.0.0.5)"), or NULL */
+	bool drill;                 /* a drill: titles start "[DRILL] " (chan_title) */
 	const char *ack_url;        /* NULL without acknowledgement */
 	const char *message_id;     /* email: "<…@…>", stable across retries */
 	bool possible_duplicate;
@@ -91,6 +99,32 @@ size_t chan_pool_run(struct chan_pool *p, int timeout_ms, chan_done_fn done,
 
 /* Makes a chan_pool_run() waiting on another thread return early. */
 void chan_pool_wakeup(struct chan_pool *p);
+
+/* -------------------------------------------------- for the backends */
+
+/*
+ * The title of a message (email Subject, chat header): "[DRILL] " for a
+ * drill, "Reminder: " for a reminder, then the topic (or the
+ * communication).  Appended to out as plain text; escape it for the
+ * channel.
+ */
+void chan_title(const struct chan_msg *m, struct buf *out);
+
+/*
+ * Renders m->text in a channel's markup: text(ctx, s, n, out) appends
+ * each run of the text (escaped for the channel), note(ctx, m->note, out)
+ * each place the note goes (its own markup, escaped too; NULL: the note as
+ * text through text()).  Without a note those places render empty.  Every
+ * backend sends the text through this, so a note is never lost and never
+ * read as markup.
+ */
+void chan_text(const struct chan_msg *m,
+	       void (*text)(void *ctx, const char *s, size_t n, struct buf *out),
+	       void (*note)(void *ctx, const char *s, struct buf *out), void *ctx,
+	       struct buf *out);
+
+/* m->text with the note filled in as it is (plain text, JSON strings). */
+void chan_text_plain(const struct chan_msg *m, struct buf *out);
 
 /* ------------------------------------------------ pieces, for tests */
 

@@ -100,6 +100,23 @@ struct plan_audience {
 	size_t ndeliver;
 };
 
+/*
+ * Drill recipients ("drill": {"to": [...], "channels": [...]}, on the plan
+ * or a communication): a drill sends the real message through the real
+ * channels, to these only.  Without "channels", it goes through the email
+ * channels the communication uses, to the "to" addresses; with it, through
+ * exactly those channels (email ones to "to", the others, drill webhooks,
+ * as they are).
+ */
+struct plan_drill {
+	bool given;
+	char **to;                   /* email addresses */
+	size_t nto;
+	size_t *channels;            /* indexes into plan->channels, when */
+	size_t nchannels;
+	bool channels_given;
+};
+
 /* What a member who joins an audience gets of an acknowledgement it was
  * asked before they joined (outbox_membership). */
 enum ack_new_members {
@@ -124,6 +141,7 @@ struct plan_comm {
 	bool acknowledge;
 	int64_t *remind_after;       /* seconds after the message */
 	size_t nremind;
+	struct plan_drill drill;     /* overrides the plan's when given */
 	enum ack_new_members new_members;  /* acknowledge.new_members */
 };
 
@@ -137,6 +155,8 @@ struct plan {
 	bool strict_approval;        /* refuse a reload changed without approval */
 	char *tzid;
 	const struct tz *tz;
+	char *base_url;              /* base of links, no trailing '/'; may be NULL */
+	struct plan_drill drill;
 	struct plan_channel *channels;
 	size_t nchannels;
 	struct plan_audience *audiences;
@@ -235,6 +255,15 @@ enum herald_rc plan_canonical_json(const char *path, const char *data, size_t le
 long plan_channel_index(const struct plan *p, const char *id);
 long plan_audience_index(const struct plan *p, const char *id);
 long plan_comm_index(const struct plan *p, const char *id);
+
+/* The drill in force for c: its own, else the plan's; NULL when neither
+ * names one. */
+const struct plan_drill *plan_comm_drill(const struct plan *p, const struct plan_comm *c);
+
+/* The base of the links in messages and feeds: override (--base-url) if
+ * given, else the plan's base_url, else fallback (may be NULL). */
+const char *plan_base_url(const struct plan *p, const char *override,
+			  const char *fallback);
 
 /* The zone in force for a communication (its own or the plan's). */
 const struct tz *plan_comm_tz(const struct plan *p, const struct plan_comm *c);

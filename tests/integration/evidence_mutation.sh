@@ -42,7 +42,7 @@ JSON
 	local pid=$LAST_PID
 	wait_for 15 curl -sf "$base/healthz" || { echo "real_run: service did not start"; return 1; }
 	for note in first second third; do
-		curl -sf -o /dev/null -X POST -H "Authorization: Bearer $ADMIN" -d "{\"note\": \"$note\"}" \
+		curl -sf -o /dev/null -X POST -H "Authorization: Bearer $ADMIN" -d "{\"by\": \"Dana Reyes\", \"note\": \"$note\"}" \
 			"$base/api/communications/INC/send" || { echo "real_run: send refused"; return 1; }
 	done
 	# 3 sends x 4 deliveries, each ends sent or failed.
