@@ -1,7 +1,8 @@
 /*
  * chan.c - the channel core: a libcurl multi pool that runs every send at
- * once, the backend table, the options every transfer shares, and the
- * scrubbing that keeps secrets out of outcome texts (see chan.h).
+ * once (each with the backend of its channel type's row), the options and
+ * the HTTP handling every transfer shares, and the scrubbing that keeps
+ * secrets out of outcome texts (see chan.h).
  */
 #include "herald/chan.h"
 
@@ -13,6 +14,7 @@
 
 #include "herald/chan_backend.h"
 #include "herald/plan.h"
+#include "herald/plan_chan.h"
 #include "herald/version.h"
 
 /* Connect and total timeouts: a receiver that hangs is a temporary failure. */
@@ -21,12 +23,6 @@
 #define RESP_MAX 4096
 
 void chan_null_send(const struct chan_msg *m, struct chan_outcome *o);
-
-static const struct chan_backend *const backends[] = {
-	[CHAN_SLACK] = &chan_slack,
-	[CHAN_EMAIL] = &chan_email,
-	[CHAN_WEBHOOK] = &chan_webhook,
-};
 
 const char *chan_result_name(enum chan_result r)
 {
@@ -169,6 +165,44 @@ void chan_http_post(struct chan_req *r, const char *url)
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
 }
 
+bool chan_post_json(struct chan_req *r, struct chan_outcome *o, const char *url,
+		    void (*payload)(const struct chan_msg *m, struct buf *out))
+{
+	if (!url || !*url) {
+		snprintf(o->error, sizeof o->error, "channel %s has no webhook", r->m->ch->id);
+		return false;
+	}
+	payload(r->m, &r->body);
+	r->headers = curl_slist_append(r->headers, "Content-Type: application/json; charset=utf-8");
+	chan_http_post(r, url);
+	return true;
+}
+
+enum chan_result chan_http_classify(long status, const char *body)
+{
+	(void)body;
+	if (status >= 200 && status < 300)
+		return CHAN_OK;
+	if (status == 0 || status == 408 || status == 429 || status >= 500)
+		return CHAN_TEMP;
+	return CHAN_PERM;
+}
+
+void chan_http_finish(struct chan_req *r, CURLcode cc, struct chan_outcome *o,
+		      enum chan_result (*classify)(long status, const char *body))
+{
+	chan_set_reply(r, o);
+	if (cc != CURLE_OK) {
+		chan_curl_error(r, cc, o);
+		return;
+	}
+	o->result = classify(o->status, r->resp.data);
+	o->retry_after = o->status == 429 || o->status == 503 ? r->retry_after : -1;
+	if (o->result != CHAN_OK)
+		snprintf(o->error, sizeof o->error, "HTTP %ld%s%s", o->status,
+			 o->reply[0] ? ": " : "", o->reply);
+}
+
 /* ------------------------------------------------------------ the pool */
 
 struct done_item {
@@ -281,7 +315,7 @@ void chan_pool_add(struct chan_pool *p, const struct chan_msg *m, bool dry_run,
 	struct pool_req *q = xcalloc(1, sizeof *q);
 	q->tag = tag;
 	q->r.m = m;
-	q->r.be = backends[m->ch->type];
+	q->r.be = m->ch->type->backend;
 	q->r.retry_after = -1;
 	buf_init(&q->r.body);
 	buf_init(&q->r.resp);

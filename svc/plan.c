@@ -15,6 +15,7 @@
 
 #include "herald/log.h"
 #include "herald/members.h"
+#include "herald/plan_chan.h"
 #include "herald/plan_channels.h"
 #include "herald/plan_json.h"
 #include "herald/plan_sched.h"
@@ -158,14 +159,15 @@ static enum herald_rc load_deliver_to(struct pj *c, json_t *j,
 {
 	json_t *to = json_object_get(j, "to");
 	if (!to) {
-		if (ch->type == CHAN_EMAIL)
-			return pj_fail(c, "email delivery needs \"to\": a list of addresses or \"members\"");
+		if (ch->type->addressed)
+			return pj_fail(c, "%s delivery needs \"to\": a list of addresses or \"members\"",
+				       ch->type->name);
 		d->to = TO_CHANNEL;
 		return H_OK;
 	}
-	if (ch->type != CHAN_EMAIL)
+	if (!ch->type->addressed)
 		return PJ_FAIL_AT(c, "to", "\"to\" applies only to email channels (\"%s\" is %s)",
-				  ch->id, chan_type_name(ch->type));
+				  ch->id, ch->type->name);
 	size_t o = pj_push_key(c, "to");
 	enum herald_rc rc = H_OK;
 	if (json_is_string(to) && strcmp(json_string_value(to), "members") == 0) {

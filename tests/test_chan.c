@@ -12,6 +12,7 @@
 
 #include "herald/chan.h"
 #include "herald/plan.h"
+#include "herald/plan_chan.h"
 
 /* The Standard Webhooks reference vector. */
 static void sign_vector(void **state)
@@ -29,11 +30,11 @@ static void sign_vector(void **state)
 static void classify(void **state)
 {
 	(void)state;
-	assert_int_equal(chan_webhook_classify(204), CHAN_OK);
-	assert_int_equal(chan_webhook_classify(408), CHAN_TEMP);
-	assert_int_equal(chan_webhook_classify(429), CHAN_TEMP);
-	assert_int_equal(chan_webhook_classify(503), CHAN_TEMP);
-	assert_int_equal(chan_webhook_classify(404), CHAN_PERM);
+	assert_int_equal(chan_http_classify(204, NULL), CHAN_OK);
+	assert_int_equal(chan_http_classify(408, NULL), CHAN_TEMP);
+	assert_int_equal(chan_http_classify(429, NULL), CHAN_TEMP);
+	assert_int_equal(chan_http_classify(503, NULL), CHAN_TEMP);
+	assert_int_equal(chan_http_classify(404, NULL), CHAN_PERM);
 	assert_int_equal(chan_slack_classify(200, "ok"), CHAN_OK);
 	assert_int_equal(chan_slack_classify(200, "invalid_token"), CHAN_PERM);
 	assert_int_equal(chan_slack_classify(410, "channel_is_archived"), CHAN_PERM);
@@ -93,7 +94,7 @@ static void secrets_unbounded(void **state)
 	}
 	char url[] = "https://hooks.example/url-canary-77";
 	char key[] = "whsec_c2lnbmluZy1jYW5hcnk=";
-	struct plan_channel ch = { .type = CHAN_WEBHOOK, .url = { .value = url },
+	struct plan_channel ch = { .type = chan_type_find("webhook"), .url = { .value = url },
 				   .secret = { .value = key }, .headers = h,
 				   .nheaders = 10 };
 	const char **list = chan_secrets(&ch);
@@ -119,14 +120,14 @@ static void secrets_unbounded(void **state)
 
 	/* Email: the password and the username; Slack: the webhook. */
 	char user[] = "isms-relay", pw[] = "pw-canary";
-	struct plan_channel mail = { .type = CHAN_EMAIL, .username = { .value = user },
+	struct plan_channel mail = { .type = chan_type_find("email"), .username = { .value = user },
 				     .password = { .value = pw } };
 	list = chan_secrets(&mail);
 	assert_string_equal(list[0], "isms-relay");
 	assert_string_equal(list[1], "pw-canary");
 	assert_null(list[2]);
 	free(list);
-	struct plan_channel none = { .type = CHAN_SLACK };
+	struct plan_channel none = { .type = chan_type_find("slack") };
 	list = chan_secrets(&none);
 	assert_null(list[0]);
 	free(list);
@@ -136,7 +137,7 @@ static void email_message(void **state)
 {
 	(void)state;
 	char id[] = "mail", from[] = "ISMS <isms@example.org>";
-	struct plan_channel ch = { .id = id, .type = CHAN_EMAIL, .from = from };
+	struct plan_channel ch = { .id = id, .type = chan_type_find("email"), .from = from };
 	struct chan_msg m = { .ch = &ch, .key = "0123456789abcdef0123456789abcdef",
 			      .kind = "reminder", .plan_id = "P", .plan_version = "1",
 			      .communication = "C", .topic = "T\xc3\xa9st", .owner = "O",
@@ -164,7 +165,7 @@ static void email_calendar(void **state)
 {
 	(void)state;
 	char id[] = "mail", from[] = "isms@example.org";
-	struct plan_channel ch = { .id = id, .type = CHAN_EMAIL, .from = from };
+	struct plan_channel ch = { .id = id, .type = chan_type_find("email"), .from = from };
 	char topic[400] = "Breach; notice, part\\1\n\x07";
 	for (int i = 0; i < 40; i++)
 		strcat(topic, "\xc3\xa9");
