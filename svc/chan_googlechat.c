@@ -17,8 +17,9 @@
  * Escaping: the text reads Chat markup (<users/all> mentions, <url|text>
  * links) and, in apps set to it, Markdown ([x](url)): a zero-width space
  * breaks every '<' and every "](" (CHAN_TEXT_ANGLES, CHAN_TEXT_LINKS).
- * Card text is HTML: &, < and > become entities.  @here is no mention
- * in Chat.
+ * Card text is HTML: &, < and > become entities (and "](" is broken
+ * too, should a card ever be read as Markdown).  @here is no mention in
+ * Chat.
  *
  * Status: 2xx success, 429 (Retry-After) and 5xx temporary, any other 4xx
  * permanent.  Pacing: Google Chat's quota is 60 writes a minute per
@@ -49,7 +50,7 @@ struct gchat_opts {
 
 static void html(const char *s, size_t n, struct buf *out)
 {
-	chan_text_escape(s, n, CHAN_TEXT_ENTITIES | CHAN_TEXT_BREAKS, out);
+	chan_text_escape(s, n, CHAN_TEXT_ENTITIES | CHAN_TEXT_BREAKS | CHAN_TEXT_LINKS, out);
 }
 
 static json_t *widget(const char *kind, json_t *v)
@@ -200,15 +201,7 @@ static char *message(const struct chan_msg *m, const char *text, size_t len, boo
 
 void chan_googlechat_payload(const struct chan_msg *m, struct buf *out)
 {
-	const char *text = m->text ? m->text : "";
-	size_t keep = strlen(text);
-	char *s = message(m, text, keep, false);
-	while (strlen(s) > CHAT_MAX && keep > 0) {
-		size_t over = strlen(s) - CHAT_MAX + 256;
-		keep = chan_text_cut_bytes(text, keep, keep > over ? keep - over : 0);
-		free(s);
-		s = message(m, text, keep, true);
-	}
+	char *s = chan_fit(m, m->text ? m->text : "", CHAT_MAX, message);
 	buf_adds(out, s);
 	free(s);
 }

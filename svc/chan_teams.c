@@ -142,17 +142,7 @@ static char *card(const struct chan_msg *m, const char *text, size_t textlen, bo
 
 void chan_teams_payload(const struct chan_msg *m, struct buf *out)
 {
-	const char *text = m->text ? m->text : "";
-	size_t len = strlen(text), keep = len;
-	char *s = card(m, text, keep, false);
-	/* Too big: cut the text by what the body is over (JSON escaping makes
-	 * the two differ a little, so measure again). */
-	while (strlen(s) > TEAMS_MAX && keep > 0) {
-		size_t over = strlen(s) - TEAMS_MAX + 256;
-		keep = chan_text_cut_bytes(text, keep, keep > over ? keep - over : 0);
-		free(s);
-		s = card(m, text, keep, true);
-	}
+	char *s = chan_fit(m, m->text ? m->text : "", TEAMS_MAX, card);
 	buf_adds(out, s);
 	free(s);
 }

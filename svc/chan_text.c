@@ -5,6 +5,7 @@
 #include "herald/chan_text.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define ZWSP "\xe2\x80\x8b"
@@ -95,6 +96,25 @@ size_t chan_text_cut_bytes(const char *s, size_t len, size_t max)
 	while (nl > take - take / 4 && s[nl - 1] != '\n')
 		nl--;
 	return nl > take - take / 4 ? nl : take;
+}
+
+char *chan_fit(const struct chan_msg *m, const char *text, size_t max,
+	       char *(*build)(const struct chan_msg *m, const char *text,
+			      size_t textlen, bool cut))
+{
+	size_t keep = strlen(text);
+	char *s = build(m, text, keep, false);
+	size_t len = strlen(s);
+	/* Escaping makes the text grow in the body by its own ratio: cut it
+	 * in proportion, a little more each round, until the body fits. */
+	while (len > max && keep > 0) {
+		size_t want = (size_t)((double)keep * (double)(max - max / 32) / (double)len);
+		keep = chan_text_cut_bytes(text, keep, want < keep ? want : keep - 1);
+		free(s);
+		s = build(m, text, keep, true);
+		len = strlen(s);
+	}
+	return s;
 }
 
 size_t chan_msg_facts(const struct chan_msg *m, struct chan_fact out[CHAN_FACTS])

@@ -45,6 +45,16 @@ size_t chan_text_cut_escaped(const char *s, size_t len, size_t max);
  * code point, preferably at a line break in its last quarter. */
 size_t chan_text_cut_bytes(const char *s, size_t len, size_t max);
 
+/*
+ * The body build() makes of m, within max bytes: first with the whole
+ * text (textlen strlen(text), cut false); while too big, with less of the
+ * text (cut on a code point, cut true: build adds chan_cut_note()).
+ * Returns the body (the caller frees it).
+ */
+char *chan_fit(const struct chan_msg *m, const char *text, size_t max,
+	       char *(*build)(const struct chan_msg *m, const char *text,
+			      size_t textlen, bool cut));
+
 /* A line of a card's fact list (borrowed strings). */
 struct chan_fact {
 	const char *title, *value;
