@@ -251,7 +251,7 @@ static void req_free(struct pool_req *q)
 	curl_slist_free_all(q->r.rcpt);
 	buf_free(&q->r.body);
 	buf_free(&q->r.resp);
-	free(q->r.secrets);
+	chan_secrets_free(q->r.secrets);
 	if (q->r.easy)
 		curl_easy_cleanup(q->r.easy);
 	free(q);
@@ -283,24 +283,53 @@ static void push_done(struct chan_pool *p, void *tag, const struct chan_outcome 
 	p->ndone++;
 }
 
+struct secret_list {
+	struct buf data;   /* the values, each NUL-ended */
+	size_t n;
+};
+
+static void add_part(const char *part, void *ctx)
+{
+	struct secret_list *l = ctx;
+	buf_add(&l->data, part, strlen(part) + 1);
+	l->n++;
+}
+
 static void add_secret(const struct plan_secret_ref *r, void *ctx)
 {
-	struct { const char **v; size_t n, cap; } *l = ctx;
-	if (l->n + 1 >= l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 8;
-		l->v = xreallocarray(l->v, l->cap, sizeof *l->v);
-	}
-	l->v[l->n++] = r->s->value;
-	l->v[l->n] = NULL;
+	plan_secret_parts(r->s->value, add_part, ctx);
 }
 
 const char **chan_secrets(const struct plan_channel *ch)
 {
-	struct { const char **v; size_t n, cap; } l = { 0 };
+	struct secret_list l = { .n = 0 };
+	buf_init(&l.data);
 	plan_channel_secrets(ch, add_secret, &l);
-	if (!l.v)
-		l.v = xcalloc(1, sizeof *l.v);
-	return l.v;
+	/* One block: the pointers, then the strings they point to. */
+	size_t head = (l.n + 1) * sizeof(char *);
+	char *block = xmalloc(head + l.data.len);
+	const char **v = (const char **)(void *)block;
+	char *d = block + head;
+	if (l.data.len)
+		memcpy(d, l.data.data, l.data.len);
+	for (size_t i = 0; i < l.n; i++) {
+		v[i] = d;
+		d += strlen(d) + 1;
+	}
+	v[l.n] = NULL;
+	if (l.data.data)
+		memset(l.data.data, 0, l.data.len);
+	buf_free(&l.data);
+	return v;
+}
+
+void chan_secrets_free(const char **list)
+{
+	if (!list)
+		return;
+	for (size_t i = 0; list[i]; i++)
+		memset((char *)(uintptr_t)list[i], 0, strlen(list[i]));
+	free((void *)(uintptr_t)list);
 }
 
 void chan_pool_add(struct chan_pool *p, const struct chan_msg *m, bool dry_run,

@@ -656,11 +656,17 @@ static enum herald_rc load_root(struct pj *c, json_t *root)
 	return pj_since(c, before);
 }
 
+static void log_part(const char *part, void *ctx)
+{
+	(void)ctx;
+	log_add_secret(part);
+}
+
 static void log_secret(const struct plan_secret_ref *r, void *ctx)
 {
 	(void)ctx;
 	if (!r->identity && !r->s->demo)
-		log_add_secret(r->s->value);
+		plan_secret_parts(r->s->value, log_part, NULL);
 }
 
 /*

@@ -173,6 +173,49 @@ void plan_channel_secrets(const struct plan_channel *ch,
 	}
 }
 
+/* fn on value[0..n) when it is at least min bytes long. */
+static void part(const char *v, size_t n, size_t min,
+		 void (*fn)(const char *part, void *ctx), void *ctx)
+{
+	if (n < min)
+		return;
+	char *p = xstrndup(v, n);
+	fn(p, ctx);
+	memset(p, 0, n);
+	free(p);
+}
+
+void plan_secret_parts(const char *value, void (*fn)(const char *part, void *ctx),
+		       void *ctx)
+{
+	fn(value, ctx);
+	const char *auth = strstr(value, "://");
+	if (!auth)
+		return;
+	auth += 3;
+	size_t alen = strcspn(auth, "/?#");
+	const char *at = memchr(auth, '@', alen), *colon = at ? memchr(auth, ':', alen) : NULL;
+	if (colon && colon < at)
+		part(colon + 1, (size_t)(at - colon - 1), 4, fn, ctx);
+	const char *rest = auth + alen;
+	part(rest, strlen(rest), 8, fn, ctx);
+	for (const char *s = rest; *s && *s != '?' && *s != '#';) {
+		s += strspn(s, "/");
+		size_t n = strcspn(s, "/?#");
+		part(s, n, 16, fn, ctx);
+		s += n;
+	}
+	const char *q = strchr(rest, '?');
+	for (const char *s = q; s && *s && *s != '#';) {
+		s++;
+		size_t n = strcspn(s, "&#");
+		const char *eq = memchr(s, '=', n);
+		if (eq)
+			part(eq + 1, n - (size_t)(eq + 1 - s), 8, fn, ctx);
+		s += n;
+	}
+}
+
 const char *plan_channel_type(const struct plan_channel *ch)
 {
 	return ch->type ? ch->type->name : "?";

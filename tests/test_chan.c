@@ -105,7 +105,7 @@ static void secrets_unbounded(void **state)
 	size_t n = 0;
 	while (list[n])
 		n++;
-	assert_int_equal(n, 12);
+	assert_int_equal(n, 13);   /* and the URL's path */
 	char text[1024] = "rejected:";
 	for (int i = 0; i < 10; i++) {
 		strcat(text, " ");
@@ -120,7 +120,7 @@ static void secrets_unbounded(void **state)
 	for (const char *p = out; (p = strstr(p, "<secret>")); p++)
 		masked++;
 	assert_int_equal(masked, 11);
-	free(list);
+	chan_secrets_free(list);
 
 	/* Email: the password and the username; Slack: the webhook. */
 	char user[] = "isms-relay", pw[] = "pw-canary";
@@ -130,11 +130,23 @@ static void secrets_unbounded(void **state)
 	assert_string_equal(list[0], "isms-relay");
 	assert_string_equal(list[1], "pw-canary");
 	assert_null(list[2]);
-	free(list);
+	chan_secrets_free(list);
 	struct plan_channel none = { .type = chan_type_find("slack") };
 	list = chan_secrets(&none);
 	assert_null(list[0]);
-	free(list);
+	chan_secrets_free(list);
+
+	/* A webhook URL's token is masked when a receiver quotes it alone. */
+	char hook[] = "https://u:pa55word@chat.example/v1/spaces/AAAA/messages"
+		      "?key=AIzaSyD-key-part&token=tok3n-part-xyz&x=1";
+	struct plan_channel gc = { .type = chan_type_find("googlechat"),
+				   .webhook = { .value = hook } };
+	list = chan_secrets(&gc);
+	chan_scrub("bad token tok3n-part-xyz for key AIzaSyD-key-part as u:pa55word on "
+		   "/v1/spaces/AAAA/messages?key=AIzaSyD-key-part&token=tok3n-part-xyz&x=1",
+		   list, out, sizeof out);
+	assert_string_equal(out, "bad token <secret> for key <secret> as u:<secret> on <secret>");
+	chan_secrets_free(list);
 }
 
 static void email_message(void **state)

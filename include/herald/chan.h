@@ -147,10 +147,12 @@ void chan_scrub(const char *text, const char *const *secrets, char *out,
 
 /*
  * Every secret value of channel ch (plan_channel_secrets(): URLs,
- * passwords, usernames, signing keys, all header values), as the
- * NULL-terminated list chan_scrub() takes.  The array is the caller's to
- * free; the strings are borrowed from the plan.
+ * passwords, usernames, signing keys, all header values) and the parts of
+ * each a receiver may quote alone (plan_secret_parts(): a URL's path and
+ * token), as the NULL-terminated list chan_scrub() takes.  It is one
+ * block of copies: chan_secrets_free() wipes and frees it.
  */
 const char **chan_secrets(const struct plan_channel *ch);
+void chan_secrets_free(const char **list);
 
 #endif

@@ -205,4 +205,13 @@ void plan_channel_secrets(const struct plan_channel *ch,
 			  void (*fn)(const struct plan_secret_ref *r, void *ctx),
 			  void *ctx);
 
+/*
+ * Calls fn with value and then with each part of it a receiver may quote
+ * on its own: for a URL, its path and query, every path segment of 16
+ * bytes or more, every query value of 8 or more and a password in it
+ * (the token of a webhook URL is one of these).  Masking uses them all.
+ */
+void plan_secret_parts(const char *value, void (*fn)(const char *part, void *ctx),
+		       void *ctx);
+
 #endif
