@@ -130,6 +130,9 @@ def main():
             self.end_headers()
             self.wfile.write(data)
 
+    # Dozens of sends start at once: the default backlog of 5 would drop
+    # connections (a SYN retried a second later looks like a slow peer).
+    ThreadingHTTPServer.request_queue_size = 128
     srv = ThreadingHTTPServer(("127.0.0.1", a.port), H)
     srv.daemon_threads = True
     print("listening", flush=True)
