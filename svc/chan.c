@@ -366,7 +366,9 @@ void chan_pool_add(struct chan_pool *p, const struct chan_msg *m, bool dry_run,
 	const char *ca = getenv("HERALD_CA_BUNDLE");
 	if (ca && *ca)
 		curl_easy_setopt(e, CURLOPT_CAINFO, ca);
-	if (!q->r.be->prepare(&q->r, &o)) {
+	bool ready = q->r.be->prepare ? q->r.be->prepare(&q->r, &o) :
+		chan_post_json(&q->r, &o, m->ch->webhook.value, q->r.be->payload);
+	if (!ready) {
 		o.result = CHAN_PERM;
 		push_done(p, tag, &o);
 		req_free(q);
@@ -434,7 +436,11 @@ size_t chan_pool_run(struct chan_pool *p, int timeout_ms, chan_done_fn done,
 			struct chan_outcome o = { .retry_after = -1 };
 			o.latency_ms = mono_ms() - q->started;
 			curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &o.status);
-			q->r.be->finish(&q->r, cc, &o);
+			if (q->r.be->finish)
+				q->r.be->finish(&q->r, cc, &o);
+			else
+				chan_http_finish(&q->r, cc, &o, q->r.be->classify ?
+						 q->r.be->classify : chan_http_classify);
 			void *tag = q->tag;
 			req_free(q);
 			done(tag, &o, ctx);

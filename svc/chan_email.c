@@ -309,7 +309,6 @@ static void finish(struct chan_req *r, CURLcode cc, struct chan_outcome *o)
 		o->result = CHAN_TEMP;
 }
 
-static const struct chan_backend backend = { prepare, finish };
 
 /* ------------------------------------------------------------- the plan */
 
@@ -348,5 +347,5 @@ const struct chan_type chan_type_email = {
 	.load = load,
 	.secrets = secrets,
 	.addressed = true,
-	.backend = &backend,
+	.backend = &(const struct chan_backend){ .prepare = prepare, .finish = finish },
 };

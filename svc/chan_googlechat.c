@@ -103,20 +103,8 @@ static json_t *facts(const struct chan_msg *m)
 
 static json_t *ack_button(const char *url)
 {
-	json_t *link = json_object();
-	json_object_set_new(link, "url", json_string(url));
-	json_t *click = json_object();
-	json_object_set_new(click, "openLink", link);
-	json_t *btn = json_object();
-	json_object_set_new(btn, "text", json_string("Acknowledge"));
-	json_object_set_new(btn, "onClick", click);
-	json_t *btns = json_array();
-	json_array_append_new(btns, btn);
-	json_t *list = json_object();
-	json_object_set_new(list, "buttons", btns);
-	json_t *ws = json_array();
-	json_array_append_new(ws, widget("buttonList", list));
-	return ws;
+	return json_pack("[{s:{s:[{s:s, s:{s:{s:s}}}]}}]", "buttonList", "buttons",
+			 "text", "Acknowledge", "onClick", "openLink", "url", url);
 }
 
 static json_t *card(const struct chan_msg *m, const char *text, size_t len, bool cut)
@@ -136,15 +124,8 @@ static json_t *card(const struct chan_msg *m, const char *text, size_t len, bool
 	json_array_append_new(secs, section(facts(m)));
 	if (m->ack_url)
 		json_array_append_new(secs, section(ack_button(m->ack_url)));
-	json_t *c = json_object();
-	json_object_set_new(c, "header", hdr);
-	json_object_set_new(c, "sections", secs);
-	json_t *cw = json_object();
-	json_object_set_new(cw, "cardId", json_string("herald-message"));
-	json_object_set_new(cw, "card", c);
-	json_t *cards = json_array();
-	json_array_append_new(cards, cw);
-	return cards;
+	return json_pack("[{s:s, s:{s:o, s:o}}]", "cardId", "herald-message",
+			 "card", "header", hdr, "sections", secs);
 }
 
 /* The fallback text: the topic in bold, then the text, Chat-escaped. */
@@ -178,7 +159,7 @@ static void thread_key(const struct chan_msg *m, struct buf *out)
 	}
 }
 
-static char *message(const struct chan_msg *m, const char *text, size_t len, bool cut)
+static json_t *message(const struct chan_msg *m, const char *text, size_t len, bool cut)
 {
 	json_t *j = json_object();
 	char *fb = fallback(m, text);
@@ -194,16 +175,12 @@ static char *message(const struct chan_msg *m, const char *text, size_t len, boo
 		json_object_set_new(j, "thread", t);
 	}
 	buf_free(&k);
-	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(j);
-	return s;
+	return j;
 }
 
 void chan_googlechat_payload(const struct chan_msg *m, struct buf *out)
 {
-	char *s = chan_fit(m, m->text ? m->text : "", CHAT_MAX, message);
-	buf_adds(out, s);
-	free(s);
+	chan_fit(m, m->text ? m->text : "", CHAT_MAX, message, out);
 }
 
 static bool prepare(struct chan_req *r, struct chan_outcome *o)
@@ -220,12 +197,6 @@ static bool prepare(struct chan_req *r, struct chan_outcome *o)
 	return ok;
 }
 
-static void finish(struct chan_req *r, CURLcode cc, struct chan_outcome *o)
-{
-	chan_http_finish(r, cc, o, chan_http_classify);
-}
-
-static const struct chan_backend backend = { prepare, finish };
 
 /* The space of the webhook URL (…/v1/spaces/NAME/messages?…): its quota
  * is shared by every webhook posting there. */
@@ -292,16 +263,9 @@ static enum herald_rc load(struct pj *c, json_t *j, struct plan_channel *ch)
 	return pj_since(c, before);
 }
 
-static const struct chan_secret_field secrets[] = {
-	CHAN_SECRET("webhook", webhook), { 0 }
-};
-
 const struct chan_type chan_type_googlechat = {
-	.name = "googlechat",
-	.what = "Google Chat incoming webhook (text and cardsV2)",
-	.load = load,
-	.free_opts = free_opts,
-	.secrets = secrets,
+	.name = "googlechat", .what = "Google Chat incoming webhook (text and cardsV2)",
+	.load = load, .free_opts = free_opts, .secrets = plan_chan_webhook_secrets,
 	.pacing = { .interval_ms = 1000, .key = space_key },
-	.backend = &backend,
+	.backend = &(const struct chan_backend){ .prepare = prepare },
 };

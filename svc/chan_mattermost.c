@@ -97,33 +97,12 @@ void chan_mattermost_payload(const struct chan_msg *m, struct buf *out)
 	json_t *atts = json_array();
 	json_array_append_new(atts, attachment(m));
 	json_object_set_new(j, "attachments", atts);
-	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	buf_adds(out, s);
-	free(s);
-	json_decref(j);
+	chan_json_take(j, out);
 }
-
-static bool prepare(struct chan_req *r, struct chan_outcome *o)
-{
-	return chan_post_json(r, o, r->m->ch->webhook.value, chan_mattermost_payload);
-}
-
-static void finish(struct chan_req *r, CURLcode cc, struct chan_outcome *o)
-{
-	chan_http_finish(r, cc, o, chan_http_classify);
-}
-
-static const struct chan_backend backend = { prepare, finish };
-
-static const struct chan_secret_field secrets[] = {
-	CHAN_SECRET("webhook", webhook), { 0 }
-};
 
 const struct chan_type chan_type_mattermost = {
-	.name = "mattermost",
-	.what = "Mattermost or Rocket.Chat incoming webhook (Slack-compatible)",
-	.load = plan_chan_load_webhook,
-	.secrets = secrets,
+	.name = "mattermost", .what = "Mattermost or Rocket.Chat incoming webhook",
+	.load = plan_chan_load_webhook, .secrets = plan_chan_webhook_secrets,
 	.pacing = { .interval_ms = 1000 },
-	.backend = &backend,
+	.backend = &(const struct chan_backend){ .payload = chan_mattermost_payload },
 };

@@ -134,10 +134,7 @@ void chan_slack_payload(const struct chan_msg *m, struct buf *out)
 	if (m->ack_url)
 		add_ack(blocks, m->ack_url);
 	json_object_set_new(j, "blocks", blocks);
-	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	buf_adds(out, s);
-	free(s);
-	json_decref(j);
+	chan_json_take(j, out);
 }
 
 enum chan_result chan_slack_classify(long status, const char *body)
@@ -147,27 +144,10 @@ enum chan_result chan_slack_classify(long status, const char *body)
 	return chan_http_classify(status, body);
 }
 
-static bool prepare(struct chan_req *r, struct chan_outcome *o)
-{
-	return chan_post_json(r, o, r->m->ch->webhook.value, chan_slack_payload);
-}
-
-static void finish(struct chan_req *r, CURLcode cc, struct chan_outcome *o)
-{
-	chan_http_finish(r, cc, o, chan_slack_classify);
-}
-
-static const struct chan_backend backend = { prepare, finish };
-
-static const struct chan_secret_field secrets[] = {
-	CHAN_SECRET("webhook", webhook), { 0 }
-};
-
 const struct chan_type chan_type_slack = {
-	.name = "slack",
-	.what = "Slack incoming webhook",
-	.load = plan_chan_load_webhook,
-	.secrets = secrets,
+	.name = "slack", .what = "Slack incoming webhook",
+	.load = plan_chan_load_webhook, .secrets = plan_chan_webhook_secrets,
 	.pacing = { .interval_ms = 1000 },
-	.backend = &backend,
+	.backend = &(const struct chan_backend){ .payload = chan_slack_payload,
+						 .classify = chan_slack_classify },
 };

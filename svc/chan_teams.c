@@ -89,7 +89,7 @@ static json_t *fact_set(const struct chan_msg *m)
 }
 
 /* The body with the first textlen bytes of the text (cut: a note says so). */
-static char *card(const struct chan_msg *m, const char *text, size_t textlen, bool cut)
+static json_t *card(const struct chan_msg *m, const char *text, size_t textlen, bool cut)
 {
 	json_t *body = json_array();
 	const char *topic = m->topic ? m->topic : m->communication;
@@ -135,39 +135,17 @@ static char *card(const struct chan_msg *m, const char *text, size_t textlen, bo
 	json_t *j = json_object();
 	json_object_set_new(j, "type", json_string("message"));
 	json_object_set_new(j, "attachments", atts);
-	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(j);
-	return s;
+	return j;
 }
 
 void chan_teams_payload(const struct chan_msg *m, struct buf *out)
 {
-	char *s = chan_fit(m, m->text ? m->text : "", TEAMS_MAX, card);
-	buf_adds(out, s);
-	free(s);
+	chan_fit(m, m->text ? m->text : "", TEAMS_MAX, card, out);
 }
-
-static bool prepare(struct chan_req *r, struct chan_outcome *o)
-{
-	return chan_post_json(r, o, r->m->ch->webhook.value, chan_teams_payload);
-}
-
-static void finish(struct chan_req *r, CURLcode cc, struct chan_outcome *o)
-{
-	chan_http_finish(r, cc, o, chan_http_classify);
-}
-
-static const struct chan_backend backend = { prepare, finish };
-
-static const struct chan_secret_field secrets[] = {
-	CHAN_SECRET("webhook", webhook), { 0 }
-};
 
 const struct chan_type chan_type_teams = {
-	.name = "teams",
-	.what = "Microsoft Teams Workflows webhook (Adaptive Card)",
-	.load = plan_chan_load_webhook,
-	.secrets = secrets,
+	.name = "teams", .what = "Microsoft Teams Workflows webhook (Adaptive Card)",
+	.load = plan_chan_load_webhook, .secrets = plan_chan_webhook_secrets,
 	.pacing = { .interval_ms = 1000 },
-	.backend = &backend,
+	.backend = &(const struct chan_backend){ .payload = chan_teams_payload },
 };

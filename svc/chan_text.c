@@ -98,12 +98,28 @@ size_t chan_text_cut_bytes(const char *s, size_t len, size_t max)
 	return nl > take - take / 4 ? nl : take;
 }
 
-char *chan_fit(const struct chan_msg *m, const char *text, size_t max,
-	       char *(*build)(const struct chan_msg *m, const char *text,
-			      size_t textlen, bool cut))
+void chan_json_take(json_t *j, struct buf *out)
+{
+	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	buf_adds(out, s);
+	free(s);
+	json_decref(j);
+}
+
+static char *dump(json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	return s;
+}
+
+void chan_fit(const struct chan_msg *m, const char *text, size_t max,
+	      json_t *(*build)(const struct chan_msg *m, const char *text,
+			       size_t textlen, bool cut),
+	      struct buf *out)
 {
 	size_t keep = strlen(text);
-	char *s = build(m, text, keep, false);
+	char *s = dump(build(m, text, keep, false));
 	size_t len = strlen(s);
 	/* Escaping makes the text grow in the body by its own ratio: cut it
 	 * in proportion, a little more each round, until the body fits. */
@@ -111,10 +127,11 @@ char *chan_fit(const struct chan_msg *m, const char *text, size_t max,
 		size_t want = (size_t)((double)keep * (double)(max - max / 32) / (double)len);
 		keep = chan_text_cut_bytes(text, keep, want < keep ? want : keep - 1);
 		free(s);
-		s = build(m, text, keep, true);
+		s = dump(build(m, text, keep, true));
 		len = strlen(s);
 	}
-	return s;
+	buf_adds(out, s);
+	free(s);
 }
 
 size_t chan_msg_facts(const struct chan_msg *m, struct chan_fact out[CHAN_FACTS])

@@ -152,12 +152,6 @@ static bool prepare(struct chan_req *r, struct chan_outcome *o)
 	return true;
 }
 
-static void finish(struct chan_req *r, CURLcode cc, struct chan_outcome *o)
-{
-	chan_http_finish(r, cc, o, chan_http_classify);
-}
-
-static const struct chan_backend backend = { prepare, finish };
 
 /* ------------------------------------------------------------- the plan */
 
@@ -225,5 +219,5 @@ const struct chan_type chan_type_webhook = {
 	.load = load,
 	.secrets = secrets,
 	.secret_headers = true,
-	.backend = &backend,
+	.backend = &(const struct chan_backend){ .prepare = prepare },
 };

@@ -53,6 +53,10 @@ enum herald_rc plan_chan_load_webhook(struct pj *c, json_t *j,
 	return pj_since(c, before);
 }
 
+const struct chan_secret_field plan_chan_webhook_secrets[] = {
+	CHAN_SECRET("webhook", webhook), { 0 }
+};
+
 /* "slack, email, … or mattermost", from the table. */
 static void type_names(struct buf *out)
 {

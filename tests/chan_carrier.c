@@ -43,12 +43,6 @@ static bool prepare(struct chan_req *r, struct chan_outcome *o)
 	return chan_post_json(r, o, c->url.value, payload);
 }
 
-static void finish(struct chan_req *r, CURLcode cc, struct chan_outcome *o)
-{
-	chan_http_finish(r, cc, o, chan_http_classify);
-}
-
-static const struct chan_backend backend = { prepare, finish };
 
 static void loft_key(const struct plan_channel *ch, struct buf *out)
 {
@@ -89,5 +83,5 @@ const struct chan_type chan_type_carrier = {
 	.free_opts = free_opts,
 	.secrets = secrets,
 	.pacing = { .interval_ms = 600, .key = loft_key },
-	.backend = &backend,
+	.backend = &(const struct chan_backend){ .prepare = prepare },
 };

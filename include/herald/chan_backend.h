@@ -31,12 +31,22 @@ struct chan_req {
 					 (chan_secrets(), freed by chan.c) */
 };
 
+/*
+ * Most chat products take a JSON POST to the channel's "webhook" URL and
+ * answer in HTTP: such a backend names only its payload (and classify,
+ * when 2xx is not simply success); chan.c does the rest.
+ */
 struct chan_backend {
 	/* Sets up r->easy for r->m.  Returns false with o filled (permanent)
-	 * if the message cannot be sent at all. */
+	 * if the message cannot be sent at all.  NULL: chan_post_json() of
+	 * payload to ch->webhook. */
 	bool (*prepare)(struct chan_req *r, struct chan_outcome *o);
-	/* Classifies the finished transfer (o->status, latency already set). */
+	/* Classifies the finished transfer (o->status, latency already set).
+	 * NULL: chan_http_finish() with classify. */
 	void (*finish)(struct chan_req *r, CURLcode cc, struct chan_outcome *o);
+	void (*payload)(const struct chan_msg *m, struct buf *out);
+	/* NULL: chan_http_classify(). */
+	enum chan_result (*classify)(long status, const char *body);
 };
 
 /* Fills o->error from a libcurl failure (scrubbed) and says temporary. */

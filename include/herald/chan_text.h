@@ -13,6 +13,7 @@
 #ifndef HERALD_CHAN_TEXT_H
 #define HERALD_CHAN_TEXT_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -46,14 +47,18 @@ size_t chan_text_cut_escaped(const char *s, size_t len, size_t max);
 size_t chan_text_cut_bytes(const char *s, size_t len, size_t max);
 
 /*
- * The body build() makes of m, within max bytes: first with the whole
- * text (textlen strlen(text), cut false); while too big, with less of the
- * text (cut on a code point, cut true: build adds chan_cut_note()).
- * Returns the body (the caller frees it).
+ * Appends to out the JSON body build() makes of m, within max bytes:
+ * first with the whole text (textlen strlen(text), cut false); while too
+ * big, with less of the text (cut on a code point, cut true: build adds
+ * chan_cut_note()).
  */
-char *chan_fit(const struct chan_msg *m, const char *text, size_t max,
-	       char *(*build)(const struct chan_msg *m, const char *text,
-			      size_t textlen, bool cut));
+void chan_fit(const struct chan_msg *m, const char *text, size_t max,
+	      json_t *(*build)(const struct chan_msg *m, const char *text,
+			       size_t textlen, bool cut),
+	      struct buf *out);
+
+/* Appends j as compact JSON (keys in order) to out and drops j. */
+void chan_json_take(json_t *j, struct buf *out);
 
 /* A line of a card's fact list (borrowed strings). */
 struct chan_fact {

@@ -104,9 +104,11 @@ enum herald_rc plan_chan_url(struct pj *c, json_t *obj, const char *key,
 enum herald_rc plan_chan_http_url(struct pj *c, json_t *obj, const char *key,
 				  bool required, struct plan_secret *out);
 
-/* The loader of a type whose only key is "webhook", an http(s) URL. */
+/* The loader of a type whose only key is "webhook", an http(s) URL, and
+ * the secret fields of a type whose one secret that is. */
 enum herald_rc plan_chan_load_webhook(struct pj *c, json_t *j,
 				      struct plan_channel *ch);
+extern const struct chan_secret_field plan_chan_webhook_secrets[];
 
 /* Wipes and frees what a struct plan_secret holds (the struct stays). */
 void plan_secret_free(struct plan_secret *s);
