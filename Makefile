@@ -102,7 +102,7 @@ fuzz: deps
 	    -fsanitize=fuzzer,address,undefined \
 	    $(shell $(PKG) --cflags $(LIBS_PC)) -o build/fuzz/fuzz_plan \
 	    tests/fuzz/fuzz_plan.c $(LIB_SRC) $(HLDLIBS)
-	cp -n plans/*.json plans/examples/*.json tests/data/bad/*.json fuzz-corpus/ 2>/dev/null || true
+	cp -n plans/*.json plans/*.yaml plans/examples/*.json tests/data/bad/*.json tests/data/bad/*.yaml fuzz-corpus/ 2>/dev/null || true
 	cp -n tests/fuzz/regressions/* fuzz-corpus/ 2>/dev/null || true
 	build/fuzz/fuzz_plan -max_total_time=$(FUZZ_SECONDS) -timeout=5 \
 	    -rss_limit_mb=2048 -max_len=65536 fuzz-corpus

@@ -337,6 +337,14 @@ static enum herald_rc load(struct pj *c, json_t *j, struct plan_channel *ch)
 	return pj_since(c, before);
 }
 
+static void describe(const struct plan_channel *ch, struct buf *out)
+{
+	buf_printf(out, "email from %s, %s", ch->from ? ch->from : "?",
+		   ch->starttls ? "TLS required" : "plain SMTP allowed");
+	if (ch->username.value)
+		buf_adds(out, ", authenticated");
+}
+
 static const struct chan_secret_field secrets[] = {
 	CHAN_IDENTITY("username", username), CHAN_SECRET("password", password), { 0 }
 };
@@ -345,6 +353,7 @@ const struct chan_type chan_type_email = {
 	.name = "email",
 	.what = "email over SMTP, one transaction per recipient",
 	.load = load,
+	.describe = describe,
 	.secrets = secrets,
 	.addressed = true,
 	.backend = &(const struct chan_backend){ .prepare = prepare, .finish = finish },

@@ -215,6 +215,15 @@ static void space_key(const struct plan_channel *ch, struct buf *out)
 
 /* ------------------------------------------------------------- the plan */
 
+static void describe(const struct plan_channel *ch, struct buf *out)
+{
+	const struct gchat_opts *g = ch->opts;
+	buf_adds(out, "Google Chat incoming webhook");
+	if (g && g->thread_key)
+		buf_printf(out, ", threads keyed %s", g->thread_key);
+	plan_chan_url_source(&ch->webhook, out);
+}
+
 static void free_opts(void *p)
 {
 	struct gchat_opts *g = p;
@@ -265,7 +274,8 @@ static enum herald_rc load(struct pj *c, json_t *j, struct plan_channel *ch)
 
 const struct chan_type chan_type_googlechat = {
 	.name = "googlechat", .what = "Google Chat incoming webhook (text and cardsV2)",
-	.load = load, .free_opts = free_opts, .secrets = plan_chan_webhook_secrets,
+	.load = load, .free_opts = free_opts, .describe = describe,
+	.secrets = plan_chan_webhook_secrets,
 	.pacing = { .interval_ms = 1000, .key = space_key },
 	.backend = &(const struct chan_backend){ .prepare = prepare },
 };

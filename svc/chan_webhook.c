@@ -209,6 +209,16 @@ static enum herald_rc load(struct pj *c, json_t *j, struct plan_channel *ch)
 	return pj_since(c, before);
 }
 
+static void describe(const struct plan_channel *ch, struct buf *out)
+{
+	buf_adds(out, "HTTPS webhook");
+	if (ch->secret.value)
+		buf_adds(out, ", signed (Standard Webhooks)");
+	for (size_t i = 0; i < ch->nheaders; i++)
+		buf_printf(out, "%s%s", i ? ", " : "; headers ", ch->headers[i].name);
+	plan_chan_url_source(&ch->url, out);
+}
+
 static const struct chan_secret_field secrets[] = {
 	CHAN_SECRET("url", url), CHAN_SECRET("secret", secret), { 0 }
 };
@@ -217,6 +227,7 @@ const struct chan_type chan_type_webhook = {
 	.name = "webhook",
 	.what = "HTTP POST of a JSON document, optionally signed",
 	.load = load,
+	.describe = describe,
 	.secrets = secrets,
 	.secret_headers = true,
 	.backend = &(const struct chan_backend){ .prepare = prepare },

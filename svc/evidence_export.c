@@ -52,37 +52,12 @@ static void csv_cell(struct buf *b, const char *s)
 	buf_addc(b, '"');
 	if (formula)
 		buf_addc(b, '\'');
-	for (; *s; s++) {
-		if (*s == '"')
-			buf_addc(b, '"');
-		buf_addc(b, *s);
+	/* Runs between quotes are copied whole; a quote is doubled. */
+	for (const char *q; (q = strchr(s, '"')); s = q + 1) {
+		buf_add(b, s, (size_t)(q - s + 1));
+		buf_addc(b, '"');
 	}
-	buf_addc(b, '"');
-}
-
-static void json_str(struct buf *b, const char *s)
-{
-	if (!s) {
-		buf_adds(b, "null");
-		return;
-	}
-	buf_addc(b, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			buf_addc(b, '\\');
-			buf_addc(b, (char)c);
-		} else if (c < 0x20) {
-			switch (c) {
-			case '\n': buf_adds(b, "\\n"); break;
-			case '\r': buf_adds(b, "\\r"); break;
-			case '\t': buf_adds(b, "\\t"); break;
-			default: buf_printf(b, "\\u%04x", c); break;
-			}
-		} else {
-			buf_addc(b, (char)c);
-		}
-	}
+	buf_adds(b, s);
 	buf_addc(b, '"');
 }
 
@@ -152,7 +127,9 @@ static int export_row(const struct store_delivery_view *d, void *ctx)
 		for (size_t i = 0; i < NEXPORT; i++) {
 			if (i)
 				buf_addc(b, ',');
-			buf_printf(b, "\"%s\":", export_columns[i]);
+			buf_addc(b, '"');
+			buf_adds(b, export_columns[i]);
+			buf_adds(b, "\":");
 			if (i == 4) {          /* flags: a list of words */
 				buf_addc(b, '[');
 				const char *fw[3] = { d->late ? "late" : NULL,
@@ -162,14 +139,14 @@ static int export_row(const struct store_delivery_view *d, void *ctx)
 				for (int k = 0; k < 3; k++)
 					if (fw[k]) {
 						buf_adds(b, first ? "" : ",");
-						json_str(b, fw[k]);
+						buf_add_json(b, fw[k]);
 						first = false;
 					}
 				buf_addc(b, ']');
 			} else if (i == 13) {  /* attempts: a number */
 				buf_adds(b, attempts);
 			} else {
-				json_str(b, v[i]);
+				buf_add_json(b, v[i]);
 			}
 		}
 		buf_addc(b, '}');
@@ -216,9 +193,9 @@ enum herald_rc evidence_export(struct store *s, const struct store_filter *filte
 			buf_printf(&b, "%s],\"count\":%" PRId64 ",\"chain_head\":{\"seq\":%" PRId64
 				   ",\"sha256\":\"%s\"},\"from\":", x.count ? "\n" : "", x.count,
 				   h.seq, hex);
-			json_str(&b, filter && filter->has_from ? when(filter->from, from) : NULL);
+			buf_add_json(&b, filter && filter->has_from ? when(filter->from, from) : NULL);
 			buf_adds(&b, ",\"to\":");
-			json_str(&b, filter && filter->has_to ? when(filter->to, to) : NULL);
+			buf_add_json(&b, filter && filter->has_to ? when(filter->to, to) : NULL);
 			buf_adds(&b, "}\n");
 			fwrite(b.data, 1, b.len, f);
 			buf_free(&b);

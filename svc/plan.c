@@ -656,6 +656,40 @@ static enum herald_rc load_root(struct pj *c, json_t *root)
 	return pj_since(c, before);
 }
 
+/* The canonical text of a parsed tree (see plan_canonical_json). */
+static char *canonical_text(const json_t *root)
+{
+	json_t *copy = json_deep_copy(root);
+	if (json_is_object(copy))
+		plan_channels_redact(json_object_get(copy, "channels"));
+	char *text = json_dumps(copy, JSON_INDENT(2) | JSON_ENCODE_ANY);
+	json_decref(copy);
+	if (!text)
+		abort(); /* out of memory: jansson's only failure here */
+	char *out = xasprintf("%s\n", text);
+	free(text);
+	return out;
+}
+
+enum herald_rc plan_canonical_json(const char *path, const char *data, size_t len,
+				   char **out, struct herald_err *err)
+{
+	struct herald_err first;
+	herald_err_clear(&first);
+	struct pj c = { .file = path, .err = &first, .max_errors = 1 };
+	buf_init(&c.path);
+	enum herald_rc rc = len > PLAN_MAX_BYTES
+				    ? herald_err_set(&first, H_EINVAL, "(top level): the plan is larger than %u bytes",
+						     PLAN_MAX_BYTES)
+				    : pj_parse(&c, data, len);
+	if (!rc)
+		*out = canonical_text(c.root);
+	pj_done(&c);
+	if (err)
+		*err = first;
+	return rc;
+}
+
 static void log_part(const char *part, void *ctx)
 {
 	(void)ctx;
@@ -700,6 +734,12 @@ enum herald_rc plan_load_buf(const char *path, const char *data, size_t len,
 		sha256(data, len, digest);
 		hex_encode(digest, 32, c.plan->sha256);
 		rc = load_root(&c, c.root);
+		if (!rc) {
+			char *text = canonical_text(c.root);
+			sha256(text, strlen(text), digest);
+			hex_encode(digest, 32, c.plan->content_sha256);
+			free(text);
+		}
 	}
 	/* A syntax error (or size) is the only one: the walk never started. */
 	if (rc && c.nerrors == 0 && opts && opts->on_error)

@@ -177,6 +177,46 @@ void plan_channel_secrets(const struct plan_channel *ch,
 	}
 }
 
+static void redact_value(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+	if (json_is_string(v) && strncmp(json_string_value(v), "env:", 4) != 0)
+		json_object_set_new(obj, key, json_string("[redacted]"));
+}
+
+void plan_channels_redact(json_t *channels)
+{
+	if (!json_is_object(channels))
+		return;
+	const char *id;
+	json_t *ch;
+	json_object_foreach(channels, id, ch) {
+		if (!json_is_object(ch))
+			continue;
+		const struct chan_type *t =
+			chan_type_find(json_string_value(json_object_get(ch, "type")));
+		if (!t) {
+			/* Not a known type: which fields are secret is not known
+			 * either, so every value but the type is hidden. */
+			const char *key;
+			json_t *v;
+			json_object_foreach(ch, key, v)
+				if (strcmp(key, "type") != 0)
+					redact_value(ch, key);
+			continue;
+		}
+		for (const struct chan_secret_field *f = t->secrets; f && f->key; f++)
+			if (!f->identity)
+				redact_value(ch, f->key);
+		json_t *h = json_object_get(ch, "headers");
+		const char *name;
+		json_t *v;
+		if (t->secret_headers && json_is_object(h))
+			json_object_foreach(h, name, v)
+				redact_value(h, name);
+	}
+}
+
 /* fn on value[0..n) when it is at least min bytes long. */
 static void part(const char *v, size_t n, size_t min,
 		 void (*fn)(const char *part, void *ctx), void *ctx)
@@ -218,6 +258,25 @@ void plan_secret_parts(const char *value, void (*fn)(const char *part, void *ctx
 			part(eq + 1, n - (size_t)(eq + 1 - s), 8, fn, ctx);
 		s += n;
 	}
+}
+
+void plan_chan_url_source(const struct plan_secret *s, struct buf *out)
+{
+	if (s->env)
+		buf_printf(out, "; URL from the environment (%s)", s->env);
+	else
+		buf_adds(out, "; URL written in the plan (not shown)");
+}
+
+void plan_channel_describe(const struct plan_channel *ch, struct buf *out)
+{
+	const struct chan_type *t = ch->type;
+	if (t && t->describe) {
+		t->describe(ch, out);
+		return;
+	}
+	buf_adds(out, t ? t->what : "?");
+	plan_chan_url_source(&ch->webhook, out);
 }
 
 const char *plan_channel_type(const struct plan_channel *ch)

@@ -249,7 +249,6 @@ struct frame {
 	char *anchor;        /* registered when the collection ends */
 	size_t nodes;        /* nodes in it, itself included */
 	bool ignored;        /* under an x- key: anything goes */
-	int line, col;       /* where it starts */
 };
 
 struct anchor {
@@ -271,6 +270,7 @@ struct builder {
 	struct herald_err *err;
 };
 
+/* As pj_plain_key (plan_json.h), which sits above this reader. */
 static bool plain_key(const char *k)
 {
 	if (!*k)
@@ -523,7 +523,6 @@ static enum herald_rc on_start(struct builder *b, const yaml_event_t *ev, bool m
 	b->st[b->depth++] = (struct frame){
 		.node = node, .map = map, .want_key = map, .nodes = 1, .ignored = ignored,
 		.anchor = anchor ? xstrdup((const char *)anchor) : NULL,
-		.line = (int)m->line + 1, .col = (int)m->column + 1,
 	};
 	return H_OK;
 }

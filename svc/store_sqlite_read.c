@@ -92,34 +92,6 @@ enum {
 	C_ATTEMPTS, C_DETAIL, C_REPLY, C_ACKED_AT, C_ACKED_BY, C_SENT_AT, C_MID, C_MAILDOM
 };
 
-#define FILTER_V2 \
-	" WHERE (?1 IS NULL OR m.due>=?1) AND (?2 IS NULL OR m.due<?2)" \
-	" AND (?3 IS NULL OR m.communication=?3) AND (?4 IS NULL OR m.audience=?4)" \
-	" AND (?5 IS NULL OR m.kind=?5)"
-
-static char *deliveries_v2_sql(bool with_text)
-{
-	return xasprintf(
-		"SELECT d.seq, 2, d.key, m.kind, m.created_at, m.due, m.occurrence,"
-		" m.notify_offset, m.plan_id, m.plan_version, m.communication, m.topic,"
-		" m.audience, m.channel_type, m.channel_id, d.recipient, d.recipient_name,"
-		" %s, m.requested_by, m.note, d.ack, d.parent,"
-		" s.state, s.at, s.late, s.duplicate,"
-		" coalesce(s.possible_duplicate,"
-		"   (SELECT max(possible_duplicate) FROM attempts a WHERE a.delivery=d.seq), 0),"
-		" coalesce(s.attempts, (SELECT count(*) FROM attempts a WHERE a.delivery=d.seq)),"
-		" s.detail, s.reply, k.at, k.person,"
-		" CASE WHEN s.state IN ('sent','dry-run') THEN s.at END, NULL, m.mail_domain"
-		" FROM messages m JOIN deliveries d ON d.message=m.seq"
-		"%s"
-		" LEFT JOIN delivery_states s ON s.delivery=d.seq"
-		" LEFT JOIN acks k ON k.ack=d.ack"
-		FILTER_V2
-		" ORDER BY m.due, d.seq",
-		with_text ? "t.body" : "NULL",
-		with_text ? " LEFT JOIN texts t ON t.sha256=m.text" : "");
-}
-
 /* RFC 3339 text of format 1 as an instant; UNIXF inside a printf format. */
 #define UNIX(x) "CAST(strftime('%s'," x ") AS INTEGER)"
 #define UNIXF(x) "CAST(strftime('%%s'," x ") AS INTEGER)"
@@ -285,11 +257,8 @@ enum herald_rc store_each_delivery(struct store *s, const struct store_filter *f
 		rc = each_delivery_part(s, sql, f, fn, ctx, &stopped, err);
 		free(sql);
 	}
-	if (!rc && !stopped && has_v2(s)) {
-		char *sql = deliveries_v2_sql(with_text);
-		rc = each_delivery_part(s, sql, f, fn, ctx, &stopped, err);
-		free(sql);
-	}
+	if (!rc && !stopped && has_v2(s))
+		rc = sqlite_each_delivery_v2(s, f, fn, ctx, &stopped, err);
 	sqlite_read_end(s);
 	return rc;
 }

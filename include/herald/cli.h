@@ -24,7 +24,7 @@ struct cmd {
 };
 
 extern const struct cmd cmd_check, cmd_agenda, cmd_ics, cmd_feeds, cmd_run,
-	cmd_send, cmd_evidence, cmd_report;
+	cmd_send, cmd_evidence, cmd_report, cmd_plan;
 
 /* Prints "herald: NAME: message" and the usage to stderr; returns 2. */
 int cli_usage(const struct cmd *c, const char *fmt, ...)

@@ -26,6 +26,7 @@
 
 /* A channel type: a row of the one table (plan_chan.h). */
 struct chan_type;
+struct buf;
 
 /* A value that may have come from env:; literal secrets are linted. */
 struct plan_secret {
@@ -103,6 +104,8 @@ struct plan_comm {
 struct plan {
 	char *path;
 	char sha256[65];             /* of the file bytes, hex */
+	char content_sha256[65];     /* of plan_canonical_json()'s text, hex:
+					the same for a plan in JSON and YAML */
 	char *id, *title, *version, *owner;
 	char *approved_by, *approved_on, *next_review;  /* may be NULL */
 	char *tzid;
@@ -166,6 +169,18 @@ enum herald_rc plan_load_buf(const char *path, const char *data, size_t len,
 
 void plan_free(struct plan *p);
 
+/*
+ * The plan text data (named path: .yaml/.yml is YAML) as canonical JSON,
+ * in *out (caller frees): its tree as written (member order kept),
+ * indented by two spaces, UTF-8, with one final newline, and every secret
+ * written literally (a secret field of the channel table, header values)
+ * replaced by "[redacted]"; env:NAME references stay.  A plan and its
+ * YAML twin give the same text, whose SHA-256 is content_sha256.  Only
+ * syntax is checked (H_EINVAL, as plan_load).
+ */
+enum herald_rc plan_canonical_json(const char *path, const char *data, size_t len,
+				   char **out, struct herald_err *err);
+
 /* Lookups by id; return the index or -1. */
 long plan_channel_index(const struct plan *p, const char *id);
 long plan_audience_index(const struct plan *p, const char *id);
@@ -183,6 +198,10 @@ bool plan_comm_uses_channel(const struct plan_comm *c, size_t channel);
 
 /* The plan name of a channel's type ("slack", "email", …). */
 const char *plan_channel_type(const struct plan_channel *ch);
+
+/* Public facts about a channel (its type's words, where its URL comes
+ * from), never a URL, a password or a header value. */
+void plan_channel_describe(const struct plan_channel *ch, struct buf *out);
 
 /* One secret-bearing value of a channel (see plan_channel_secrets()). */
 struct plan_secret_ref {

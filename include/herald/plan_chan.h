@@ -74,6 +74,9 @@ struct chan_type {
 	enum herald_rc (*load)(struct pj *c, json_t *j, struct plan_channel *ch);
 	/* Frees ch->opts (wiping its secrets); NULL when load sets none. */
 	void (*free_opts)(void *opts);
+	/* Public facts about ch for the plan document, never a secret value;
+	 * NULL: `what` and where its webhook URL comes from. */
+	void (*describe)(const struct plan_channel *ch, struct buf *out);
 	const struct chan_secret_field *secrets;   /* ends at a NULL key */
 	bool secret_headers;              /* every header value is a secret */
 	bool addressed;                   /* deliver entries say "to" whom
@@ -109,6 +112,10 @@ enum herald_rc plan_chan_http_url(struct pj *c, json_t *obj, const char *key,
 enum herald_rc plan_chan_load_webhook(struct pj *c, json_t *j,
 				      struct plan_channel *ch);
 extern const struct chan_secret_field plan_chan_webhook_secrets[];
+
+/* Appends where the secret URL s comes from: "; URL from the environment
+ * (NAME)" or "; URL written in the plan (not shown)". */
+void plan_chan_url_source(const struct plan_secret *s, struct buf *out);
 
 /* Wipes and frees what a struct plan_secret holds (the struct stays). */
 void plan_secret_free(struct plan_secret *s);

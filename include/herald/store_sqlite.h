@@ -63,6 +63,13 @@ void sqlite_bind_value(sqlite3_stmt *st, int i, const struct ev_value *v);
 /* A text column, copied (NULL stays NULL). */
 char *sqlite_col_dup(sqlite3_stmt *st, int i);
 
+/* store_each_delivery's format-2 half (store_sqlite_deliveries.c), inside
+ * the caller's read snapshot; *stopped when fn asked to stop. */
+enum herald_rc sqlite_each_delivery_v2(struct store *s, const struct store_filter *f,
+				       int (*fn)(const struct store_delivery_view *d,
+						 void *ctx),
+				       void *ctx, bool *stopped, struct herald_err *err);
+
 /* True if the main schema has a table of this name. */
 bool sqlite_has_table(struct store *s, const char *name);
 
