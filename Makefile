@@ -9,7 +9,7 @@ BUILD    ?= build
 CC       ?= gcc
 PKG      ?= pkg-config
 
-LIBS_PC  := libical jansson libcurl sqlite3 libmicrohttpd libcrypto zlib yaml-0.1
+LIBS_PC  := libical jansson libcurl sqlite3 libmicrohttpd libcrypto zlib yaml-0.1 ldap
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wformat=2 -Wvla -Wpointer-arith \
             -Wcast-qual -Wwrite-strings -Wundef -Wno-unused-parameter

@@ -48,16 +48,24 @@ static void health_json(struct pages *pg, struct buf *b, bool *ok)
 {
 	const struct plan *p = runtime_plan(pg->rt);
 	bool dbok = db_ok(pg->rt);
-	*ok = dbok && p;
+	bool writes = !store_writes_failing(pg->rt->store);
+	struct buf conds;
+	buf_init(&conds);
+	size_t n = runtime_conditions_json(pg->rt, &conds);
+	*ok = dbok && writes && p && n == 0;
 	buf_printf(b, "{\"status\":\"%s\",\"plan\":{\"id\":", *ok ? "ok" : "degraded");
 	buf_add_json(b, p ? p->id : NULL);
 	buf_adds(b, ",\"version\":");
 	buf_add_json(b, p ? p->version : NULL);
 	buf_adds(b, ",\"sha256\":");
 	buf_add_json(b, p ? p->sha256 : NULL);
-	buf_printf(b, "},\"database\":\"%s\",\"uptime_seconds\":%lld,\"dry_run\":%s",
-		   dbok ? "ok" : "error", (long long)(clock_now() - pg->rt->started),
+	buf_printf(b, "},\"database\":\"%s\",\"uptime_seconds\":%lld,\"dry_run\":%s,"
+		      "\"degraded\":",
+		   !dbok ? "error" : writes ? "ok" : "writes failing",
+		   (long long)(clock_now() - pg->rt->started),
 		   pg->rt->dry_run ? "true" : "false");
+	buf_add(b, conds.data, conds.len);
+	buf_free(&conds);
 	httpd_health(pg->h, b);
 	buf_adds(b, ",\"version_herald\":\"" HERALD_VERSION "\"}\n");
 }
@@ -168,9 +176,10 @@ static void on_metrics(const struct httpd_req *req, struct httpd_resp *resp, voi
 	}
 	buf_printf(b, "# HELP herald_uptime_seconds Seconds since the service started.\n"
 		      "# TYPE herald_uptime_seconds gauge\nherald_uptime_seconds %lld\n"
-		      "# HELP herald_database_up 1 if the database answers.\n"
+		      "# HELP herald_database_up 1 if the database answers and takes writes.\n"
 		      "# TYPE herald_database_up gauge\nherald_database_up %d\n",
-		   (long long)(clock_now() - pg->rt->started), db_ok(pg->rt) ? 1 : 0);
+		   (long long)(clock_now() - pg->rt->started),
+		   db_ok(pg->rt) && !store_writes_failing(pg->rt->store) ? 1 : 0);
 	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 

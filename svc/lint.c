@@ -14,6 +14,7 @@
 #include "herald/sched.h"
 #include "herald/timeutil.h"
 #include "herald/tz.h"
+#include "herald/util.h"
 
 struct lint {
 	const struct plan *p;
@@ -242,6 +243,43 @@ static void check_secrets(struct lint *l)
 	}
 }
 
+/* The people of each audience: none, duplicates, entries skipped (the
+ * notes the member list gathered while it was read), a literal password. */
+static void check_members(struct lint *l)
+{
+	static const char *const advice[][2] = {
+		{ "W-MEMBERS-DUPLICATE", "keep one row per person: herald sends to the first" },
+		{ "W-MEMBERS-SKIPPED", "give every person an address, or filter them out" },
+	};
+	char path[200];
+	for (size_t i = 0; i < l->p->naudiences; i++) {
+		const struct plan_audience *a = &l->p->audiences[i];
+		snprintf(path, sizeof path, "audiences.%s.members", a->id);
+		if (a->source.password.value && !a->source.password.env) {
+			snprintf(path, sizeof path, "audiences.%s.members.password", a->id);
+			warn(l, "W-LITERAL-SECRET", path,
+			     "write \"env:NAME\" and set NAME in the service's environment file",
+			     "a secret is written literally in the plan");
+			snprintf(path, sizeof path, "audiences.%s.members", a->id);
+		}
+		if (!a->list || !a->source.resolved)
+			continue;
+		if (a->nmembers == 0)
+			warn(l, "W-AUDIENCE-EMPTY", path,
+			     "check the file, its filter or the directory query: nobody would be told",
+			     "audience \"%s\" has no members (%s)", a->id,
+			     a->source.what ? a->source.what : "an empty list");
+		for (size_t k = 0; k < a->list->nnotes; k++) {
+			const struct member_note *n = &a->list->notes[k];
+			const char *adv = "";
+			for (size_t j = 0; j < sizeof advice / sizeof advice[0]; j++)
+				if (strcmp(advice[j][0], n->code) == 0)
+					adv = advice[j][1];
+			warn(l, n->code, path, adv, "%s", n->message);
+		}
+	}
+}
+
 static bool loopback_smtp(const char *url)
 {
 	const char *h = strstr(url, "://");
@@ -396,6 +434,40 @@ static void check_except(struct lint *l)
 	}
 }
 
+/* One text of the plan: a bidi control or zero-width character in it can
+ * make a topic or a message read differently from what it says. */
+static void bidi_text(struct lint *l, const char *path, const char *text)
+{
+	unsigned cp = utf8_first_invisible(text);
+	if (cp)
+		warn(l, "W-BIDI", path,
+		     "remove it: such characters reorder or hide text, so readers and "
+		     "reviewers see something other than what is sent",
+		     "holds U+%04X, an invisible or bidirectional control character", cp);
+}
+
+static void check_bidi(struct lint *l)
+{
+	const struct plan *p = l->p;
+	bidi_text(l, "plan.title", p->title);
+	bidi_text(l, "plan.owner", p->owner);
+	bidi_text(l, "plan.approved_by", p->approved_by);
+	char path[200];
+	for (size_t i = 0; i < p->naudiences; i++) {
+		snprintf(path, sizeof path, "audiences.%s.name", p->audiences[i].id);
+		bidi_text(l, path, p->audiences[i].name);
+	}
+	for (size_t i = 0; i < p->ncomms; i++) {
+		const struct plan_comm *c = &p->comms[i];
+		const char *field[] = { "topic", "description", "owner", "message" };
+		const char *value[] = { c->topic, c->description, c->owner, c->message };
+		for (size_t k = 0; k < 4; k++) {
+			snprintf(path, sizeof path, "communications[%zu](%s).%s", i, c->id, field[k]);
+			bidi_text(l, path, value[k]);
+		}
+	}
+}
+
 size_t lint_plan(const struct plan *p, int64_t now,
 		 void (*fn)(const struct lint_warning *w, void *ctx), void *ctx)
 {
@@ -404,7 +476,7 @@ size_t lint_plan(const struct plan *p, int64_t now,
 		check_approval, check_external, check_unused, check_email_only,
 		check_manual,   check_reach,    check_cadence, check_secrets,
 		check_smtp,     check_dst,      check_future,  check_ack,
-		check_except,
+		check_except,   check_members,  check_bidi,
 	};
 	for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++)
 		checks[i](&l);

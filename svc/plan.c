@@ -18,6 +18,7 @@
 #include "herald/plan_chan.h"
 #include "herald/plan_channels.h"
 #include "herald/plan_json.h"
+#include "herald/plan_members.h"
 #include "herald/plan_sched.h"
 #include "herald/template.h"
 #include "herald/timeutil.h"
@@ -75,55 +76,6 @@ static void idset_free(struct idset *set)
 }
 
 /* ------------------------------------------------------------ audiences */
-
-static enum herald_rc load_inline_member(struct pj *c, json_t *m,
-					 struct member *pm)
-{
-	static const char *const keys[] = { "name", "email", NULL };
-	if (pj_want_object(c, m))
-		return H_EINVAL;
-	size_t before = c->nerrors;
-	pj_check_keys(c, m, keys);
-	if (!pj_get_string(c, m, "name", true, &pm->name) && pj_has_ctl(pm->name))
-		PJ_FAIL_AT(c, "name", "name contains control characters");
-	if (!pj_get_string(c, m, "email", true, &pm->email) &&
-	    !members_valid_addr(pm->email))
-		PJ_FAIL_AT(c, "email", "\"%.80s\" is not an email address", pm->email);
-	return pj_since(c, before);
-}
-
-static enum herald_rc load_members(struct pj *c, json_t *j,
-				   struct plan_audience *a)
-{
-	if (!j)
-		return H_OK;
-	a->members_given = true;
-	size_t o = pj_push_key(c, "members");
-	size_t before = c->nerrors;
-	if (json_is_array(j)) {
-		a->members = xcalloc(json_array_size(j) ? json_array_size(j) : 1,
-				     sizeof *a->members);
-		size_t i;
-		json_t *m;
-		json_array_foreach(j, i, m) {
-			if (pj_full(c))
-				break;
-			size_t o2 = pj_push_index(c, i);
-			load_inline_member(c, m, &a->members[a->nmembers++]);
-			pj_pop(c, o2);
-		}
-	} else if (json_is_string(j) &&
-		   strncmp(json_string_value(j), "file:", 5) == 0) {
-		char msg[HERALD_ERR_LEN];
-		if (members_load_csv(c->file, json_string_value(j) + 5, &a->members,
-				     &a->nmembers, msg, sizeof msg))
-			pj_fail(c, "%s", msg);
-	} else {
-		pj_fail(c, "expected a list of {\"name\", \"email\"} or \"file:PATH.csv\"");
-	}
-	pj_pop(c, o);
-	return pj_since(c, before);
-}
 
 static enum herald_rc load_address_list(struct pj *c, json_t *j,
 					struct plan_deliver *d)
@@ -290,7 +242,7 @@ static enum herald_rc load_audience(struct pj *c, const char *id, json_t *j,
 	get_enum(c, j, "feed", false, feeds, feed_kinds, "a feed kind", &feed);
 	a->external = ext;
 	a->feed = (enum feed_kind)feed;
-	load_members(c, json_object_get(j, "members"), a);
+	plan_members_load(c, json_object_get(j, "members"), a);
 	load_deliver(c, json_object_get(j, "deliver"), a);
 	return pj_since(c, before);
 }
@@ -660,8 +612,10 @@ static enum herald_rc load_root(struct pj *c, json_t *root)
 static char *canonical_text(const json_t *root)
 {
 	json_t *copy = json_deep_copy(root);
-	if (json_is_object(copy))
+	if (json_is_object(copy)) {
 		plan_channels_redact(json_object_get(copy, "channels"));
+		plan_members_redact(json_object_get(copy, "audiences"));
+	}
 	char *text = json_dumps(copy, JSON_INDENT(2) | JSON_ENCODE_ANY);
 	json_decref(copy);
 	if (!text)
@@ -712,6 +666,9 @@ static void register_secrets(const struct plan *p)
 {
 	for (size_t i = 0; i < p->nchannels; i++)
 		plan_channel_secrets(&p->channels[i], log_secret, NULL);
+	for (size_t i = 0; i < p->naudiences; i++)
+		if (p->audiences[i].source.password.value && !p->audiences[i].source.password.demo)
+			log_add_secret(p->audiences[i].source.password.value);
 }
 
 enum herald_rc plan_load_buf(const char *path, const char *data, size_t len,
@@ -734,6 +691,7 @@ enum herald_rc plan_load_buf(const char *path, const char *data, size_t len,
 		sha256(data, len, digest);
 		hex_encode(digest, 32, c.plan->sha256);
 		rc = load_root(&c, c.root);
+		rc = plan_members_resolve(&c, rc);
 		if (!rc) {
 			char *text = canonical_text(c.root);
 			sha256(text, strlen(text), digest);
@@ -785,7 +743,7 @@ void plan_free(struct plan *p)
 		struct plan_audience *a = &p->audiences[i];
 		free(a->id);
 		free(a->name);
-		members_free(a->members, a->nmembers);
+		plan_members_free(a);
 		for (size_t k = 0; k < a->ndeliver; k++) {
 			for (size_t n = 0; n < a->deliver[k].naddrs; n++)
 				free(a->deliver[k].addrs[n]);

@@ -383,7 +383,9 @@ static size_t comm_channels(const struct plan *p, const struct plan_comm *c,
 
 static void add_people(struct buf *b, const struct plan_audience *a)
 {
-	if (a->members_given)
+	if (a->members_given && !a->source.resolved)
+		buf_printf(b, "the people of the directory %s", a->source.what ? a->source.what : "");
+	else if (a->members_given)
 		buf_printf(b, "%zu %s", a->nmembers, a->nmembers == 1 ? "person" : "people");
 }
 

@@ -461,7 +461,8 @@ static enum herald_rc cursor_step(struct store *s, struct cursor *c,
 }
 
 static enum herald_rc cursor_open(struct store *s, struct cursor *c,
-				  const struct ev_table_desc *d, struct herald_err *err)
+				  const struct ev_table_desc *d, int64_t after,
+				  struct herald_err *err)
 {
 	c->d = d;
 	struct buf b;
@@ -469,12 +470,14 @@ static enum herald_rc cursor_open(struct store *s, struct cursor *c,
 	buf_adds(&b, d->format >= 2 ? "SELECT seq,fmt" : "SELECT seq");
 	for (size_t i = 0; i < d->ncolumns; i++)
 		buf_printf(&b, ",\"%s\"", d->columns[i]);
-	buf_printf(&b, "%s,hash FROM %s ORDER BY seq", d->has_prev ? ",prev" : "", d->sql);
+	buf_printf(&b, "%s,hash FROM %s WHERE seq>? ORDER BY seq", d->has_prev ? ",prev" : "",
+		   d->sql);
 	int r = sqlite3_prepare_v2(s->h, b.data, -1, &c->st, NULL);
 	buf_free(&b);
 	if (r != SQLITE_OK)
 		return herald_err_set(err, H_EINVAL, "%s: cannot be read: %s", d->name,
 				      sqlite3_errmsg(s->h));
+	sqlite3_bind_int64(c->st, 1, after);
 	return cursor_step(s, c, err);
 }
 
@@ -542,6 +545,15 @@ enum herald_rc store_each_row(struct store *s,
 			      void *ctx, struct store_head *recorded,
 			      struct herald_err *err)
 {
+	return store_each_row_after(s, 0, fn, ctx, recorded, err);
+}
+
+enum herald_rc store_each_row_after(struct store *s, int64_t after,
+				    enum herald_rc (*fn)(const struct store_row *r, void *ctx,
+							 struct herald_err *err),
+				    void *ctx, struct store_head *recorded,
+				    struct herald_err *err)
+{
 	enum herald_rc rc = sqlite_read_begin(s, err);
 	if (rc)
 		return rc;
@@ -553,7 +565,7 @@ enum herald_rc store_each_row(struct store *s,
 	for (size_t i = 0; !rc && all[i]; i++) {
 		if (all[i]->format >= 2 ? !has_v2(s) : s->legacy == LEGACY_NONE)
 			continue;
-		rc = cursor_open(s, &cur[n++], all[i], err);
+		rc = cursor_open(s, &cur[n++], all[i], after, err);
 	}
 	struct ev_value v[MAX_COLS];
 	while (!rc) {
@@ -573,6 +585,39 @@ enum herald_rc store_each_row(struct store *s,
 		sqlite3_finalize(cur[i].st);
 	sqlite_read_end(s);
 	return rc;
+}
+
+static bool trigger_exists(struct store *s, const char *name)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->h, "SELECT 1 FROM main.sqlite_master WHERE type='trigger' AND name=?",
+			       -1, &st, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	bool r = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return r;
+}
+
+bool store_guards_present(struct store *s, char *missing, size_t cap)
+{
+	const struct ev_table_desc *const *all = evfmt_all_tables(s->legacy != LEGACY_PLAIN);
+	for (size_t i = 0; all[i]; i++) {
+		if (all[i]->format >= 2 ? !has_v2(s) : s->legacy == LEGACY_NONE)
+			continue;
+		static const char *const what[] = { "update", "delete" };
+		for (int k = 0; k < 2; k++) {
+			char name[96];
+			/* Format 1 named its triggers after the table as it was then. */
+			snprintf(name, sizeof name, all[i]->format >= 2 ? "ev2_%s_no_%s" : "%s_no_%s",
+				 all[i]->format >= 2 ? all[i]->sql : all[i]->name, what[k]);
+			if (!trigger_exists(s, name)) {
+				snprintf(missing, cap, "%s", name);
+				return false;
+			}
+		}
+	}
+	return true;
 }
 
 enum herald_rc store_row_hash_at(struct store *s, int64_t seq,

@@ -429,3 +429,31 @@ void buf_add_json(struct buf *b, const char *str)
 	buf_add(b, s + run, i - run);
 	buf_addc(b, '"');
 }
+
+bool unicode_invisible(unsigned cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || cp == 0x00ad ||
+	       (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2060 && cp <= 0x2069) || cp == 0xfeff;
+}
+
+unsigned utf8_first_invisible(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	while (s && *s) {
+		unsigned cp = *s;
+		size_t len = cp >= 0xf0 ? 4 : cp >= 0xe0 ? 3 : cp >= 0xc0 ? 2 : 1;
+		if (len > 1) {
+			cp &= 0x7fu >> len;
+			for (size_t i = 1; i < len; i++) {
+				if ((s[i] & 0xc0) != 0x80)
+					return 0;   /* not UTF-8: the loader refuses it */
+				cp = cp << 6 | (s[i] & 0x3f);
+			}
+		}
+		if (unicode_invisible(cp))
+			return cp;
+		s += len;
+	}
+	return 0;
+}

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "herald/httpd.h"
+#include "herald/keys.h"
 #include "herald/record.h"
 #include "herald/report.h"
 #include "herald/runtime.h"
@@ -80,7 +81,7 @@ void web_evidence_ack(const struct httpd_req *req, struct httpd_resp *resp,
 	}
 	memcpy(token, s, n);
 	token[n] = '\0';
-	if (!token_ack_check(rt->key, token, ackid)) {
+	if (!keys_ack_check(runtime_keys(rt), token, clock_now(), ackid)) {
 		not_found(resp);
 		return;
 	}

@@ -171,6 +171,17 @@ static void except_must_match(void **state)
 	assert_int_equal(s.n, 0);
 }
 
+static void bidi_and_zero_width(void **state)
+{
+	(void)state;
+	/* A right-to-left override turns "txt.exe" into something else on
+	 * screen; a zero-width space hides a difference. */
+	expect("\"topic\":\"Awareness\"", "\"topic\":\"Awareness \u202etxt.exe\"",
+	       "W-BIDI communications[0](AWR).topic;");
+	expect("\"topic\":\"Awareness\"", "\"topic\":\"Aware\u200bness\"",
+	       "W-BIDI communications[0](AWR).topic;");
+}
+
 static void reminders_need_people(void **state)
 {
 	(void)state;
@@ -191,6 +202,7 @@ int main(void)
 		cmocka_unit_test(no_future_and_unreachable),
 		cmocka_unit_test(reminders_need_people),
 		cmocka_unit_test(except_must_match),
+		cmocka_unit_test(bidi_and_zero_width),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -21,6 +21,7 @@
 #include "herald/store.h"
 #include "herald/evidence.h"
 #include "herald/httpd.h"
+#include "herald/keys.h"
 #include "herald/runtime.h"
 #include "herald/token.h"
 #include "herald/util.h"
@@ -50,6 +51,7 @@ struct fx {
 	char path[64];
 	struct runtime rt;
 	int64_t seq0;     /* the first delivery not acknowledged */
+	struct keyring *k;
 	char ackid0[TOKEN_ACKID_LEN + 1];
 };
 
@@ -65,7 +67,10 @@ static int setup(void **state)
 	struct store_open_opts o = { .create = true };
 	assert_int_equal(store_open(f->path, &o, &f->rt.store, &e), H_OK);
 	gen_scenario(f->rt.store);
-	assert_int_equal(store_server_key(f->rt.store, f->rt.key, &e), H_OK);
+	char *kdir = xasprintf("%s.keys", f->path);
+	assert_int_equal(keys_open(kdir, f->rt.store, KEYS_CREATE, &f->k, &e), H_OK);
+	free(kdir);
+	atomic_store(&f->rt.keys, f->k);
 	sqlite3 *h;
 	sqlite3_open(f->path, &h);
 	sqlite3_stmt *st;
@@ -85,11 +90,18 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 	store_close(f->rt.store);
+	keys_close(f->k);
+	char *cmd = xasprintf("rm -rf '%s.keys'", f->path);
+	if (system(cmd) != 0)
+		fail_msg("%s", cmd);
+	free(cmd);
 	char p[96];
 	unlink(f->path);
 	snprintf(p, sizeof p, "%s-wal", f->path);
 	unlink(p);
 	snprintf(p, sizeof p, "%s-shm", f->path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s.witness", f->path);
 	unlink(p);
 	free(f);
 	return 0;
@@ -135,7 +147,7 @@ static void test_ack_first_counts(void **state)
 {
 	struct fx *f = *state;
 	char tok[TOKEN_ACK_LEN + 1], path[128];
-	token_ack(f->rt.key, f->ackid0, tok);
+	keys_ack_token(runtime_keys(&f->rt), f->ackid0, tok);
 	snprintf(path, sizeof path, "/ack/%s", tok);
 	struct buf b;
 	assert_int_equal(get(f, web_evidence_ack, path, tok, NULL, &b), 200);
@@ -155,7 +167,7 @@ static void test_ack_forged(void **state)
 {
 	struct fx *f = *state;
 	char tok[TOKEN_ACK_LEN + 1];
-	token_ack(f->rt.key, f->ackid0, tok);
+	keys_ack_token(runtime_keys(&f->rt), f->ackid0, tok);
 	struct evidence_head before, after;
 	struct herald_err e;
 	assert_int_equal(evidence_head_get(f->rt.store, &before, &e), H_OK);
@@ -188,7 +200,7 @@ static void test_ack_forged(void **state)
 	unsigned char raw[16];
 	random_bytes(raw, sizeof raw);
 	base64url(raw, sizeof raw, ghost);
-	token_ack(f->rt.key, ghost, tok);
+	keys_ack_token(runtime_keys(&f->rt), ghost, tok);
 	assert_int_equal(get(f, web_evidence_ack, "/ack/x", tok, NULL, &b), 404);
 	buf_free(&b);
 	assert_int_equal(evidence_head_get(f->rt.store, &after, &e), H_OK);

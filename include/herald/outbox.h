@@ -175,6 +175,11 @@ enum herald_rc outbox_renew(struct store *s, const char *queue, int64_t now,
 			    const struct outbox_policy *pol,
 			    struct herald_err *err);
 
+/* Moves every delivery waiting in queue (a `herald send` run's) to the
+ * service's ("pending"); *n (may be NULL) gets how many. */
+enum herald_rc outbox_handover(struct store *s, const char *queue, int64_t *n,
+			       struct herald_err *err);
+
 /* Returns claimed but unsent deliveries to queue, undoing their claim. */
 enum herald_rc outbox_release(struct store *s, const char *queue,
 			      struct outbox_item *const *items, size_t n,

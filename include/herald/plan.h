@@ -70,14 +70,39 @@ struct plan_deliver {
 
 enum feed_kind { FEED_PRIVATE, FEED_PUBLIC, FEED_NONE };
 
+enum members_kind { MEMBERS_NONE, MEMBERS_INLINE, MEMBERS_CSV, MEMBERS_LDAP };
+
+/* Where an audience's members come from: its "members" key. */
+struct plan_members {
+	enum members_kind kind;
+	char *key;          /* CSV, LDAP: the key as compact JSON; the same
+			     * key is the same source across reloads */
+	char *what;         /* for logs and evidence: "file people/x.csv",
+			     * "ldaps://dc1.acme.example (ou=people,…)" */
+	struct members_csv csv;      /* CSV (members.h) */
+	char *csv_path;              /* CSV: the file itself, to watch */
+	char *url, *base, *filter, *name_attr, *email_attr;  /* LDAP */
+	struct plan_secret bind_dn, password;                 /* LDAP */
+	bool starttls;               /* LDAP, default true */
+	int64_t refresh;             /* LDAP: seconds between reads, >= 60 */
+	bool resolved;      /* false: an LDAP source not contacted (see
+			     * plan_load_opts.resolve): no members known */
+	bool fetched;       /* this load read the source (or tried to) */
+	char *failure;      /* this load could not read it: why; the list
+			     * is then the previous plan's (the last good) */
+};
+
 struct plan_audience {
 	char *id;
 	char *name;
 	bool external;
 	enum feed_kind feed;
-	struct member *members;      /* see members.h */
+	struct member *members;      /* list->m, list->n (members.h) */
 	size_t nmembers;
 	bool members_given;
+	struct member_list *list;    /* NULL without members; may be
+				      * shared with other plans */
+	struct plan_members source;
 	struct plan_deliver *deliver;
 	size_t ndeliver;
 };
@@ -142,6 +167,24 @@ struct plan_load_opts {
 	 * the first.  NULL: loading stops at the first error.
 	 */
 	void (*on_error)(const char *msg, void *ctx);
+	/*
+	 * Members from LDAP directories: read them (run, send, members,
+	 * check --resolve).  false: an LDAP audience loads unresolved, with
+	 * no members, and nothing is contacted.  CSV files are always read.
+	 */
+	bool resolve;
+	/*
+	 * A reload in a running service: for a CSV or LDAP source that this
+	 * plan also had (same audience id, same "members" key), a failure
+	 * to read it keeps previous's list (source.failure says why) rather
+	 * than failing the load.  A source for which refetch returns false
+	 * is not read at all: it shares previous's list or, without one,
+	 * stays unresolved (`herald members` reads one audience's only).
+	 * refetch NULL: every source is read.  Lists are shared by
+	 * refcount: either plan may be freed first.
+	 */
+	const struct plan *previous;
+	bool (*refetch)(const struct plan_audience *a, void *ctx);
 };
 
 /* The most errors one load reports (through on_error). */
@@ -173,8 +216,8 @@ void plan_free(struct plan *p);
  * The plan text data (named path: .yaml/.yml is YAML) as canonical JSON,
  * in *out (caller frees): its tree as written (member order kept),
  * indented by two spaces, UTF-8, with one final newline, and every secret
- * written literally (a secret field of the channel table, header values)
- * replaced by "[redacted]"; env:NAME references stay.  A plan and its
+ * written literally (a secret field of the channel table, header values,
+ * an LDAP bind password) replaced by "[redacted]"; env:NAME references stay.  A plan and its
  * YAML twin give the same text, whose SHA-256 is content_sha256.  Only
  * syntax is checked (H_EINVAL, as plan_load).
  */

@@ -12,6 +12,7 @@
 #define HERALD_STORE_SQLITE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 
@@ -43,6 +44,14 @@ struct store {
 	struct store_head head;
 	sqlite3_stmt *insert[EV_NTABLES];
 	sqlite3_stmt *st[ST_N];
+	/* Writes the database refused (disk full, I/O error): whether the
+	 * last write transaction failed, and how many have. */
+	atomic_bool write_failing;
+	atomic_llong write_errors;
+	int changes_seen;            /* sqlite3_total_changes at the last commit */
+	/* The head witness (witness.h): the seq last written, and when. */
+	int64_t witnessed;
+	int64_t witness_ms;
 };
 
 /* A failure of the last statement on s, as H_ERUNTIME. */

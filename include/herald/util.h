@@ -92,6 +92,16 @@ bool hex_decode(const char *hex, unsigned char *out, size_t n);
 /* SHA-256 of data into out (32 bytes). */
 void sha256(const void *data, size_t n, unsigned char out[32]);
 
+/*
+ * True for the format characters that reorder or hide text on screen
+ * (bidirectional controls, zero-width characters, C1 controls): what a
+ * "Trojan Source" text uses to show one thing and mean another.
+ */
+bool unicode_invisible(unsigned cp);
+
+/* The first such character of the UTF-8 text s (its code point), or 0. */
+unsigned utf8_first_invisible(const char *s);
+
 /* True if s is valid UTF-8 (no overlongs, no surrogates). */
 bool utf8_valid(const char *s, size_t n);
 

@@ -249,14 +249,22 @@ done
 
 # Checkpoints.
 cp "$T/pristine.db" "$T/c.db"
-"$HERALD" evidence checkpoint --db "$T/c.db" >"$T/ck.txt" 2>"$T/err" || fail "checkpoint: $(cat "$T/err")"
+# The key directory the real run made; a database never run has none, and
+# checkpoint refuses to make one.
+"$HERALD" evidence checkpoint --db "$T/c.db" --keys "$T/none" >/dev/null 2>"$T/err"
+check "no key directory: checkpoint refuses (exit 3)" test $? -eq 3
+check "and makes no keys" test ! -e "$T/none"
+"$HERALD" evidence checkpoint --db "$T/c.db" --keys "$T/keys" >"$T/ck.txt" 2>"$T/err" || fail "checkpoint: $(cat "$T/err")"
+PUB="$T/keys/signing.pub"
+"$HERALD" evidence verify --db "$T/c.db" --checkpoint "$T/ck.txt" >/dev/null 2>&1
+check "verify --checkpoint without --pubkey: usage error" test $? -eq 2
 check "statement is signed" grep -q '^signature: [0-9a-f]\{128\}$' "$T/ck.txt"
-check "verify --checkpoint right away" "$HERALD" evidence verify --db "$T/c.db" --checkpoint "$T/ck.txt"
+check "verify --checkpoint right away" "$HERALD" evidence verify --db "$T/c.db" --checkpoint "$T/ck.txt" --pubkey "$PUB"
 "$GEN" --append "$T/c.db" 20 9 >/dev/null
-check "log grew: verify --checkpoint ok" "$HERALD" evidence verify --db "$T/c.db" --checkpoint "$T/ck.txt"
+check "log grew: verify --checkpoint ok" "$HERALD" evidence verify --db "$T/c.db" --checkpoint "$T/ck.txt" --pubkey "$PUB"
 # An altered statement fails.
 sed 's/^time: ./time: 1/' "$T/ck.txt" >"$T/ck-alt.txt"
-"$HERALD" evidence verify --db "$T/c.db" --checkpoint "$T/ck-alt.txt" >/dev/null 2>&1
+"$HERALD" evidence verify --db "$T/c.db" --checkpoint "$T/ck-alt.txt" --pubkey "$PUB" >/dev/null 2>&1
 check "altered statement refused (exit 1)" test $? -eq 1
 # Cut the log back to before the checkpoint and rewrite the head record:
 # plain verify cannot tell, the checkpoint can.
@@ -266,15 +274,25 @@ import sqlite3, struct, sys
 c = sqlite3.connect(sys.argv[1], isolation_level=None); k = int(sys.argv[2])
 names = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")]
 tables = [t for t in names if any(r[1] == "hash" for r in c.execute(f"PRAGMA table_info({t})"))]
-for (name,) in c.execute("SELECT name FROM sqlite_master WHERE type='trigger'").fetchall():
+# The guards are put back afterwards, as a careful forger would.
+guards = c.execute("SELECT name, sql FROM sqlite_master WHERE type='trigger'").fetchall()
+for name, _ in guards:
     c.execute(f"DROP TRIGGER {name}")
 for t in tables:
     c.execute(f"DELETE FROM {t} WHERE seq>?", (k,))
 h = next(r[0] for t in tables for r in c.execute(f"SELECT hash FROM {t} WHERE seq=?", (k,)))
 c.execute("UPDATE internal_meta SET value=? WHERE key='head'", (struct.pack(">q", k) + h,))
+for _, sql in guards:
+    c.execute(sql)
 PY
-check "cut-back log with rewritten head passes plain verify" "$HERALD" evidence verify --db "$T/c.db"
-"$HERALD" evidence verify --db "$T/c.db" --checkpoint "$T/ck.txt" >/dev/null 2>"$T/err"
+"$HERALD" evidence verify --db "$T/c.db" >/dev/null 2>"$T/err"
+check "cut-back log: its witness refuses it (exit 3)" test $? -eq 3
+check "the witness names what is missing" grep -q "5 evidence rows are missing" "$T/err"
+# A forger who also removes the witness: plain verify cannot tell, the
+# checkpoint kept elsewhere can.
+rm -f "$T/c.db.witness"
+check "cut-back log with rewritten head and no witness passes plain verify" "$HERALD" evidence verify --db "$T/c.db"
+"$HERALD" evidence verify --db "$T/c.db" --checkpoint "$T/ck.txt" --pubkey "$PUB" >/dev/null 2>"$T/err"
 check "cut-back log fails verify --checkpoint (exit 1)" test $? -eq 1
 check "names the checkpointed seq" grep -q "seq $seq" "$T/err"
 finish
