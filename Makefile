@@ -107,6 +107,11 @@ fuzz: deps
 	build/fuzz/fuzz_plan -max_total_time=$(FUZZ_SECONDS) -timeout=5 \
 	    -rss_limit_mb=2048 -max_len=65536 fuzz-corpus
 
+# A soak outside `make test`: kill -9 every few seconds under delivery
+# load, disk-full episodes (as root), bounded by SOAK_SECONDS (600).
+soak: deps deps-test $(BUILD)/herald $(BUILD)/tests/test_evidence
+	@HERALD=$(CURDIR)/$(BUILD)/herald PY=/usr/bin/python3 tests/soak/soak.sh
+
 bench: deps deps-bench $(BUILD)/herald
 	@tests/bench/run-bench $(BUILD)
 

@@ -15,6 +15,7 @@
 #include "herald/httpd.h"
 #include "herald/httpd_feeds.h"
 #include "herald/plan.h"
+#include "herald/planver.h"
 #include "herald/runtime.h"
 #include "herald/store.h"
 #include "herald/util.h"
@@ -44,6 +45,25 @@ static void prom_label(struct buf *b, const char *s)
 	}
 }
 
+/* The plan's approval (planver.h): "changed since approval" when its
+ * content is not what was approved under its version or date. */
+static void health_approval(struct pages *pg, const struct plan *p, struct buf *b)
+{
+	const struct planver_verdict *v = atomic_load(&pg->rt->approval);
+	bool changed = p && v && v->changed;
+	const char *a = !p ? NULL : !p->approved_by || !p->approved_on ? "not approved"
+			  : changed ? "changed since approval" : "approved";
+	buf_adds(b, ",\"content_sha256\":");
+	buf_add_json(b, p ? p->content_sha256 : NULL);
+	buf_adds(b, ",\"approval\":");
+	buf_add_json(b, a);
+	buf_printf(b, ",\"changed_since_approval\":%s", changed ? "true" : "false");
+	if (changed) {
+		buf_adds(b, ",\"approved_content_sha256\":");
+		buf_add_json(b, v->approved_sha256);
+	}
+}
+
 static void health_json(struct pages *pg, struct buf *b, bool *ok)
 {
 	const struct plan *p = runtime_plan(pg->rt);
@@ -59,6 +79,7 @@ static void health_json(struct pages *pg, struct buf *b, bool *ok)
 	buf_add_json(b, p ? p->version : NULL);
 	buf_adds(b, ",\"sha256\":");
 	buf_add_json(b, p ? p->sha256 : NULL);
+	health_approval(pg, p, b);
 	buf_printf(b, "},\"database\":\"%s\",\"uptime_seconds\":%lld,\"dry_run\":%s,"
 		      "\"degraded\":",
 		   !dbok ? "error" : writes ? "ok" : "writes failing",

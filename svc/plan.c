@@ -20,6 +20,7 @@
 #include "herald/plan_json.h"
 #include "herald/plan_members.h"
 #include "herald/plan_sched.h"
+#include "herald/plan_text.h"
 #include "herald/template.h"
 #include "herald/timeutil.h"
 #include "herald/tz.h"
@@ -543,7 +544,7 @@ static enum herald_rc load_header(struct pj *c, json_t *j)
 {
 	static const char *const keys[] = { "id", "title", "version", "owner",
 					    "approved_by", "approved_on",
-					    "next_review", "timezone", NULL };
+					    "next_review", "timezone", "strict_approval", NULL };
 	struct plan *p = c->plan;
 	size_t o = pj_push_key(c, "plan");
 	size_t before = c->nerrors;
@@ -565,6 +566,7 @@ static enum herald_rc load_header(struct pj *c, json_t *j)
 	pj_get_string(c, j, "approved_by", false, &p->approved_by);
 	get_date_field(c, j, "approved_on", &p->approved_on);
 	get_date_field(c, j, "next_review", &p->next_review);
+	pj_get_bool(c, j, "strict_approval", false, &p->strict_approval);
 	if (!pj_get_string(c, j, "timezone", true, &p->tzid)) {
 		p->tz = tz_get(p->tzid);
 		if (!p->tz)
@@ -608,23 +610,6 @@ static enum herald_rc load_root(struct pj *c, json_t *root)
 	return pj_since(c, before);
 }
 
-/* The canonical text of a parsed tree (see plan_canonical_json). */
-static char *canonical_text(const json_t *root)
-{
-	json_t *copy = json_deep_copy(root);
-	if (json_is_object(copy)) {
-		plan_channels_redact(json_object_get(copy, "channels"));
-		plan_members_redact(json_object_get(copy, "audiences"));
-	}
-	char *text = json_dumps(copy, JSON_INDENT(2) | JSON_ENCODE_ANY);
-	json_decref(copy);
-	if (!text)
-		abort(); /* out of memory: jansson's only failure here */
-	char *out = xasprintf("%s\n", text);
-	free(text);
-	return out;
-}
-
 enum herald_rc plan_canonical_json(const char *path, const char *data, size_t len,
 				   char **out, struct herald_err *err)
 {
@@ -637,7 +622,7 @@ enum herald_rc plan_canonical_json(const char *path, const char *data, size_t le
 						     PLAN_MAX_BYTES)
 				    : pj_parse(&c, data, len);
 	if (!rc)
-		*out = canonical_text(c.root);
+		*out = plan_text_canonical(c.root);
 	pj_done(&c);
 	if (err)
 		*err = first;
@@ -693,10 +678,12 @@ enum herald_rc plan_load_buf(const char *path, const char *data, size_t len,
 		rc = load_root(&c, c.root);
 		rc = plan_members_resolve(&c, rc);
 		if (!rc) {
-			char *text = canonical_text(c.root);
+			char *text = plan_text_canonical(c.root);
 			sha256(text, strlen(text), digest);
 			hex_encode(digest, 32, c.plan->content_sha256);
 			free(text);
+			c.plan->text = plan_text_redacted(path, data, len, c.root,
+							  &c.plan->text_canonical);
 		}
 	}
 	/* A syntax error (or size) is the only one: the walk never started. */
@@ -775,6 +762,7 @@ void plan_free(struct plan *p)
 	free(p->approved_on);
 	free(p->next_review);
 	free(p->tzid);
+	free(p->text);
 	free(p);
 }
 

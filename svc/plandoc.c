@@ -784,25 +784,38 @@ static void html_pair(struct doc *d, const char *k, const char *v)
 	buf_adds(d->out, "</td></tr>\n");
 }
 
-static void render_html(struct doc *d)
+/*
+ * The page's body, or the same as a fragment of another page (the
+ * report): there, the title is an h2 and the sections h3, and every id
+ * is prefixed so none clashes with the page's own.
+ */
+struct html_shape {
+	const char *h1, *h2;   /* heading elements */
+	const char *id;        /* id prefix */
+};
+
+static void html_section(struct buf *b, const struct html_shape *sh, const char *id,
+			 const char *title)
+{
+	buf_printf(b, "<section id=\"%s%s\"><%s>%s</%s>\n", sh->id, id, sh->h2, title, sh->h2);
+}
+
+static void render_html_body(struct doc *d, const struct html_shape *sh)
 {
 	const struct plan *p = d->p;
 	struct buf *b = d->out;
-	buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-		    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
+	buf_printf(b, "<header><%s>", sh->h1);
 	buf_add_html(b, p->title);
-	buf_adds(b, ", version ");
+	buf_printf(b, "</%s><p class=\"sub\">ISMS communication plan (ISO/IEC 27001 Clause 7.4), "
+		      "a controlled document (Clause 7.5). Version ", sh->h1);
 	buf_add_html(b, p->version);
-	buf_printf(b, "</title>\n<style>%s</style></head>\n<body>\n<header><h1>", css);
-	buf_add_html(b, p->title);
-	buf_adds(b, "</h1><p class=\"sub\">ISMS communication plan (ISO/IEC 27001 Clause 7.4), "
-		    "a controlled document (Clause 7.5). Version ");
-	buf_add_html(b, p->version);
-	buf_adds(b, ".</p></header>\n<section id=\"control\"><h2>Document control</h2>\n"
-		    "<table class=\"control\">\n");
+	buf_adds(b, ".</p></header>\n");
+	html_section(b, sh, "control", "Document control");
+	buf_adds(b, "<table class=\"control\">\n");
 	control_pairs(p, html_pair, d);
-	buf_adds(b, "</table></section>\n<section id=\"matrix\"><h2>Communications</h2>\n"
-		    "<table class=\"matrix\"><thead><tr><th class=\"c-id\">Id</th>"
+	buf_adds(b, "</table></section>\n");
+	html_section(b, sh, "matrix", "Communications");
+	buf_adds(b, "<table class=\"matrix\"><thead><tr><th class=\"c-id\">Id</th>"
 		    "<th class=\"c-what\">What</th><th class=\"c-when\">When</th>"
 		    "<th class=\"c-whom\">With whom</th><th class=\"c-how\">How</th>"
 		    "<th class=\"c-who\">Who</th><th class=\"c-ack\">Acknowledged</th></tr>"
@@ -829,8 +842,9 @@ static void render_html(struct doc *d)
 		html_cell(b, "Acknowledged", NULL, r->ack.data);
 		buf_adds(b, "</tr>\n");
 	}
-	buf_adds(b, "</tbody></table></section>\n<section id=\"audiences\"><h2>Audiences</h2>\n"
-		    "<table><thead><tr><th>Id</th><th>Name</th><th>Scope</th><th>Feed</th>"
+	buf_adds(b, "</tbody></table></section>\n");
+	html_section(b, sh, "audiences", "Audiences");
+	buf_adds(b, "<table><thead><tr><th>Id</th><th>Name</th><th>Scope</th><th>Feed</th>"
 		    "<th>People</th><th>Delivery</th></tr></thead>\n<tbody>\n");
 	for (size_t i = 0; i < p->naudiences; i++) {
 		const struct plan_audience *a = &p->audiences[i];
@@ -852,8 +866,9 @@ static void render_html(struct doc *d)
 		buf_free(&v);
 		buf_adds(b, "</tr>\n");
 	}
-	buf_adds(b, "</tbody></table></section>\n<section id=\"channels\"><h2>Channels</h2>\n"
-		    "<table><thead><tr><th>Id</th><th>Type</th><th>Details</th></tr></thead>\n"
+	buf_adds(b, "</tbody></table></section>\n");
+	html_section(b, sh, "channels", "Channels");
+	buf_adds(b, "<table><thead><tr><th>Id</th><th>Type</th><th>Details</th></tr></thead>\n"
 		    "<tbody>\n");
 	for (size_t i = 0; i < p->nchannels; i++) {
 		struct buf v;
@@ -868,8 +883,10 @@ static void render_html(struct doc *d)
 		buf_free(&v);
 		buf_adds(b, "</tr>\n");
 	}
-	buf_printf(b, "</tbody></table></section>\n<section id=\"warnings\"><h2>Warnings in force "
-		       "(checked %s)</h2>\n", d->checked);
+	buf_adds(b, "</tbody></table></section>\n");
+	char title[64];
+	snprintf(title, sizeof title, "Warnings in force (checked %s)", d->checked);
+	html_section(b, sh, "warnings", title);
 	if (!d->warnings.n)
 		buf_adds(b, "<p>None.</p>\n");
 	for (size_t i = 0; i < d->warnings.n; i++) {
@@ -887,27 +904,107 @@ static void render_html(struct doc *d)
 		buf_adds(b, "</div></div>\n");
 	}
 	buf_printf(b, "</section>\n<footer>Rendered by herald %s from the plan with the content "
-		       "SHA-256 above.</footer>\n</body></html>\n", HERALD_VERSION);
+		       "SHA-256 above.</footer>\n", HERALD_VERSION);
+}
+
+static void render_html(struct doc *d)
+{
+	const struct plan *p = d->p;
+	struct buf *b = d->out;
+	buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+		    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
+	buf_add_html(b, p->title);
+	buf_adds(b, ", version ");
+	buf_add_html(b, p->version);
+	buf_printf(b, "</title>\n<style>%s</style></head>\n<body>\n", css);
+	static const struct html_shape page = { .h1 = "h1", .h2 = "h2", .id = "" };
+	render_html_body(d, &page);
+	buf_adds(b, "</body></html>\n");
+}
+
+/* css with every selector under .plandoc (body: .plandoc itself). */
+static void scoped_css(struct buf *b)
+{
+	const char *s = css;
+	while (*s) {
+		if (*s == '}') {               /* the end of an @media block */
+			buf_addc(b, *s++);
+			continue;
+		}
+		const char *open = strchr(s, '{');
+		if (!open)
+			break;
+		if (*s == '@') {               /* @media (…){: its rules follow */
+			buf_add(b, s, (size_t)(open - s) + 1);
+			s = open + 1;
+			continue;
+		}
+		for (const char *sel = s; sel < open;) {
+			const char *comma = memchr(sel, ',', (size_t)(open - sel));
+			const char *end = comma ? comma : open;
+			if (sel != s)
+				buf_addc(b, ',');
+			if (end - sel == 4 && strncmp(sel, "body", 4) == 0) {
+				buf_adds(b, ".plandoc");
+			} else {
+				buf_adds(b, ".plandoc ");
+				buf_add(b, sel, (size_t)(end - sel));
+			}
+			sel = comma ? comma + 1 : open;
+		}
+		const char *close = strchr(open, '}');
+		if (!close)
+			break;
+		buf_add(b, open, (size_t)(close - open) + 1);
+		s = close + 1;
+	}
+}
+
+static void doc_open(struct doc *d, int64_t now)
+{
+	const struct plan *p = d->p;
+	d->rows = xcalloc(p->ncomms ? p->ncomms : 1, sizeof *d->rows);
+	for (size_t i = 0; i < p->ncomms; i++)
+		make_row(p, i, &d->rows[i]);
+	lint_plan(p, now, keep_warning, &d->warnings);
+	struct civil c;
+	secs_to_civil(tz_instant_to_wall(p->tz, now), &c);
+	snprintf(d->checked, sizeof d->checked, "%04d-%02d-%02d", c.year, c.month, c.day);
+}
+
+static void doc_close(struct doc *d)
+{
+	for (size_t i = 0; i < d->p->ncomms; i++)
+		free_row(&d->rows[i]);
+	free(d->rows);
+	free(d->warnings.w);
 }
 
 void plandoc_render(const struct plan *p, enum plandoc_format f, int64_t now,
 		    struct buf *out)
 {
 	struct doc d = { .p = p, .out = out };
-	d.rows = xcalloc(p->ncomms ? p->ncomms : 1, sizeof *d.rows);
-	for (size_t i = 0; i < p->ncomms; i++)
-		make_row(p, i, &d.rows[i]);
-	lint_plan(p, now, keep_warning, &d.warnings);
-	struct civil c;
-	secs_to_civil(tz_instant_to_wall(p->tz, now), &c);
-	snprintf(d.checked, sizeof d.checked, "%04d-%02d-%02d", c.year, c.month, c.day);
+	doc_open(&d, now);
 	switch (f) {
 	case PLANDOC_TEXT: render_text(&d); break;
 	case PLANDOC_MD: render_md(&d); break;
 	case PLANDOC_HTML: render_html(&d); break;
 	}
-	for (size_t i = 0; i < p->ncomms; i++)
-		free_row(&d.rows[i]);
-	free(d.rows);
-	free(d.warnings.w);
+	doc_close(&d);
+}
+
+void plandoc_render_fragment(const struct plan *p, int64_t now, struct buf *out)
+{
+	struct doc d = { .p = p, .out = out };
+	doc_open(&d, now);
+	buf_adds(out, "<style>");
+	scoped_css(out);
+	buf_adds(out, ".plandoc{padding:0;max-width:none}"
+		      ".plandoc h3{font-size:1.05rem;margin:1.5rem 0 .5rem}"
+		      ".plandoc header h2{border:0}</style>\n"
+		      "<div class=\"plandoc\" id=\"plandoc\">\n");
+	static const struct html_shape frag = { .h1 = "h2", .h2 = "h3", .id = "plandoc-" };
+	render_html_body(&d, &frag);
+	buf_adds(out, "</div>\n");
+	doc_close(&d);
 }

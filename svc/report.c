@@ -18,6 +18,9 @@
 #include "herald/fanout.h"
 #include "herald/lint.h"
 #include "herald/plan.h"
+#include "herald/plan_text.h"
+#include "herald/plandoc.h"
+#include "herald/planver.h"
 #include "herald/store.h"
 #include "herald/timeutil.h"
 #include "herald/version.h"
@@ -246,6 +249,8 @@ static void pct(struct buf *b, int64_t num, int64_t den)
 struct plan_meta {
 	char *id, *title, *version, *owner, *sha256, *approved_by, *approved_on,
 		*next_review, *loaded_at;
+	bool changed;             /* changed since approval (planver.h) */
+	char approved_sha256[65]; /* then: the approved content */
 };
 
 static void meta_free(struct plan_meta *m)
@@ -294,6 +299,36 @@ static void meta_from_plan(const struct plan *p, struct plan_meta *m)
 	m->next_review = p->next_review ? xstrdup(p->next_review) : NULL;
 }
 
+/*
+ * Whether the plan shown has changed since approval, and the plan whose
+ * document the report carries: the plan given, else the latest version
+ * in the log, read back from its stored text (*stored, caller frees).
+ */
+static void meta_approval(struct store *s, const struct plan *p, struct plan_meta *m,
+			  struct plan **stored)
+{
+	struct planver_history h;
+	*stored = NULL;
+	if (planver_read(s, &h, NULL))
+		return;
+	struct planver_verdict v = { 0 };
+	const struct planver *e = NULL;
+	for (size_t i = 0; !p && m->sha256 && i < h.n; i++)
+		for (size_t k = 0; k < h.v[i].nfiles; k++)
+			if (strcmp(h.v[i].files[k], m->sha256) == 0 && !e)
+				e = &h.v[i];
+	if (p)
+		planver_judge(&h, p->id, p->version, p->approved_on, p->content_sha256, &v);
+	else if (e && e->has_content)
+		planver_judge(&h, e->plan_id, e->version, e->approved_on, e->sha256, &v);
+	m->changed = v.changed;
+	memcpy(m->approved_sha256, v.approved_sha256, sizeof m->approved_sha256);
+	struct herald_err err;
+	if (e && e->text && e->path && plan_text_load(e->path, e->text, stored, &err))
+		*stored = NULL;
+	planver_free(&h);
+}
+
 static void dl_item(struct buf *b, const char *dt, const char *dd, bool code)
 {
 	buf_printf(b, "<dt>%s</dt><dd>", dt);
@@ -317,6 +352,9 @@ static void section_plan(struct buf *b, const struct plan_meta *m, int64_t now,
 	if (!m->approved_by || !m->approved_on) {
 		cls = "bad";
 		status = "Not approved";
+	} else if (m->changed) {
+		cls = "bad";
+		status = "Changed since approval";
 	} else if (m->next_review && strcmp(m->next_review, today) < 0) {
 		cls = "warn";
 		status = "Approved, review overdue";
@@ -339,6 +377,8 @@ static void section_plan(struct buf *b, const struct plan_meta *m, int64_t now,
 	dl_item(b, "Next review", m->next_review, false);
 	if (!from_plan)
 		dl_item(b, "Last loaded", m->loaded_at, false);
+	if (m->changed)
+		dl_item(b, "Approved content SHA-256", m->approved_sha256, true);
 	buf_printf(b, "</dl><p class=\"note\">Source: %s.</p></section>",
 		   from_plan ? "the plan file given to the report" :
 			       "the latest plan version recorded in the evidence log");
@@ -376,6 +416,17 @@ static void section_versions(struct buf *b, struct store *s)
 		    "<th scope=\"col\">SHA-256</th><th scope=\"col\">Detail</th></tr></thead><tbody>");
 	store_each_plan_version(s, 50, version_row, b, NULL);
 	buf_adds(b, "</tbody></table></div></section>");
+}
+
+/* The plan as its controlled document (plandoc.h), as an appendix. */
+static void section_plandoc(struct buf *b, const struct plan *p, int64_t now)
+{
+	if (!p)
+		return;
+	buf_adds(b, "<section aria-labelledby=\"h-plandoc\" id=\"plan-document\">"
+		    "<h2 id=\"h-plandoc\">Plan document</h2>");
+	plandoc_render_fragment(p, now, b);
+	buf_adds(b, "</section>");
 }
 
 static const char *const metric_names[O_N] = {
@@ -707,6 +758,8 @@ enum herald_rc report_render(struct store *s, const struct report_opts *o,
 		meta_from_plan(o->plan, &m);
 	else
 		meta_from_log(s, &m);
+	struct plan *stored;
+	meta_approval(s, o->plan, &m, &stored);
 	char fd[16], t[16], gen[32];
 	day(a.from, fd);
 	day(a.to - 1, t);
@@ -731,6 +784,8 @@ enum herald_rc report_render(struct store *s, const struct report_opts *o,
 	section_timeline(out, &a);
 	section_warnings(out, o->plan, o->now);
 	section_versions(out, s);
+	section_plandoc(out, o->plan ? o->plan : stored, o->now);
+	plan_free(stored);
 	buf_printf(out, "</main><footer><p>Figures read at chain head seq %" PRId64
 			" (<code>%s</code>).</p></footer></body></html>\n", head.seq, head.hex);
 	meta_free(&m);

@@ -32,6 +32,7 @@
 #include "herald/keys.h"
 #include "herald/log.h"
 #include "herald/plan.h"
+#include "herald/planver.h"
 #include "herald/record.h"
 #include "herald/runtime.h"
 #include "herald/service_members.h"
@@ -40,6 +41,7 @@
 #include "herald/version.h"
 #include "herald/web_api.h"
 #include "herald/web_evidence.h"
+#include "herald/web_plan.h"
 
 #define PLAN_MAX_BYTES (16u << 20)
 
@@ -71,6 +73,8 @@ struct service {
 	struct dispatcher *d;
 	struct plan **plans;       /* every plan loaded, freed at exit */
 	size_t nplans;
+	struct planver_verdict **verdicts;  /* theirs, likewise */
+	size_t nverdicts;
 	struct file_id seen;
 	char *base;
 	struct service_members *members;
@@ -125,6 +129,77 @@ static void keep_plan(struct service *s, struct plan *p)
 {
 	s->plans = xreallocarray(s->plans, s->nplans + 1, sizeof *s->plans);
 	s->plans[s->nplans++] = p;
+}
+
+/* ----------------------------------------------------------- approval */
+
+/*
+ * The approval rule for p against the evidence, read on a connection of
+ * its own (the shared one may be inside another thread's transaction).
+ * A verdict that cannot be made is "no change": the reload is not held
+ * up by a read, and the log says why.
+ */
+static struct planver_verdict *judge(struct service *s, const struct plan *p)
+{
+	struct planver_verdict *v = xcalloc(1, sizeof *v);
+	s->verdicts = xreallocarray(s->verdicts, s->nverdicts + 1, sizeof *s->verdicts);
+	s->verdicts[s->nverdicts++] = v;
+	struct herald_err err;
+	herald_err_clear(&err);
+	struct store *ro = NULL;
+	struct store_open_opts so = { .readonly = true };
+	if (store_open(store_path(s->rt.store), &so, &ro, &err) ||
+	    planver_judge_plan(ro, p, v, &err))
+		log_event(LOG_ERROR, "evidence.error", "reading the plan history failed: %s", err.msg);
+	store_close(ro);
+	return v;
+}
+
+/* The reason a strict plan refuses content changed without approval, or
+ * NULL (caller frees). */
+static char *strict_refusal(const struct plan *old, const struct plan *p,
+			    const struct planver_verdict *v)
+{
+	if (!v->changed || !(p->strict_approval || old->strict_approval))
+		return NULL;
+	struct buf b;
+	buf_init(&b);
+	buf_adds(&b, "changed without approval (plan.strict_approval): ");
+	planver_words(v, p->content_sha256, &b);
+	buf_adds(&b, "; give the plan a new version and approval date");
+	return buf_take(&b);
+}
+
+/* Under strict_approval, such a change is refused: p is freed. */
+static enum herald_rc strict_check(struct service *s, struct plan *p,
+				   const struct planver_verdict *v, struct herald_err *err)
+{
+	char *why = strict_refusal(runtime_plan(&s->rt), p, v);
+	if (!why)
+		return H_OK;
+	plan_free(p);
+	enum herald_rc rc = herald_err_set(err, H_EINVAL, "%s", why);
+	free(why);
+	return rc;
+}
+
+/* A change without approval, let in: an evidence event and a warning. */
+static void flag_change(struct service *s, const struct plan *p,
+			const struct planver_verdict *v)
+{
+	if (!v->changed)
+		return;
+	struct buf b;
+	buf_init(&b);
+	buf_printf(&b, "plan %s version %s: ", p->id, p->version);
+	planver_words(v, p->content_sha256, &b);
+	log_event(LOG_WARN, "plan.unapproved", "%s; changed since approval: give the plan a new "
+		  "version and approval date (plan.strict_approval refuses such reloads)", b.data);
+	struct herald_err err;
+	herald_err_clear(&err);
+	if (record_event(s->rt.store, "plan-changed-without-approval", b.data, &err))
+		log_event(LOG_ERROR, "evidence.error", "recording the change failed: %s", err.msg);
+	buf_free(&b);
 }
 
 static void health_adapter(struct buf *out, void *ctx)
@@ -215,6 +290,9 @@ static void reload(struct service *s, const char *why)
 				    errno == EFBIG ? "the plan is too large" : strerror(errno));
 	if (!rc)
 		rc = build(s, data, len, false, &p, &err);
+	const struct planver_verdict *v = rc ? NULL : judge(s, p);
+	if (!rc)
+		rc = strict_check(s, p, v, &err);
 	const char *was = runtime_plan(&s->rt)->version;
 	if (!rc)
 		rc = swap_in(s, p, data, len, true, &err);
@@ -223,6 +301,8 @@ static void reload(struct service *s, const char *why)
 		refused(s, why, &err);
 		return;
 	}
+	atomic_store(&s->rt.approval, v);
+	flag_change(s, p, v);
 	log_event(LOG_INFO, "plan.reloaded", "reloaded (%s) %s: plan %s version %s (was %s), sha256 %.12s",
 		  why, path, p->id, p->version, was, p->sha256);
 }
@@ -397,11 +477,19 @@ static enum herald_rc start(struct service *s, struct plan *p, struct herald_err
 	struct evidence_head verified;
 	if ((rc = store_open(o->db, &so, &s->rt.store, err)) ||
 	    (rc = verify_at_start(s, &verified, err)) ||
-	    (rc = open_keys(s, KEYS_CREATE, err)) ||
-	    (rc = record_plan(s->rt.store, p, "loaded", err))) {
+	    (rc = open_keys(s, KEYS_CREATE, err))) {
 		herald_err_prefix(err, "%s", o->db);
 		return rc;
 	}
+	/* At start there is no running version to keep: a change without
+	 * approval is flagged, never refused. */
+	const struct planver_verdict *v = judge(s, p);
+	atomic_store(&s->rt.approval, v);
+	if ((rc = record_plan(s->rt.store, p, "loaded", err))) {
+		herald_err_prefix(err, "%s", o->db);
+		return rc;
+	}
+	flag_change(s, p, v);
 	if (o->checkpoint_to &&
 	    (rc = checkpointer_new(o->checkpoint_to, s->rt.store, &verified, &s->ckpt, err)))
 		return rc;
@@ -421,6 +509,7 @@ static enum herald_rc start(struct service *s, struct plan *p, struct herald_err
 	s->feeds = httpd_feeds_new(s->h, &s->rt);
 	httpd_pages_routes(s->h, &s->rt, s->feeds);
 	web_evidence_routes(s->h, &s->rt);
+	web_plan_routes(s->h, &s->rt);
 	if ((rc = dispatcher_start(&s->rt, &s->d, err))) {
 		herald_err_prefix(err, "dispatcher");
 		return rc;
@@ -502,6 +591,9 @@ static void stop(struct service *s, bool clean)
 	for (size_t i = 0; i < s->nplans; i++)
 		plan_free(s->plans[i]);
 	free(s->plans);
+	for (size_t i = 0; i < s->nverdicts; i++)
+		free(s->verdicts[i]);
+	free(s->verdicts);
 	free(s->base);
 	free(s->text);
 	service_members_free(s->members);
@@ -551,8 +643,8 @@ enum herald_rc service_run(const struct service_opts *o, struct plan *p,
 	/* Service up and down times are evidence: they explain late and
 	 * missed deliveries. */
 	char detail[256];
-	snprintf(detail, sizeof detail, "herald %s on %s%s", HERALD_VERSION, s.base,
-		 o->dry_run ? ", dry-run" : "");
+	snprintf(detail, sizeof detail, "herald %s on %s, pid %ld%s", HERALD_VERSION, s.base,
+		 (long)getpid(), o->dry_run ? ", dry-run" : "");
 	struct herald_err e2;
 	herald_err_clear(&e2);
 	if (record_event(s.rt.store, "start", detail, &e2))

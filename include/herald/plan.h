@@ -133,6 +133,7 @@ struct plan {
 					the same for a plan in JSON and YAML */
 	char *id, *title, *version, *owner;
 	char *approved_by, *approved_on, *next_review;  /* may be NULL */
+	bool strict_approval;        /* refuse a reload changed without approval */
 	char *tzid;
 	const struct tz *tz;
 	struct plan_channel *channels;
@@ -141,6 +142,11 @@ struct plan {
 	size_t naudiences;
 	struct plan_comm *comms;
 	size_t ncomms;
+	/* The file's text with literal secrets redacted, as the evidence
+	 * stores it, or the canonical JSON when that could not be done
+	 * safely (text_canonical): see plan_text.h. */
+	char *text;
+	bool text_canonical;
 };
 
 struct plan_load_opts {

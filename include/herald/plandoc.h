@@ -36,6 +36,14 @@ void plandoc_render(const struct plan *p, enum plandoc_format f, int64_t now,
 		    struct buf *out);
 
 /*
+ * The HTML document as a fragment of another page (the report): a
+ * <style> scoped to .plandoc, then <div class="plandoc" id="plandoc">
+ * holding the document with an h2 title, h3 sections and ids prefixed
+ * "plandoc-".  Appended to out.
+ */
+void plandoc_render_fragment(const struct plan *p, int64_t now, struct buf *out);
+
+/*
  * A schedule in words, appended to out: "every 3 months from 15 Jan 2026,
  * 09:30 Europe/London, for 1 hour", "on demand (sent with herald send)".
  */

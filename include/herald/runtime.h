@@ -25,10 +25,14 @@ struct buf;
 struct keyring;
 struct store;
 struct plan;
+struct planver_verdict;
 
 struct runtime {
 	struct store *store;
 	_Atomic(const struct plan *) plan;
+	/* What the approval rule (planver.h) says of the plan in force: set
+	 * with it, kept as long as plans are. */
+	_Atomic(const struct planver_verdict *) approval;
 	bool dry_run;
 	const char *base_url;   /* public base URL for links, no trailing '/' */
 	int64_t started;        /* instant the service started */

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# baseline: no   (needs the directory members of this tree)
 # bench_members.sh - 100,000 members (BENCH_MEMBERS), from a CSV file and
 # from a local slapd over ldaps (paged, 500 a page), each:
 #  resolve      `herald members` (read, check, de-duplicate, print CSV)

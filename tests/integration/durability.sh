@@ -114,7 +114,9 @@ assert keys, "no keys"
 for k in keys:
     v = seen.get(k)
     assert v, "never arrived: " + k
-    assert all(v[1:]), "an extra copy was not flagged: %s %s" % (k, v)
+    # Only the first send may be unflagged; the receiver may read a
+    # request written just before a kill after the re-send that followed.
+    assert sum(1 for f in v if not f) <= 1, "an extra copy was not flagged: %s %s" % (k, v)
 PY
 }
 for sig in TERM KILL; do

@@ -70,6 +70,39 @@ mkdir -p "$T/real" "$T/gen"
 # A pristine single-file copy to mutate (also exercises backup).
 check "backup of the real run's db" "$HERALD" evidence backup "$T/real/pristine.db" --db "$T/live.db"
 check "untouched real copy verifies" "$HERALD" evidence verify --db "$T/real/pristine.db"
+# Plan versions are stored whole: each loaded/reloaded row points at its
+# text (a texts row).  Mutations aimed at those rows are caught too.
+check "the real run stored each plan version's text" test "$(sqlite3 "$T/real/pristine.db" \
+	"SELECT count(*) FROM plan_versions p JOIN texts t ON t.sha256=p.text WHERE t.body LIKE '%T-REAL%'")" -ge 2
+check "plan text mutations caught" $PY - "$T/real/pristine.db" "$HERALD" <<'PY'
+import re, shutil, sqlite3, subprocess, sys, tempfile, os
+src, herald = sys.argv[1], sys.argv[2]
+def run(name, sqls):
+    d = tempfile.mkdtemp(); p = os.path.join(d, "m.db"); shutil.copyfile(src, p)
+    c = sqlite3.connect(p, isolation_level=None)
+    for (t,) in c.execute("SELECT name FROM sqlite_master WHERE type='trigger'").fetchall():
+        c.execute(f"DROP TRIGGER {t}")
+    for q in sqls: c.execute(q)
+    c.close()
+    r = subprocess.run([herald, "evidence", "verify", "--db", p], capture_output=True, text=True)
+    shutil.rmtree(d)
+    ok = r.returncode == 1 and re.search(r"seq \d+", r.stderr)
+    if not ok: print(f"NOT CAUGHT: {name}: exit {r.returncode}: {r.stderr.strip()}", file=sys.stderr)
+    return ok
+plan_text = "(SELECT text FROM plan_versions WHERE text IS NOT NULL ORDER BY seq LIMIT 1)"
+other_text = "(SELECT text FROM plan_versions WHERE text IS NOT NULL ORDER BY seq DESC LIMIT 1)"
+cases = {
+    "edit a plan text's body": [f"UPDATE texts SET body=replace(body, 'T-REAL', 'T-FAKE') WHERE sha256={plan_text}"],
+    "null a version's text": ["UPDATE plan_versions SET text=NULL WHERE seq=(SELECT min(seq) FROM plan_versions WHERE text IS NOT NULL)"],
+    "point a version at another text": [f"UPDATE plan_versions SET text={other_text} WHERE seq=(SELECT min(seq) FROM plan_versions WHERE text IS NOT NULL)"],
+    "delete a plan text": [f"DELETE FROM texts WHERE sha256={plan_text}"],
+}
+c = sqlite3.connect(src)
+distinct = c.execute("SELECT count(DISTINCT text) FROM plan_versions WHERE text IS NOT NULL").fetchone()[0]
+c.close()
+if distinct < 2: del cases["point a version at another text"]; print("only one plan text", file=sys.stderr); sys.exit(1)
+sys.exit(0 if all(run(n, q) for n, q in cases.items()) else 1)
+PY
 
 # Database 2: generated through db_append, for the states a short real run
 # cannot reach (late, missed, dry-run, duplicates).
