@@ -12,12 +12,15 @@
  */
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "herald/chan_backend.h"
 #include "herald/ics.h"
 #include "herald/members.h"
 #include "herald/plan.h"
+#include "herald/plan_chan.h"
+#include "herald/plan_json.h"
 #include "herald/timeutil.h"
 #include "herald/version.h"
 
@@ -333,4 +336,52 @@ static void finish(struct chan_req *r, CURLcode cc, struct chan_outcome *o)
 		o->result = CHAN_TEMP;
 }
 
-const struct chan_backend chan_email = { "email", prepare, finish };
+
+/* ------------------------------------------------------------- the plan */
+
+static enum herald_rc load(struct pj *c, json_t *j, struct plan_channel *ch)
+{
+	static const char *const keys[] = { "type", "smtp", "from", "username",
+					    "password", "starttls", NULL };
+	static const char *const smtp_schemes[] = { "smtp://", "smtps://", NULL };
+	struct plan_secret smtp = { 0 }, from = { 0 };
+	size_t before = c->nerrors;
+	pj_check_keys(c, j, keys);
+	plan_chan_url(c, j, "smtp", true, smtp_schemes, "an smtp:// or smtps:// URL", &smtp);
+	if (!pj_get_secret(c, j, "from", true, &from) && !from.demo &&
+	    !members_valid_mailbox(from.value))
+		PJ_FAIL_AT(c, "from", "\"%.80s\" is not a mailbox (\"Name <user@example.org>\" or user@example.org)",
+			   from.env ? "(from the environment)" : from.value);
+	pj_get_secret(c, j, "username", false, &ch->username);
+	if (!pj_get_secret(c, j, "password", false, &ch->password) &&
+	    ch->password.value && !json_object_get(j, "username"))
+		PJ_FAIL_AT(c, "password", "a password needs a username");
+	pj_get_bool(c, j, "starttls", true, &ch->starttls);
+	ch->smtp = smtp.value;
+	ch->from = from.value;
+	free(smtp.env);
+	free(from.env);
+	return pj_since(c, before);
+}
+
+static void describe(const struct plan_channel *ch, struct buf *out)
+{
+	buf_printf(out, "email from %s, %s", ch->from ? ch->from : "?",
+		   ch->starttls ? "TLS required" : "plain SMTP allowed");
+	if (ch->username.value)
+		buf_adds(out, ", authenticated");
+}
+
+static const struct chan_secret_field secrets[] = {
+	CHAN_IDENTITY("username", username), CHAN_SECRET("password", password), { 0 }
+};
+
+const struct chan_type chan_type_email = {
+	.name = "email",
+	.what = "email over SMTP, one transaction per recipient",
+	.load = load,
+	.describe = describe,
+	.secrets = secrets,
+	.addressed = true,
+	.backend = &(const struct chan_backend){ .prepare = prepare, .finish = finish },
+};

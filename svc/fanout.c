@@ -2,6 +2,7 @@
 #include "herald/fanout.h"
 
 #include "herald/plan.h"
+#include "herald/plan_chan.h"
 
 /* Targets of c within audience a. */
 static enum herald_rc each_in(const struct plan *p, const struct plan_comm *c,
@@ -59,13 +60,13 @@ static enum herald_rc drill_through(const struct plan_drill *d, const struct pla
 				    int64_t *count)
 {
 	struct fanout_target t = { a, ch, NULL, NULL, false };
-	size_t n = ch->type == CHAN_EMAIL ? d->nto : 1;
+	size_t n = ch->type->addressed ? d->nto : 1;
 	if (count) {
 		*count += (int64_t)n;
 		return H_OK;
 	}
 	for (size_t k = 0; k < n; k++) {
-		t.recipient = ch->type == CHAN_EMAIL ? d->to[k] : NULL;
+		t.recipient = ch->type->addressed ? d->to[k] : NULL;
 		enum herald_rc rc = fn(&t, ctx);
 		if (rc)
 			return rc;
@@ -92,7 +93,7 @@ static enum herald_rc drill_each(const struct plan *p, const struct plan_comm *c
 				bool seen = false;
 				for (size_t e = 0; e < k; e++)
 					seen |= a->deliver[e].channel == ch;
-				if (!seen && p->channels[ch].type == CHAN_EMAIL &&
+				if (!seen && p->channels[ch].type->addressed &&
 				    plan_comm_uses_channel(c, ch))
 					rc = drill_through(d, a, &p->channels[ch], fn, ctx, count);
 			}

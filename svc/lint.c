@@ -11,6 +11,7 @@
 
 #include "herald/fanout.h"
 #include "herald/plan.h"
+#include "herald/plan_chan.h"
 #include "herald/sched.h"
 #include "herald/timeutil.h"
 #include "herald/tz.h"
@@ -122,7 +123,7 @@ static void check_email_only(struct lint *l)
 	if (p->nchannels == 0)
 		return;
 	for (size_t i = 0; i < p->nchannels; i++)
-		if (p->channels[i].type != CHAN_EMAIL)
+		if (!p->channels[i].type->addressed)
 			return;
 	warn(l, "W-EMAIL-ONLY", "channels",
 	     "add a second way to reach people (chat, intranet webhook, calendar feed): email alone is easily missed",
@@ -297,7 +298,7 @@ static void check_smtp(struct lint *l)
 	char path[160];
 	for (size_t i = 0; i < p->nchannels; i++) {
 		const struct plan_channel *ch = &p->channels[i];
-		if (ch->type != CHAN_EMAIL || ch->starttls ||
+		if (!ch->smtp || ch->starttls ||
 		    strncasecmp(ch->smtp, "smtps://", 8) == 0 || loopback_smtp(ch->smtp))
 			continue;
 		snprintf(path, sizeof path, "channels.%s.starttls", ch->id);

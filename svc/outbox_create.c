@@ -136,7 +136,7 @@ static void render(const struct creator *cr, const struct fanout_target *t,
 static void mail_domain(const struct plan_channel *ch, char *out, size_t n)
 {
 	out[0] = '\0';
-	if (ch->type != CHAN_EMAIL)
+	if (!ch->from)  /* only email has a From address */
 		return;
 	const char *at = ch->from ? strrchr(ch->from, '@') : NULL;
 	snprintf(out, n, "%s", at ? at + 1 : "herald.invalid");
@@ -171,7 +171,7 @@ static enum herald_rc message_for(struct creator *cr, const struct fanout_target
 		.communication = cr->c->id, .topic = cr->c->topic,
 		.has_occurrence = cr->start != 0, .occurrence = cr->start,
 		.has_offset = cr->has_offset, .notify_offset = cr->offset,
-		.audience = t->a->id, .channel_type = chan_type_name(t->ch->type),
+		.audience = t->a->id, .channel_type = plan_channel_type(t->ch),
 		.channel_id = t->ch->id, .due = due, .text = tsha,
 		.requested_by = cr->requested_by, .note = cr->note, .request = cr->request,
 		.mail_domain = dom[0] ? dom : NULL,

@@ -157,7 +157,7 @@ static bool target_remote(const struct fanout_target *t)
 		return !host_local(host);
 	}
 	const struct plan_channel *ch = t->ch;
-	const char *url = ch->type == CHAN_SLACK ? ch->webhook.value : ch->url.value;
+	const char *url = ch->webhook.value ? ch->webhook.value : ch->url.value;
 	return !url || !url_host(url, host, sizeof host) || !host_local(host);
 }
 

@@ -15,6 +15,7 @@
 
 #include "herald/log.h"
 #include "herald/members.h"
+#include "herald/plan_chan.h"
 #include "herald/plan_channels.h"
 #include "herald/plan_json.h"
 #include "herald/plan_members.h"
@@ -111,14 +112,15 @@ static enum herald_rc load_deliver_to(struct pj *c, json_t *j,
 {
 	json_t *to = json_object_get(j, "to");
 	if (!to) {
-		if (ch->type == CHAN_EMAIL)
-			return pj_fail(c, "email delivery needs \"to\": a list of addresses or \"members\"");
+		if (ch->type->addressed)
+			return pj_fail(c, "%s delivery needs \"to\": a list of addresses or \"members\"",
+				       ch->type->name);
 		d->to = TO_CHANNEL;
 		return H_OK;
 	}
-	if (ch->type != CHAN_EMAIL)
+	if (!ch->type->addressed)
 		return PJ_FAIL_AT(c, "to", "\"to\" applies only to email channels (\"%s\" is %s)",
-				  ch->id, chan_type_name(ch->type));
+				  ch->id, ch->type->name);
 	size_t o = pj_push_key(c, "to");
 	enum herald_rc rc = H_OK;
 	if (json_is_string(to) && strcmp(json_string_value(to), "members") == 0) {
@@ -495,7 +497,7 @@ static enum herald_rc load_drill(struct pj *c, json_t *obj, struct plan_drill *d
 	/* An email channel of the drill needs someone to write to. */
 	for (size_t i = 0; c->nerrors == before && i < d->nchannels; i++) {
 		const struct plan_channel *ch = &c->plan->channels[d->channels[i]];
-		if (ch->type == CHAN_EMAIL && d->nto == 0 && c->chan_typed[d->channels[i]])
+		if (ch->type->addressed && d->nto == 0 && c->chan_typed[d->channels[i]])
 			PJ_FAIL_AT(c, "to", "email channel \"%.60s\" in drill.channels needs the "
 				   "drill addresses in \"to\"", ch->id);
 	}
@@ -719,11 +721,17 @@ enum herald_rc plan_canonical_json(const char *path, const char *data, size_t le
 	return rc;
 }
 
+static void log_part(const char *part, void *ctx)
+{
+	(void)ctx;
+	log_add_secret(part);
+}
+
 static void log_secret(const struct plan_secret_ref *r, void *ctx)
 {
 	(void)ctx;
 	if (!r->identity && !r->s->demo)
-		log_add_secret(r->s->value);
+		plan_secret_parts(r->s->value, log_part, NULL);
 }
 
 /*

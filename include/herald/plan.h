@@ -24,7 +24,9 @@
 #include "herald/members.h"
 #include "herald/sched.h"
 
-enum chan_type { CHAN_SLACK, CHAN_EMAIL, CHAN_WEBHOOK };
+/* A channel type: a row of the one table (plan_chan.h). */
+struct chan_type;
+struct buf;
 
 /* A value that may have come from env:; literal secrets are linted. */
 struct plan_secret {
@@ -38,10 +40,14 @@ struct plan_header {
 	struct plan_secret value;
 };
 
+/*
+ * A channel.  The fields below are those the built-in types share; a type
+ * with keys of its own keeps them in opts (its chan_*.c file reads them).
+ */
 struct plan_channel {
 	char *id;
-	enum chan_type type;
-	struct plan_secret webhook;  /* slack */
+	const struct chan_type *type;
+	struct plan_secret webhook;  /* chat types (slack, teams, …) */
 	char *smtp;                  /* email: smtp:// or smtps:// URL */
 	char *from;                  /* email: RFC 5322 mailbox */
 	struct plan_secret username, password;
@@ -50,6 +56,7 @@ struct plan_channel {
 	struct plan_header *headers;
 	size_t nheaders;
 	struct plan_secret secret;   /* webhook signing key (optional) */
+	void *opts;                  /* the type's own settings, or NULL */
 };
 
 enum deliver_to { TO_CHANNEL, TO_LIST, TO_MEMBERS };
@@ -275,8 +282,12 @@ const struct tz *plan_comm_tz(const struct plan *p, const struct plan_comm *c);
  */
 bool plan_comm_uses_channel(const struct plan_comm *c, size_t channel);
 
-/* The plan name of a channel type ("slack", "email", "webhook"). */
-const char *chan_type_name(enum chan_type t);
+/* The plan name of a channel's type ("slack", "email", …). */
+const char *plan_channel_type(const struct plan_channel *ch);
+
+/* Public facts about a channel (its type's words, where its URL comes
+ * from), never a URL, a password or a header value. */
+void plan_channel_describe(const struct plan_channel *ch, struct buf *out);
 
 /* One secret-bearing value of a channel (see plan_channel_secrets()). */
 struct plan_secret_ref {
@@ -298,5 +309,14 @@ struct plan_secret_ref {
 void plan_channel_secrets(const struct plan_channel *ch,
 			  void (*fn)(const struct plan_secret_ref *r, void *ctx),
 			  void *ctx);
+
+/*
+ * Calls fn with value and then with each part of it a receiver may quote
+ * on its own: for a URL, its path and query, every path segment of 16
+ * bytes or more, every query value of 8 or more and a password in it
+ * (the token of a webhook URL is one of these).  Masking uses them all.
+ */
+void plan_secret_parts(const char *value, void (*fn)(const char *part, void *ctx),
+		       void *ctx);
 
 #endif
