@@ -39,6 +39,15 @@ static void warn(struct lint *l, const char *code, const char *path,
 	l->fn(&w, l->ctx);
 }
 
+/* A channel drills go through is in use, though no audience delivers to it. */
+static bool drill_uses(const struct plan_drill *d, size_t ch)
+{
+	for (size_t i = 0; d->given && d->channels_given && i < d->nchannels; i++)
+		if (d->channels[i] == ch)
+			return true;
+	return false;
+}
+
 static bool comm_uses_audience(const struct plan_comm *c, size_t a)
 {
 	for (size_t i = 0; i < c->naudiences; i++)
@@ -104,7 +113,9 @@ static void check_unused(struct lint *l)
 			     p->audiences[a].id);
 	}
 	for (size_t ch = 0; ch < p->nchannels; ch++) {
-		bool used = false;
+		bool used = drill_uses(&p->drill, ch);
+		for (size_t c = 0; c < p->ncomms && !used; c++)
+			used = drill_uses(&p->comms[c].drill, ch);
 		for (size_t a = 0; a < p->naudiences && !used; a++)
 			for (size_t d = 0; d < p->audiences[a].ndeliver; d++)
 				used |= p->audiences[a].deliver[d].channel == ch;

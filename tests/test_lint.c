@@ -105,6 +105,15 @@ static void unused_audience_and_channel(void **state)
 	       "W-AUDIENCE-UNUSED audiences.board;");
 	expect("\"channels\":{", "\"channels\":{\"spare\":{\"type\":\"webhook\",\"url\":\"env:LT_SLACK\"},",
 	       "W-CHANNEL-UNUSED channels.spare;");
+	/* a channel only drills go through is used */
+	char *j = replace(CLEAN, "\"channels\":{",
+			  "\"channels\":{\"spare\":{\"type\":\"webhook\",\"url\":\"env:LT_SLACK\"},");
+	char *k = replace(j, "\"drill\":{\"to\":[\"isms-drill@acme.example\"]}",
+			  "\"drill\":{\"to\":[\"isms-drill@acme.example\"],\"channels\":[\"spare\"]}");
+	struct seen s = lint_str(k);
+	free(j);
+	free(k);
+	assert_null(strstr(s.codes, "W-CHANNEL-UNUSED"));
 }
 
 static void email_only_and_plain_smtp(void **state)

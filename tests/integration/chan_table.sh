@@ -66,7 +66,7 @@ check "and only that one" [ "$(grep -c W-LITERAL-SECRET "$T/out")" -eq 1 ]
 # Sending: three deliveries through the north loft (n1 twice, n2 once),
 # one through the south loft, which answers 400 echoing the URL it got.
 export HERALD_RETRY_BASE_MS=200 HERALD_SEND_TIMEOUT_MS=2000
-"$EXTRA" send "$T/plan.json" NOTICE --note table --db "$T/h.db" >"$T/send.out" 2>"$T/send.err"
+"$EXTRA" send "$T/plan.json" NOTICE --by "Test Operator" --note table --db "$T/h.db" >"$T/send.out" 2>"$T/send.err"
 rc=$?
 check "send ends with a permanent failure (rc=$rc)" [ "$rc" -eq 3 ]
 q() { HERALD=$EXTRA evq "$T/h.db" "$1"; }
@@ -88,8 +88,8 @@ assert len(t) == 3 and all(b - a >= 0.55 for a, b in zip(t, t[1:])), t
 PY
 check "the failure is recorded with the receiver's reply" \
 	[ "$(q "[x['attempts'] for x in d if x['channel_id']=='s']")" = "1" ]
-"$EXTRA" evidence export --db "$T/h.db" --format json >"$T/export.json" 2>&1
-for f in "$T/send.out" "$T/send.err" "$T/export.json" "$T"/h.db*; do
+"$EXTRA" evidence export --db "$T/h.db" --format json >"$T/export.json" 2>>"$T/export.err"
+for f in "$T/send.out" "$T/send.err" "$T/export.json" "$T/export.err" "$T"/h.db*; do
 	check "its secret is masked: no canary in $(basename "$f")" bash -c "! grep -aq '$CANARY' '$f'"
 done
 check "the echoed reply reached the evidence masked" grep -q '<secret>\|<url>' "$T/export.json"

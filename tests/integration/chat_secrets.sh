@@ -54,7 +54,7 @@ spawn "$HERALD" run "$T/plan.json" --db "$T/h.db" --listen "127.0.0.1:$hport" --
 	2>"$T/herald.err"
 wait_for 15 curl -sf "$base/healthz"
 curl -s -o "$T/send.resp" -D "$T/send.hdr" -X POST -H "Authorization: Bearer $ADMIN" \
-	-H 'Content-Type: application/json' -d '{"note": "case 42"}' "$base/api/communications/BREACH/send"
+	-H 'Content-Type: application/json' -d '{"by": "Dana Reyes", "note": "case 42"}' "$base/api/communications/BREACH/send"
 check "send accepted" grep -q "^HTTP/1.1 202" "$T/send.hdr"
 done_all() {
 	[ "$(evq "$T/h.db" "sorted(x['channel_id']+'/'+x['state'] for x in d)")" = \

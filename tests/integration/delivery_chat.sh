@@ -76,7 +76,7 @@ cat >"$T/plan.json" <<JSON
 JSON
 export HERALD_RETRY_BASE_MS=300 HERALD_SEND_TIMEOUT_MS=1500 HERALD_BASE_URL=https://herald.example
 start=$SECONDS
-"$HERALD" send "$T/plan.json" INCIDENT --db "$T/h.db" --note "note $INJECT" >"$T/out" 2>"$T/err"
+"$HERALD" send "$T/plan.json" INCIDENT --by "Test Operator" --db "$T/h.db" --note "note $INJECT" >"$T/out" 2>"$T/err"
 rc=$?
 check "send exits 3 when some deliveries failed (rc=$rc)" [ "$rc" -eq 3 ]
 check "send finished in bounded time" [ $((SECONDS - start)) -lt 90 ]
