@@ -35,55 +35,6 @@ static void flags_text(const struct store_delivery_view *d, char *out, size_t n)
 		 d->possible_duplicate ? "possible-duplicate" : "");
 }
 
-/*
- * A spreadsheet may run a cell as a formula when it starts with = + - @
- * (or a tab or CR), also after leading white space, and also in their
- * fullwidth forms (＝ ＋ － ＠), which some spreadsheets read as the ASCII
- * ones: such cells get a leading apostrophe.
- */
-static bool formula_like(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	for (;;) {
-		if (*p == ' ' || *p == '\n')
-			p++;
-		else if (p[0] == 0xc2 && p[1] == 0xa0)                  /* no-break space */
-			p += 2;
-		else if (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80)  /* ideographic space */
-			p += 3;
-		else
-			break;
-	}
-	if (*p && strchr("=+-@\t\r", *p))
-		return true;
-	/* U+FF0B ＋, U+FF0D －, U+FF1D ＝, U+FF20 ＠ */
-	return p[0] == 0xef && ((p[1] == 0xbc && (p[2] == 0x8b || p[2] == 0x8d || p[2] == 0x9d)) ||
-				(p[1] == 0xbc && p[2] == 0xa0));
-}
-
-/* RFC 4180 cell, defused as above. */
-static void csv_cell(struct buf *b, const char *s)
-{
-	if (!s)
-		return;
-	bool formula = formula_like(s);
-	bool quote = formula || strpbrk(s, ",\"\r\n") || s[0] == ' ';
-	if (!quote) {
-		buf_adds(b, s);
-		return;
-	}
-	buf_addc(b, '"');
-	if (formula)
-		buf_addc(b, '\'');
-	/* Runs between quotes are copied whole; a quote is doubled. */
-	for (const char *q; (q = strchr(s, '"')); s = q + 1) {
-		buf_add(b, s, (size_t)(q - s + 1));
-		buf_addc(b, '"');
-	}
-	buf_adds(b, s);
-	buf_addc(b, '"');
-}
-
 /* An instant as RFC 3339 UTC text, or NULL for none. */
 static const char *when(int64_t t, char out[32])
 {
@@ -156,7 +107,7 @@ static int export_row(const struct store_delivery_view *d, void *ctx)
 		for (size_t i = 0; i < NEXPORT; i++) {
 			if (i)
 				buf_addc(b, ',');
-			csv_cell(b, v[i]);
+			buf_add_csv(b, v[i]);
 		}
 		buf_adds(b, "\r\n");
 	} else {
