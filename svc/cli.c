@@ -2,6 +2,7 @@
 #include "herald/cli.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,4 +90,9 @@ int cli_open_keys(const char *ctx, struct store *s, const char *dir, bool create
 				      &err);
 	free(def);
 	return rc ? cli_fail(ctx, &err) : 0;
+}
+
+void cli_talks_to_servers(void)
+{
+	signal(SIGPIPE, SIG_IGN);
 }

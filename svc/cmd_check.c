@@ -134,6 +134,8 @@ static int check_run(int argc, char **argv)
 	int rc = opts_parse(&check_spec, argc, argv, &a, &nplans);
 	if (rc != OPTS_CONTINUE)
 		return rc;
+	if (a.resolve)
+		cli_talks_to_servers();
 	struct planver_history h = { 0 };
 	if (a.db) {
 		struct herald_err err;

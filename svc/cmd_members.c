@@ -80,6 +80,7 @@ static int members_run(int argc, char **argv)
 	int nargs, rc = opts_parse(&members_spec, argc, argv, &args, &nargs);
 	if (rc != OPTS_CONTINUE)
 		return rc;
+	cli_talks_to_servers();
 	const char *path = argv[1], *id = argv[2];
 	struct plan_load_opts o = { .demo_secrets = true, .resolve = true,
 				    .refetch = only_this, .ctx = (void *)(uintptr_t)id };

@@ -70,6 +70,7 @@ static int run_run(int argc, char **argv)
 	if (rc != OPTS_CONTINUE)
 		return rc;
 	a.plan = argv[1];
+	cli_talks_to_servers();
 	log_set_format_name(cli_log_formats[a.log_format]);
 	struct service_opts o = { .plan = a.plan, .db = a.db, .keys = a.keys,
 				  .checkpoint_to = a.checkpoint_to, .listen = a.listen,

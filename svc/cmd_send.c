@@ -259,6 +259,7 @@ static int run(int argc, char **argv)
 	int rc = parse_args(argc, argv, &o);
 	if (rc != OPTS_CONTINUE)
 		return rc;
+	cli_talks_to_servers();
 	char *note_buf = NULL;
 	if (o.note_file && !(note_buf = note_from_file(o.note_file, &rc)))
 		return rc;

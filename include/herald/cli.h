@@ -46,6 +46,16 @@ enum cli_secrets {
  */
 int cli_load_plan(const char *path, enum cli_secrets secrets, struct plan **out);
 
+/*
+ * For the commands that talk to servers (run, send, members, check
+ * --resolve): a peer that closes its socket (an LDAP server going down
+ * mid-read, an SMTP or HTTP server dropping the connection) is an error on
+ * that connection, not the end of the process.  libldap and OpenSSL write
+ * without MSG_NOSIGNAL, so SIGPIPE is ignored.  Other commands keep the
+ * default, and stop quietly when their reader does (| head).
+ */
+void cli_talks_to_servers(void);
+
 /* Parses a non-negative decimal integer no larger than max. */
 bool cli_parse_uint(const char *s, long max, long *out);
 

@@ -183,6 +183,11 @@ check "healthz: degraded (503) with the reason" test "$(curl -s -o /dev/null -w 
 check "healthz names the failing source and keeps the count" \
 	test "$(hq "h['status'], s['staff']['status'], 'contact LDAP server' in s['staff']['reason'], s['staff']['members']")" = "('degraded', 'failing', True, 1001)"
 check "the failure is logged" grep -q "warn members.failed: audience staff" "$T/run.err"
+if ! kill -0 "$hpid" 2>/dev/null; then
+	wait "$hpid"
+	fail "the service died with the directory (exit $?)"
+	tail -n 20 "$T/run.err" >&2
+fi
 kill -HUP "$hpid"
 reloads() { test "$(sqlite3 "$T/h.db" "select count(*) from plan_versions where event='reloaded'")" = 1; }
 check "SIGHUP during the outage: the plan reloads with the last lists" wait_for 20 reloads

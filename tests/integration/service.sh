@@ -31,6 +31,10 @@ spawn "$HERALD" run "$T/plan.json" --db "$T/h.db" --listen "127.0.0.1:$hport" --
 pid=$LAST_PID
 wait_for 15 curl -sf "$base/healthz"
 check "service is up" curl -sf -o /dev/null "$base/healthz"
+# A peer closing its socket raises SIGPIPE in libldap and OpenSSL writes:
+# it must not end the service.
+kill -PIPE "$pid"
+check "SIGPIPE does not stop the service" curl -sf -o /dev/null "$base/healthz"
 
 status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 api="$base/api/communications"
