@@ -73,6 +73,8 @@ struct plan_audience {
 	bool members_given;
 	struct plan_deliver *deliver;
 	size_t ndeliver;
+	char *feed_name;             /* calendar name of its feed; NULL = default */
+	bool feed_email;             /* a public feed may show email addresses */
 };
 
 struct plan_comm {
@@ -92,6 +94,10 @@ struct plan_comm {
 	bool acknowledge;
 	int64_t *remind_after;       /* seconds after the message */
 	size_t nremind;
+	bool busy;                   /* feeds: TRANSP:OPAQUE (a meeting) */
+	char *location;              /* feeds: LOCATION; NULL = none */
+	char *url;                   /* feeds: URL (a meeting link); NULL = none */
+	bool all_day;                /* date-only schedule (sched.all_day too) */
 };
 
 struct plan {
