@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "herald/chan.h"
+#include "herald/ics.h"
 #include "herald/log.h"
 #include "herald/plan.h"
 #include "herald/timeutil.h"
@@ -26,7 +27,7 @@
 struct job {
 	struct outbox_item *it;
 	struct chan_msg m;
-	char *text, *ack_url, *when;
+	char *text, *ack_url, *when, *calendar;
 	size_t chan;              /* index into the engine's channel states */
 	struct job *next;
 	struct engine *e;
@@ -72,6 +73,7 @@ static void job_free(struct job *j)
 	free(j->text);
 	free(j->ack_url);
 	free(j->when);
+	free(j->calendar);
 	free(j);
 }
 
@@ -237,6 +239,19 @@ static bool job_build(struct engine *e, struct job *j, const struct plan *p,
 		j->when = xasprintf("%s to %s", s, en);
 		m->when = j->when;
 		m->tzid = c && plan_comm_tz(p, c) ? tz_name(plan_comm_tz(p, c)) : p->tzid;
+	}
+	/* Email attaches the occurrence as the audience's feed writes it
+	 * (same UID and SEQUENCE), so calendars merge the two. */
+	if (m->start && c && p->channels[ci].type == CHAN_EMAIL) {
+		struct buf cal;
+		buf_init(&cal);
+		struct herald_err err;
+		herald_err_clear(&err);
+		if (ics_occurrence(p, (size_t)cx, ax, m->start, clock_now(), &cal, &err) == H_OK)
+			j->calendar = buf_take(&cal);
+		else
+			buf_free(&cal);
+		m->calendar = j->calendar;
 	}
 	m->recipient = it->recipient;
 	m->recipient_name = it->recipient_name;
