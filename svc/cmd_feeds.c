@@ -2,6 +2,10 @@
  * cmd_feeds.c - `herald feeds`: the subscription URLs of each audience's
  * feed, https:// (or http://) and webcal://, private ones with their token
  * (an HMAC of the audience id under the database's server key).
+ *
+ * The key is the running service's: the database is opened read-only and
+ * never created, since a new database would mean a new key, and URLs that
+ * answer 404 on the service.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +25,7 @@ static const struct opt feeds_table[] = {
 	{ .name = "base-url", OPT_STRING_AT(struct feeds_args, base), .metavar = "URL",
 	  .help = "public base URL of herald (default http://127.0.0.1:8080)" },
 	{ .name = "db", OPT_STRING_AT(struct feeds_args, db), .metavar = "FILE",
-	  .help = "database holding the server key (default ./herald.db)" },
+	  .help = "the service's database, holding its key (default ./herald.db)" },
 };
 
 static const struct opts_spec feeds_spec = {
@@ -30,7 +34,8 @@ static const struct opts_spec feeds_spec = {
 	CLI_ONE_PLAN,
 	OPTS_TABLE(feeds_table),
 	.notes = "Prints one line per audience: ID, public|private|none, the https URL\n"
-		 "and the webcal URL, separated by tabs.\n",
+		 "and the webcal URL, separated by tabs.  Private URLs are signed with the\n"
+		 "key in the database `herald run` uses: give that database (--db).\n",
 };
 
 static int feeds_run(int argc, char **argv)
@@ -60,9 +65,12 @@ static int feeds_run(int argc, char **argv)
 	unsigned char key[32];
 	struct herald_err err;
 	herald_err_clear(&err);
-	struct store_open_opts so = { .create = true };
+	struct store_open_opts so = { .readonly = true };
 	if (store_open(dbpath, &so, &db, &err) || store_server_key(db, key, &err)) {
-		rc = cli_fail(dbpath, &err);
+		cli_error("%s; feed URLs carry the key in the service's database: give the "
+			  "database `herald run` uses (--db FILE), or start the service once first",
+			  err.msg);
+		rc = H_ERUNTIME;
 		goto out;
 	}
 	printf("# %s version %s: feed URLs (private ones carry a secret token: share\n"
