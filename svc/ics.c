@@ -133,10 +133,17 @@ static void prop_date(struct w *w, const char *name, int64_t wall)
 	prop(w, "%s;VALUE=DATE:%.8s", name, t);
 }
 
-/* An occurrence whose reading differs between clients. */
-static bool on_edge(const struct occurrence *o)
+/*
+ * An occurrence whose reading differs between clients: its start or end is
+ * a local time in a gap or an overlap, or the offset changes in between.
+ */
+static bool on_edge(const struct tz *z, const struct occurrence *o)
 {
-	return o->flags || o->start_offset != o->end_offset;
+	unsigned f = 0;
+	if (o->flags || o->start_offset != o->end_offset)
+		return true;
+	tz_wall_to_instant(z, o->wall_end, &f);
+	return f != 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -581,7 +588,7 @@ static void instance_times(struct feed *f, const struct plan_comm *c,
 	if (c->all_day) {
 		prop_date(&f->w, "DTSTART", o->wall_start);
 		prop_date(&f->w, "DTEND", o->wall_start + c->sched.duration);
-	} else if (m->utc || on_edge(o) || zone_is_utc(z)) {
+	} else if (m->utc || on_edge(z, o) || zone_is_utc(z)) {
 		f->zones.gmt = true;
 		prop_utc(&f->w, "DTSTART", o->start);
 		prop_utc(&f->w, "DTEND", o->end);
@@ -636,6 +643,7 @@ static int64_t series_reach(const struct schedule *s, int64_t to)
 }
 
 struct scan {
+	const struct tz *z;
 	int64_t start;               /* DTSTART's wall time */
 	bool first_seen, first_ok, edge;
 };
@@ -647,7 +655,7 @@ static int scan_fn(const struct occurrence *o, void *ctx)
 		sc->first_seen = true;
 		sc->first_ok = o->planned_wall == sc->start;
 	}
-	if (on_edge(o)) {
+	if (on_edge(sc->z, o)) {
 		sc->edge = true;
 		return 1;
 	}
@@ -664,7 +672,7 @@ static bool series_safe(const struct schedule *s, bool all_day, int64_t reach)
 {
 	struct schedule probe = *s;  /* shallow: the same rule, no exceptions */
 	probe.nexcept = 0;
-	struct scan sc = { .start = s->start };
+	struct scan sc = { .z = s->tz, .start = s->start };
 	int64_t lo = tz_wall_to_instant(s->tz, s->start, NULL) - 2 * 86400;
 	if (all_day) {
 		sched_expand(&probe, lo, lo + 4 * 86400, scan_fn, &sc);
