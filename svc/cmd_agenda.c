@@ -316,35 +316,50 @@ static void json_sends(const struct plan *p, const struct plan_comm *c, int64_t 
 	free(v);
 }
 
+/* One buffer, written once: the output of a large plan is tens of MB. */
 static void print_json(const struct plan *p, const struct agenda_item *it,
 		       size_t n, bool sends)
 {
 	char **cache = xcalloc(p->ncomms + 1, sizeof *cache);
+	size_t *sep = xcalloc(p->ncomms + 1, sizeof *sep);
 	char start[40], end[40];
-	fputc('[', stdout);
+	struct buf b;
+	buf_init(&b);
+	buf_addc(&b, '[');
 	for (size_t i = 0; i < n; i++) {
-		char **c = &cache[it[i].comm];
-		if (!*c)
-			*c = comm_json(p, &p->comms[it[i].comm]);
-		const char *sep = strchr(*c, '\x1f');
+		size_t k = it[i].comm;
+		if (!cache[k]) {
+			cache[k] = comm_json(p, &p->comms[k]);
+			sep[k] = (size_t)(strchr(cache[k], '\x1f') - cache[k]);
+		}
 		format_rfc3339_local(it[i].o.wall_start, it[i].o.start_offset, start, sizeof start);
 		format_rfc3339_local(it[i].o.wall_end, it[i].o.end_offset, end, sizeof end);
-		fputs(i ? ",\n" : "\n", stdout);
-		fwrite(*c, 1, (size_t)(sep - *c), stdout);
-		fputs("\"start\":\"", stdout);
-		fputs(start, stdout);
-		fputs("\",\"end\":\"", stdout);
-		fputs(end, stdout);
-		fputs("\",", stdout);
-		fputs(sep + 1, stdout);
-		if (sends)
-			json_sends(p, &p->comms[it[i].comm], it[i].o.start);
-		fputc('}', stdout);
+		buf_adds(&b, i ? ",\n" : "\n");
+		buf_add(&b, cache[k], sep[k]);
+		buf_add(&b, "\"start\":\"", 9);
+		buf_adds(&b, start);
+		buf_add(&b, "\",\"end\":\"", 9);
+		buf_adds(&b, end);
+		buf_add(&b, "\",", 2);
+		buf_adds(&b, cache[k] + sep[k] + 1);
+		if (sends) {
+			fwrite(b.data, 1, b.len, stdout);
+			buf_reset(&b);
+			json_sends(p, &p->comms[k], it[i].o.start);
+		}
+		buf_addc(&b, '}');
+		if (b.len > (1u << 20)) {
+			fwrite(b.data, 1, b.len, stdout);
+			buf_reset(&b);
+		}
 	}
-	fputs(n ? "\n]\n" : "]\n", stdout);
+	buf_adds(&b, n ? "\n]\n" : "]\n");
+	fwrite(b.data, 1, b.len, stdout);
+	buf_free(&b);
 	for (size_t i = 0; i < p->ncomms; i++)
 		free(cache[i]);
 	free(cache);
+	free(sep);
 }
 
 static int agenda_run(int argc, char **argv)

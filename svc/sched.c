@@ -458,36 +458,77 @@ static bool bit64(const uint64_t *a, int i)
 	return a[i / 64] >> (i % 64) & 1;
 }
 
-/*
- * Whether day passes the day parts.  [first, last] is the span BYDAY
- * ordinals count in (the month, or the year for YEARLY without BYMONTH).
- */
-static bool day_ok(const struct sched_rule *f, int64_t day, int64_t first,
-		   int64_t last)
+/* A candidate day with its calendar fields (the period loops keep them,
+ * so no day is converted twice). */
+struct cday {
+	int64_t day;
+	int y, m, d, dim;
+	int wd;                      /* 0 = Monday */
+	int yd, ylen;                /* day of the year (1-based), its length */
+	int64_t first, last;         /* the span BYDAY ordinals count in */
+};
+
+/* Whether a day passes the day parts. */
+static bool day_ok(const struct sched_rule *f, const struct cday *c)
 {
-	int y, m, d;
-	civil_from_days(day, &y, &m, &d);
-	if (f->by_month && !(f->months >> m & 1))
+	if (f->by_month && !(f->months >> c->m & 1))
 		return false;
-	if (f->by_mday) {
-		int dim = days_in_month(y, m);
-		if (!(f->mday_pos >> d & 1) && !(f->mday_neg >> (dim - d + 1) & 1))
-			return false;
-	}
-	if (f->wdays || f->nnth) {
-		if (!wday_match(f, day, weekday_from_days(day), first, last))
-			return false;
-	}
-	if (f->by_yday) {
-		int64_t jan1 = days_from_civil(y, 1, 1);
-		int yd = (int)(day - jan1) + 1;
-		int ylen = (int)(days_from_civil(y + 1, 1, 1) - jan1);
-		if (!bit64(f->yday_pos, yd) && !bit64(f->yday_neg, ylen - yd + 1))
-			return false;
-	}
-	if (f->by_wno && !weekno_match(f, day, y))
+	if (f->by_mday && !(f->mday_pos >> c->d & 1) && !(f->mday_neg >> (c->dim - c->d + 1) & 1))
+		return false;
+	if ((f->wdays || f->nnth) && !wday_match(f, c->day, c->wd, c->first, c->last))
+		return false;
+	if (f->by_yday && !bit64(f->yday_pos, c->yd) && !bit64(f->yday_neg, c->ylen - c->yd + 1))
+		return false;
+	if (f->by_wno && !weekno_match(f, c->day, c->y))
 		return false;
 	return true;
+}
+
+/* The fields of one day (converted once). */
+static void cday_of(int64_t day, struct cday *c)
+{
+	c->day = day;
+	civil_from_days(day, &c->y, &c->m, &c->d);
+	c->dim = days_in_month(c->y, c->m);
+	c->wd = weekday_from_days(day);
+	int64_t jan1 = days_from_civil(c->y, 1, 1);
+	c->yd = (int)(day - jan1) + 1;
+	c->ylen = 365 + (c->y % 4 == 0 && (c->y % 100 != 0 || c->y % 400 == 0));
+	c->first = day - c->d + 1;
+	c->last = c->first + c->dim - 1;
+}
+
+/*
+ * Appends the days of month m of year y that pass (BYDAY ordinals counted
+ * in the year with year_span, else in the month).  Only the rule's own
+ * days are tried when nothing but BYMONTHDAY chooses them.
+ */
+static long month_pass(const struct sched_rule *f, int y, int m, bool year_span,
+		       int64_t *out, long n)
+{
+	struct cday c = { .y = y, .m = m, .dim = days_in_month(y, m) };
+	int64_t first = days_from_civil(y, m, 1);
+	int64_t jan1 = days_from_civil(y, 1, 1);
+	c.ylen = 365 + (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0));
+	c.first = year_span ? jan1 : first;
+	c.last = year_span ? jan1 + c.ylen - 1 : first + c.dim - 1;
+	if (f->by_mday && !f->wdays && !f->nnth && !f->by_yday && !f->by_wno) {
+		/* Days 1…dim in order, each once, from the two bit sets. */
+		for (int d = 1; d <= c.dim; d++)
+			if ((f->mday_pos >> d & 1) || (f->mday_neg >> (c.dim - d + 1) & 1))
+				out[n++] = first + d - 1;
+		return n;
+	}
+	int wd0 = weekday_from_days(first);
+	for (int d = 1; d <= c.dim; d++) {
+		c.day = first + d - 1;
+		c.d = d;
+		c.wd = (wd0 + d - 1) % 7;
+		c.yd = (int)(c.day - jan1) + 1;
+		if (day_ok(f, &c))
+			out[n++] = c.day;
+	}
+	return n;
 }
 
 /* The times of day (seconds, ascending) of a day-period rule. */
@@ -508,6 +549,15 @@ static int day_times(const struct sched_rule *f, int32_t *out)
 	return n;
 }
 
+/* 9999-12-31, as days since the epoch: LOCAL times end there. */
+#define MAX_DAY 2932896
+
+/* Whether a day part needs the day's month, day of month or year. */
+static bool civil_parts(const struct sched_rule *f)
+{
+	return f->by_month || f->by_mday || f->by_yday || f->by_wno;
+}
+
 /*
  * The candidate days of period p (counted from DTSTART's period), sorted,
  * into out (room for 372).  Returns the count, or -1 past year 9999.
@@ -519,27 +569,39 @@ static long period_days(const struct sched_rule *f, int64_t sd, int64_t p,
 	civil_from_days(sd, &sy, &sm, &sday);
 	int64_t step = p * f->interval;
 	long n = 0;
+	struct cday c;
 	switch (f->freq) {
-	case SCHED_DAILY: {
-		int64_t d = sd + step;
-		int y, m, dd;
-		civil_from_days(d, &y, &m, &dd);
-		if (y > 9999)
+	case SCHED_DAILY:
+		if (sd + step > MAX_DAY)
 			return -1;
-		int64_t first = days_from_civil(y, m, 1);
-		if (day_ok(f, d, first, first + days_in_month(y, m) - 1))
-			out[n++] = d;
+		if (!civil_parts(f)) {
+			/* Only weekdays (or nothing) choose: no calendar fields. */
+			int wd = weekday_from_days(sd + step);
+			if (!(f->wdays | f->nnth) || (f->wdays >> wd & 1))
+				out[n++] = sd + step;
+			break;
+		}
+		cday_of(sd + step, &c);
+		if (day_ok(f, &c))
+			out[n++] = c.day;
 		break;
-	}
 	case SCHED_WEEKLY: {
 		int64_t ws = sd - (weekday_from_days(sd) - f->wkst + 7) % 7 + 7 * step;
-		int y, m, dd;
-		civil_from_days(ws, &y, &m, &dd);
-		if (y > 9999)
+		if (ws > MAX_DAY)
 			return -1;
-		for (int i = 0; i < 7; i++)
-			if (day_ok(f, ws + i, ws, ws + 6))
+		for (int i = 0; i < 7; i++) {
+			int wd = (f->wkst + i) % 7;
+			if (!civil_parts(f)) {
+				if (f->wdays >> wd & 1)
+					out[n++] = ws + i;
+				continue;
+			}
+			cday_of(ws + i, &c);
+			c.first = ws;
+			c.last = ws + 6;
+			if (day_ok(f, &c))
 				out[n++] = ws + i;
+		}
 		break;
 	}
 	case SCHED_MONTHLY: {
@@ -549,26 +611,20 @@ static long period_days(const struct sched_rule *f, int64_t sd, int64_t p,
 			return -1;
 		if (f->by_month && !(f->months >> m & 1))
 			return 0;
-		int64_t first = days_from_civil(y, m, 1), last = first + days_in_month(y, m) - 1;
-		for (int64_t d = first; d <= last; d++)
-			if (day_ok(f, d, first, last))
-				out[n++] = d;
+		n = month_pass(f, y, m, false, out, 0);
 		break;
 	}
 	case SCHED_YEARLY: {
 		if (sy + step > 9999)
 			return -1;
 		int y = (int)(sy + step);
-		int64_t jan1 = days_from_civil(y, 1, 1), dec31 = days_from_civil(y, 12, 31);
-		/* With BYMONTH (and no week or year days), only those months. */
+		/* With BYMONTH (and no week or year days), only those months;
+		 * ordinals count in the month with BYMONTH, else in the year. */
 		bool by_months = f->by_month && !f->by_wno && !f->by_yday;
 		for (int m = 1; m <= 12; m++) {
 			if (by_months && !(f->months >> m & 1))
 				continue;
-			int64_t first = days_from_civil(y, m, 1), last = first + days_in_month(y, m) - 1;
-			for (int64_t d = first; d <= last; d++)
-				if (day_ok(f, d, f->by_month ? first : jan1, f->by_month ? last : dec31))
-					out[n++] = d;
+			n = month_pass(f, y, m, !f->by_month, out, n);
 		}
 		break;
 	}
@@ -672,8 +728,8 @@ static int expand_days(struct run *r, int64_t from_wall, int64_t max_steps)
 	const struct sched_rule *f = r->f;
 	int64_t sd = floor_div(r->start, 86400);
 	int64_t p = r->count ? 0 : first_period(f, sd, floor_div(from_wall, 86400));
-	int32_t times[SCHED_MAX_TIMES];
-	int nt = day_times(f, times);
+	const int32_t *times = f->times;
+	int nt = f->ntimes;
 	int64_t days[372], pick[64];
 	for (int64_t visited = 0;; p++, visited++) {
 		if (visited >= max_steps)
@@ -725,10 +781,9 @@ static int expand_subdaily(struct run *r, int64_t from_wall, int64_t max_steps)
 			return 0;
 		int64_t day = floor_div(t, 86400), tod = t - day * 86400;
 		if (day != last_day) {
-			int y, m, d;
-			civil_from_days(day, &y, &m, &d);
-			int64_t first = days_from_civil(y, m, 1);
-			last_ok = day_ok(f, day, first, first + days_in_month(y, m) - 1);
+			struct cday c;
+			cday_of(day, &c);
+			last_ok = day_ok(f, &c);
 			last_day = day;
 		}
 		/* Skip to the first period of the next day, hour or minute. */
@@ -799,7 +854,7 @@ enum herald_rc sched_compile_rule(struct schedule *s, const char *rule,
 {
 	if (strncasecmp(rule, "RRULE:", 6) == 0)
 		rule += 6;
-	struct parsed *r = xcalloc(1, sizeof *r);
+	struct parsed *r = xmalloc(sizeof *r);   /* parse_rule clears it */
 	enum herald_rc rc = parse_rule(rule, r, err);
 	const char *why = rc ? NULL : forbidden(r);
 	if (!rc && why)
@@ -825,8 +880,11 @@ enum herald_rc sched_compile_rule(struct schedule *s, const char *rule,
 			rc = herald_err_set(err, H_EINVAL,
 					    "the rule has more than %d times in one period",
 					    SCHED_MAX_TIMES);
-		else if (r->freq >= SCHED_DAILY && day_times(&s->rule, times) == 0)
+		else if (r->freq >= SCHED_DAILY &&
+			 (s->rule.ntimes = (unsigned char)day_times(&s->rule, times)) == 0)
 			rc = herald_err_set(err, H_EINVAL, "the rule never produces an occurrence");
+		else
+			memcpy(s->rule.times, times, sizeof times);
 	}
 	free(r);
 	if (rc)

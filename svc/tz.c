@@ -465,13 +465,32 @@ static long change_index(const struct tz *z, int64_t t)
 	return (long)lo - 1;
 }
 
+/*
+ * The last answer of this thread: offsets are asked in long runs over
+ * nearby instants (every occurrence converts its wall time with four
+ * lookups), and most fall in the interval of the one before.
+ */
+static _Thread_local struct {
+	const struct tz *z;
+	int64_t lo, hi;              /* [lo, hi): the offset is off */
+	int off;
+} tz_last;
+
 int tz_offset(const struct tz *z, int64_t instant)
 {
+	if (tz_last.z == z && instant >= tz_last.lo && instant < tz_last.hi)
+		return tz_last.off;
 	if (z->n && instant > z->ch[z->n - 1].at && z->has_rule && z->rule.has_dst &&
 	    year_of(instant) > GEN_LAST_YEAR)
 		return rule_offset(&z->rule, instant);
 	long i = change_index(z, instant);
-	return i < 0 ? z->first.to : z->ch[i].to;
+	tz_last.z = z;
+	tz_last.lo = i < 0 ? INT64_MIN : z->ch[i].at;
+	tz_last.hi = (size_t)(i + 1) < z->n ? z->ch[i + 1].at
+		     : z->has_rule && z->rule.has_dst ? days_from_civil(GEN_LAST_YEAR + 1, 1, 1) * 86400
+						      : INT64_MAX;
+	tz_last.off = i < 0 ? z->first.to : z->ch[i].to;
+	return tz_last.off;
 }
 
 bool tz_change_before(const struct tz *z, int64_t t, struct tz_change *c)

@@ -62,6 +62,8 @@ struct sched_rule {
 	bool by_month, by_mday, by_wno, by_yday, by_hour, by_minute, by_second;
 	unsigned char nsetpos;
 	short setpos[64];
+	unsigned char ntimes;        /* DAILY and rarer: the times of day */
+	int32_t times[SCHED_MAX_TIMES];  /* seconds, ascending */
 };
 
 struct schedule {
