@@ -8,6 +8,7 @@ port=$(free_port)
 base="http://127.0.0.1:$port"
 cp "$ROOT/plans/acme-isms.json" "$T/plan.json"
 cp -r "$ROOT/plans/people" "$T/people"
+cp -r "$ROOT/plans/holidays" "$T/holidays"
 HERALD_CONN_TIMEOUT=2 spawn "$HERALD" run "$T/plan.json" --db "$T/h.db" \
 	--listen "127.0.0.1:$port" --dry-run 2>"$T/log"
 pid=$LAST_PID
