@@ -9,7 +9,7 @@ BUILD    ?= build
 CC       ?= gcc
 PKG      ?= pkg-config
 
-LIBS_PC  := libical jansson libcurl sqlite3 libmicrohttpd libcrypto zlib yaml-0.1
+LIBS_PC  := libical jansson libcurl sqlite3 libmicrohttpd libcrypto zlib yaml-0.1 ldap
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wformat=2 -Wvla -Wpointer-arith \
             -Wcast-qual -Wwrite-strings -Wundef -Wno-unused-parameter
@@ -91,10 +91,15 @@ fuzz: deps
 	    -fsanitize=fuzzer,address,undefined \
 	    $(shell $(PKG) --cflags $(LIBS_PC)) -o build/fuzz/fuzz_plan \
 	    tests/fuzz/fuzz_plan.c $(LIB_SRC) $(HLDLIBS)
-	cp -n plans/*.json plans/examples/*.json tests/data/bad/*.json fuzz-corpus/ 2>/dev/null || true
+	cp -n plans/*.json plans/*.yaml plans/examples/*.json tests/data/bad/*.json tests/data/bad/*.yaml fuzz-corpus/ 2>/dev/null || true
 	cp -n tests/fuzz/regressions/* fuzz-corpus/ 2>/dev/null || true
 	build/fuzz/fuzz_plan -max_total_time=$(FUZZ_SECONDS) -timeout=5 \
 	    -rss_limit_mb=2048 -max_len=65536 fuzz-corpus
+
+# A soak outside `make test`: kill -9 every few seconds under delivery
+# load, disk-full episodes (as root), bounded by SOAK_SECONDS (600).
+soak: deps deps-test $(BUILD)/herald $(BUILD)/tests/test_evidence
+	@HERALD=$(CURDIR)/$(BUILD)/herald PY=/usr/bin/python3 tests/soak/soak.sh
 
 bench: deps deps-bench $(BUILD)/herald
 	@tests/bench/run-bench $(BUILD)

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "herald/keys.h"
 #include "herald/plan.h"
+#include "herald/store.h"
 #include "herald/util.h"
 
 int cli_usage(const struct cmd *c, const char *fmt, ...)
@@ -40,7 +42,8 @@ int cli_load_plan(const char *path, enum cli_secrets secrets, struct plan **out)
 	struct herald_err err;
 	herald_err_clear(&err);
 	struct plan_load_opts o = { .demo_secrets = secrets != SECRETS_REQUIRED,
-				    .on_demo = secrets == SECRETS_DEMO ? on_demo : NULL };
+				    .on_demo = secrets == SECRETS_DEMO ? on_demo : NULL,
+				    .resolve = secrets != SECRETS_UNUSED };
 	enum herald_rc rc = plan_load(path, &o, out, &err);
 	if (rc)
 		fprintf(stderr, "herald: %s: %s\n", path, err.msg);
@@ -74,4 +77,16 @@ int cli_fail(const char *ctx, const struct herald_err *err)
 {
 	fprintf(stderr, "herald: %s: %s\n", ctx, err->msg);
 	return err->rc ? (int)err->rc : H_ERUNTIME;
+}
+
+int cli_open_keys(const char *ctx, struct store *s, const char *dir, bool create,
+		  struct keyring **out)
+{
+	struct herald_err err;
+	herald_err_clear(&err);
+	char *def = dir ? NULL : keys_default_dir(store_path(s));
+	enum herald_rc rc = keys_open(dir ? dir : def, s, create ? KEYS_CREATE : KEYS_USE, out,
+				      &err);
+	free(def);
+	return rc ? cli_fail(ctx, &err) : 0;
 }

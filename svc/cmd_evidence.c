@@ -1,21 +1,25 @@
 /*
- * cmd_evidence.c - `herald evidence export|verify|checkpoint|backup`: the
+ * cmd_evidence.c - `herald evidence export|acks|verify|checkpoint|backup`: the
  * auditor's side of the evidence log (evidence.h does the work).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "herald/cli.h"
+#include "herald/clock.h"
 #include "herald/evidence.h"
+#include "herald/keys.h"
 #include "herald/store.h"
 #include "herald/timeutil.h"
 #include "herald/tz.h"
 #include "herald/util.h"
 
 struct ev_args {
-	const char *db, *checkpoint;
+	const char *db, *checkpoint, *pubkey, *keys;
 	struct opt_time from, to;
 	int format; /* index in formats */
 };
@@ -81,10 +85,76 @@ static int ev_export(int argc, char **argv)
 	return rc ? cli_fail("evidence export", &err) : 0;
 }
 
+/* ------------------------------------------------------------- acks */
+
+struct acks_args {
+	const char *db, *communication, *audience;
+	struct opt_time from, to;
+	bool outstanding;
+	int format; /* index in acks_formats */
+};
+
+static const char *const acks_formats[] = { "text", "csv", "json", NULL };
+
+static const struct opt acks_table[] = {
+	CLI_OPT_DB(struct acks_args, db),
+	{ .name = "communication", OPT_STRING_AT(struct acks_args, communication),
+	  .metavar = "ID", .help = "only this communication" },
+	{ .name = "audience", OPT_STRING_AT(struct acks_args, audience), .metavar = "A",
+	  .help = "only people asked through this audience" },
+	{ .name = "from", OPT_TIME_AT(struct acks_args, from),
+	  .help = "only those first asked (first message due) at or after T" },
+	{ .name = "to", OPT_TIME_AT(struct acks_args, to),
+	  .help = "only those first asked before T" },
+	{ .name = "outstanding", OPT_FLAG_AT(struct acks_args, outstanding),
+	  .help = "only those who have not acknowledged" },
+	{ .name = "format", OPT_CHOICE_AT(struct acks_args, format), .choices = acks_formats,
+	  .help = "text (default), csv or json" },
+};
+
+static const struct opts_spec acks_spec = {
+	.name = "evidence acks",
+	.summary = "the people register: one row per communication, occurrence and\n"
+		   "person asked to acknowledge (first sent, reminders, acknowledged\n"
+		   "at or outstanding)",
+	OPTS_TABLE(acks_table),
+	.notes = "T is YYYY-MM-DD (midnight UTC) or an RFC 3339 instant.  Only people\n"
+		 "already asked are listed: a message not yet due asks no one.\n",
+};
+
+static int ev_acks(int argc, char **argv)
+{
+	struct acks_args o = { .db = "herald.db" };
+	int nargs, rc = opts_parse(&acks_spec, argc, argv, &o, &nargs);
+	if (rc != OPTS_CONTINUE)
+		return rc;
+	struct store_ack_filter f = {
+		.communication = o.communication, .audience = o.audience,
+		.outstanding = o.outstanding, .has_due_by = true, .due_by = clock_now(),
+	};
+	time_arg(&o.from, &f.has_from, &f.from);
+	time_arg(&o.to, &f.has_to, &f.to);
+	struct store *db;
+	if ((rc = open_db(o.db, false, &db)))
+		return rc;
+	static const enum evidence_acks_format fm[] = {
+		EVIDENCE_ACKS_TEXT, EVIDENCE_ACKS_CSV, EVIDENCE_ACKS_JSON,
+	};
+	struct herald_err err;
+	herald_err_clear(&err);
+	rc = evidence_acks(db, &f, fm[o.format], stdout, NULL, &err);
+	store_close(db);
+	return rc ? cli_fail("evidence acks", &err) : 0;
+}
+
 static const struct opt verify_table[] = {
 	EV_DB,
-	{ .name = "checkpoint", OPT_STRING_AT(struct ev_args, checkpoint), .metavar = "FILE",
-	  .help = "also prove the log only grew since the checkpoint in FILE" },
+	{ .name = "checkpoint", OPT_STRING_AT(struct ev_args, checkpoint), .metavar = "FILE|DIR",
+	  .help = "also prove the log only grew since the checkpoint in\n"
+		  "FILE, or through every checkpoint in DIR" },
+	{ .name = "pubkey", OPT_STRING_AT(struct ev_args, pubkey), .metavar = "FILE",
+	  .help = "the signing public key (PEM, keys/signing.pub) you\n"
+		  "kept: the only key a checkpoint is checked against" },
 };
 
 static const struct opts_spec verify_spec = {
@@ -93,48 +163,79 @@ static const struct opts_spec verify_spec = {
 	OPTS_TABLE(verify_table),
 };
 
+/* Checks --checkpoint (a file or a directory) against --pubkey. */
+static enum herald_rc check_checkpoints(struct store *db, const struct ev_args *o,
+					char *what, size_t cap, struct herald_err *err)
+{
+	unsigned char pub[32];
+	enum herald_rc rc = keys_read_pubkey(o->pubkey, pub, err);
+	if (rc)
+		return rc;
+	struct stat st;
+	if (stat(o->checkpoint, &st) == 0 && S_ISDIR(st.st_mode)) {
+		int64_t n = 0, last = 0;
+		rc = evidence_check_checkpoint_dir(db, o->checkpoint, pub, &n, &last, err);
+		if (!rc)
+			snprintf(what, cap, "the log only grew through the %" PRId64 " checkpoint%s "
+				 "in %s (the last at seq %" PRId64 ")", n, n == 1 ? "" : "s",
+				 o->checkpoint, last);
+		return rc;
+	}
+	char *stmt = NULL;
+	size_t len;
+	if (read_file(o->checkpoint, 1 << 16, &stmt, &len) != 0)
+		return herald_err_set(err, H_ERUNTIME, "%s: cannot read the checkpoint: %s",
+				      o->checkpoint, strerror(errno));
+	rc = evidence_check_checkpoint(db, stmt, pub, NULL, err);
+	free(stmt);
+	if (!rc)
+		snprintf(what, cap, "the log only grew since checkpoint %s", o->checkpoint);
+	return rc;
+}
+
 static int ev_verify(int argc, char **argv)
 {
 	struct ev_args o = { .db = "herald.db" };
 	int nargs, rc = opts_parse(&verify_spec, argc, argv, &o, &nargs);
 	if (rc != OPTS_CONTINUE)
 		return rc;
-	char *stmt = NULL;
-	size_t len;
-	if (o.checkpoint && read_file(o.checkpoint, 1 << 16, &stmt, &len) != 0) {
-		cli_error("evidence verify: %s: cannot read the checkpoint", o.checkpoint);
-		return H_ERUNTIME;
-	}
+	if (o.checkpoint && !o.pubkey)
+		return cli_usage(&cmd_evidence, "--checkpoint needs --pubkey FILE: the public key "
+				 "you kept (keys/signing.pub); a key read from this machine "
+				 "proves nothing");
 	struct store *db;
-	if ((rc = open_db(o.db, false, &db))) {
-		free(stmt);
+	if ((rc = open_db(o.db, false, &db)))
 		return rc;
-	}
 	struct herald_err err;
 	herald_err_clear(&err);
 	struct evidence_head h;
 	int64_t rows;
+	char what[512] = "";
 	enum herald_rc r = evidence_verify(db, &h, &rows, &err);
-	if (!r && stmt)
-		r = evidence_check_checkpoint(db, stmt, &err);
+	if (!r && o.checkpoint)
+		r = check_checkpoints(db, &o, what, sizeof what, &err);
 	store_close(db);
-	free(stmt);
 	if (r) {
 		cli_error("evidence verify: %s: %s", o.db, err.msg);
 		return r == H_EINVAL ? 1 : 3;
 	}
 	printf("%s: ok: %" PRId64 " rows, chain head seq %" PRId64 " sha256 %s\n",
 	       o.db, rows, h.seq, h.hex);
-	if (stmt || o.checkpoint)
-		printf("%s: ok: the log only grew since checkpoint %s\n", o.db, o.checkpoint);
+	if (what[0])
+		printf("%s: ok: %s\n", o.db, what);
 	return 0;
 }
+
+static const struct opt checkpoint_table[] = {
+	EV_DB,
+	CLI_OPT_KEYS(struct ev_args, keys),
+};
 
 static const struct opts_spec checkpoint_spec = {
 	.name = "evidence checkpoint",
 	.summary = "print a signed (Ed25519) statement of the verified head;\n"
 		   "keep it off this machine",
-	OPTS_TABLE(db_only_table),
+	OPTS_TABLE(checkpoint_table),
 };
 
 static int ev_checkpoint(int argc, char **argv)
@@ -151,10 +252,18 @@ static int ev_checkpoint(int argc, char **argv)
 	struct evidence_head h;
 	struct buf b;
 	buf_init(&b);
+	/* The signing key is never made here: a database without its key
+	 * directory cannot sign. */
+	struct keyring *k = NULL;
+	if ((rc = cli_open_keys("evidence checkpoint", db, o.keys, false, &k))) {
+		store_close(db);
+		return rc;
+	}
 	/* Only a verified head is signed. */
 	enum herald_rc r = evidence_verify(db, &h, NULL, &err);
 	if (!r)
-		r = evidence_checkpoint(db, &h, &b, &err);
+		r = evidence_checkpoint(db, k, &h, &b, &err);
+	keys_close(k);
 	store_close(db);
 	if (r) {
 		buf_free(&b);
@@ -196,6 +305,7 @@ static int ev_backup(int argc, char **argv)
 
 static const struct opts_sub subs[] = {
 	{ "export", &export_spec, ev_export },
+	{ "acks", &acks_spec, ev_acks },
 	{ "verify", &verify_spec, ev_verify },
 	{ "checkpoint", &checkpoint_spec, ev_checkpoint },
 	{ "backup", &backup_spec, ev_backup },

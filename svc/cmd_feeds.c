@@ -1,11 +1,11 @@
 /*
  * cmd_feeds.c - `herald feeds`: the subscription URLs of each audience's
  * feed, https:// (or http://) and webcal://, private ones with their token
- * (an HMAC of the audience id under the database's server key).
+ * (an HMAC of the audience id under the feed key of the key directory).
  *
- * The key is the running service's: the database is opened read-only and
- * never created, since a new database would mean a new key, and URLs that
- * answer 404 on the service.
+ * The keys are the running service's: its database is opened read-only
+ * and never created, and its keys are used, never made, since new keys
+ * would give URLs that answer 404 on the service.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,19 +13,21 @@
 
 #include "herald/cli.h"
 #include "herald/store.h"
+#include "herald/keys.h"
 #include "herald/plan.h"
 #include "herald/token.h"
 #include "herald/util.h"
 
 struct feeds_args {
-	const char *base, *db;
+	const char *base, *db, *keys;
 };
 
 static const struct opt feeds_table[] = {
 	{ .name = "base-url", OPT_STRING_AT(struct feeds_args, base), .metavar = "URL",
 	  .help = "public base URL of herald (default http://127.0.0.1:8080)" },
 	{ .name = "db", OPT_STRING_AT(struct feeds_args, db), .metavar = "FILE",
-	  .help = "the service's database, holding its key (default ./herald.db)" },
+	  .help = "the service's database (default ./herald.db)" },
+	CLI_OPT_KEYS(struct feeds_args, keys),
 };
 
 static const struct opts_spec feeds_spec = {
@@ -35,7 +37,7 @@ static const struct opts_spec feeds_spec = {
 	OPTS_TABLE(feeds_table),
 	.notes = "Prints one line per audience: ID, public|private|none, the https URL\n"
 		 "and the webcal URL, separated by tabs.  Private URLs are signed with the\n"
-		 "key in the database `herald run` uses: give that database (--db).\n",
+		 "feed key of the service: give the database `herald run` uses (--db).\n",
 };
 
 static int feeds_run(int argc, char **argv)
@@ -62,19 +64,21 @@ static int feeds_run(int argc, char **argv)
 	if (rc)
 		return rc;
 	struct store *db = NULL;
-	unsigned char key[32];
+	struct keyring *kr = NULL;
 	struct herald_err err;
 	herald_err_clear(&err);
 	struct store_open_opts so = { .readonly = true };
-	if (store_open(dbpath, &so, &db, &err) || store_server_key(db, key, &err)) {
-		cli_error("%s; feed URLs carry the key in the service's database: give the "
+	if (store_open(dbpath, &so, &db, &err)) {
+		cli_error("%s; feed URLs carry the keys of the service's database: give the "
 			  "database `herald run` uses (--db FILE), or start the service once first",
 			  err.msg);
 		rc = H_ERUNTIME;
 		goto out;
 	}
+	if ((rc = cli_open_keys("feeds", db, args.keys, false, &kr)))
+		goto out;
 	printf("# %s version %s: feed URLs (private ones carry a secret token: share\n"
-	       "# each only with its audience; rotating the server key revokes them)\n",
+	       "# each only with its audience; rotating the feed key revokes them)\n",
 	       p->id, p->version);
 	for (size_t i = 0; i < p->naudiences; i++) {
 		const struct plan_audience *a = &p->audiences[i];
@@ -84,7 +88,7 @@ static int feeds_run(int argc, char **argv)
 		}
 		char tok[TOKEN_FEED_LEN + 2] = "";
 		if (a->feed == FEED_PRIVATE) {
-			token_feed(key, a->id, tok);
+			token_feed(kr->feed, a->id, tok);
 			strcat(tok, "/");
 		}
 		printf("%s\t%s\t%.*s/feeds/%s%s.ics\twebcal://%.*s/feeds/%s%s.ics\n",
@@ -96,7 +100,7 @@ static int feeds_run(int argc, char **argv)
 		rc = 3;
 	}
 out:
-	explicit_bzero(key, sizeof key);
+	keys_close(kr);
 	if (db)
 		store_close(db);
 	plan_free(p);

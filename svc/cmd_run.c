@@ -14,13 +14,18 @@
 /* The command line: the service's options, and the log format, which is
  * applied here and is none of the service's business. */
 struct run_cli {
-	const char *plan, *db, *listen, *base_url, *trust_proxy;
+	const char *plan, *db, *keys, *checkpoint_to, *listen, *base_url, *trust_proxy;
 	bool dry_run;
 	int log_format; /* index in cli_log_formats */
 };
 
 static const struct opt run_table[] = {
 	CLI_OPT_DB(struct run_cli, db),
+	CLI_OPT_KEYS(struct run_cli, keys),
+	{ .name = "checkpoint-to", OPT_STRING_AT(struct run_cli, checkpoint_to),
+	  .metavar = "DIR|URL",
+	  .help = "sign the chain head every 1,000 rows or 10 minutes and\n"
+		  "at stop, into DIR or POSTed to an https URL" },
 	{ .name = "listen", OPT_STRING_AT(struct run_cli, listen), .metavar = "HOST:PORT",
 	  .help = "HTTP address (default 127.0.0.1:8080)" },
 	{ .name = "dry-run", OPT_FLAG_AT(struct run_cli, dry_run),
@@ -66,7 +71,8 @@ static int run_run(int argc, char **argv)
 		return rc;
 	a.plan = argv[1];
 	log_set_format_name(cli_log_formats[a.log_format]);
-	struct service_opts o = { .plan = a.plan, .db = a.db, .listen = a.listen,
+	struct service_opts o = { .plan = a.plan, .db = a.db, .keys = a.keys,
+				  .checkpoint_to = a.checkpoint_to, .listen = a.listen,
 				  .base_url = a.base_url, .trust_proxy = a.trust_proxy,
 				  .dry_run = a.dry_run };
 	if ((rc = env_seconds("HERALD_CONN_TIMEOUT", &o.conn_timeout)) ||

@@ -8,6 +8,7 @@
  * The deliveries go into a queue of this run's own ("cli:…"), so a
  * service running on the same database does not send them too.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "herald/clock.h"
 #include "herald/cli.h"
 #include "herald/engine.h"
+#include "herald/keys.h"
 #include "herald/log.h"
 #include "herald/outbox.h"
 #include "herald/plan.h"
@@ -25,13 +27,14 @@
 #include "herald/util.h"
 
 struct send_opts {
-	const char *plan, *comm, *db, *note;
+	const char *plan, *comm, *db, *note, *keys;
 	bool dry_run;
 	int log_format; /* index in cli_log_formats */
 };
 
 static const struct opt send_table[] = {
 	CLI_OPT_DB(struct send_opts, db),
+	CLI_OPT_KEYS(struct send_opts, keys),
 	{ .name = "dry-run", OPT_FLAG_AT(struct send_opts, dry_run),
 	  .help = "record the messages through the null channel, send nothing" },
 	{ .name = "note", OPT_STRING_AT(struct send_opts, note), .metavar = "TEXT",
@@ -61,9 +64,59 @@ static int parse_args(int argc, char **argv, struct send_opts *o)
 	return OPTS_CONTINUE;
 }
 
+struct send_ctx {
+	const struct plan *p;
+	const struct keyring *k;
+};
+
 static const struct plan *the_plan(void *ctx)
 {
-	return ctx;
+	return ((const struct send_ctx *)ctx)->p;
+}
+
+static const struct keyring *the_keys(void *ctx)
+{
+	return ((const struct send_ctx *)ctx)->k;
+}
+
+/* SIGINT, SIGTERM or SIGHUP: stop, and give what is left to the service. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	interrupted = sig;
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+/*
+ * Interrupted: claims not yet started go back, sends under way finish and
+ * are recorded, and every delivery still open moves to the service's
+ * queue, which sends it (flagged where a send may have happened).
+ */
+static int hand_over(struct engine *e, struct store *db, const char *queue)
+{
+	struct herald_err err;
+	herald_err_clear(&err);
+	enum herald_rc rc = engine_release(e, &err);
+	for (int i = 0; !rc && engine_inflight(e) > 0 && i < 600; i++)
+		rc = engine_step(e, clock_now(), 100, false, &err);
+	int64_t n = 0;
+	if (!rc)
+		rc = outbox_handover(db, queue, &n, &err);
+	if (rc)
+		return cli_fail("send", &err);
+	log_event(LOG_WARN, "send.interrupted", "%s: %lld deliver%s handed to the service "
+		  "(herald run sends them)", interrupted == SIGINT ? "SIGINT" :
+		  interrupted == SIGTERM ? "SIGTERM" : "SIGHUP", (long long)n, n == 1 ? "y" : "ies");
+	return H_ERUNTIME;
 }
 
 /* Records the plan version unless this exact file was recorded before. */
@@ -94,7 +147,7 @@ static int run(int argc, char **argv)
 	struct herald_err err;
 	herald_err_clear(&err);
 	struct store *db = NULL;
-	unsigned char key[32];
+	struct keyring *kr = NULL;
 	char **keys = NULL;
 	size_t nkeys = 0;
 	struct engine *e = NULL;
@@ -109,10 +162,13 @@ static int run(int argc, char **argv)
 
 	struct store_open_opts so = { .create = true };
 	enum herald_rc hrc = store_open(o.db, &so, &db, &err);
-	if (!hrc)
-		hrc = store_server_key(db, key, &err);
-	if (!hrc)
-		hrc = record_plan_once(db, p, &err);
+	if (hrc) {
+		rc = cli_fail(o.db, &err);
+		goto out;
+	}
+	if ((rc = cli_open_keys("send", db, o.keys, true, &kr)))
+		goto out;
+	hrc = record_plan_once(db, p, &err);
 	if (!hrc)
 		hrc = outbox_create_manual(db, p, &p->comms[ci], clock_now(), who, o.note,
 					   queue, &keys, &nkeys, &err);
@@ -133,11 +189,17 @@ static int run(int argc, char **argv)
 		pol.max_attempts = 5;
 	pol.cap_ms = 30000 > pol.base_ms ? 30000 : pol.base_ms;
 	const char *base = getenv("HERALD_BASE_URL");
+	struct send_ctx sc = { p, kr };
 	struct engine_opts eo = { .store = db, .queue = queue, .dry_run = o.dry_run,
-				  .base_url = base && *base ? base : NULL, .key = key,
-				  .plan = the_plan, .ctx = p, .policy = &pol };
+				  .base_url = base && *base ? base : NULL, .keys = the_keys,
+				  .plan = the_plan, .ctx = &sc, .policy = &pol };
 	e = engine_new(&eo);
+	catch_signals();
 	for (;;) {
+		if (interrupted) {
+			rc = hand_over(e, db, queue);
+			goto out;
+		}
 		hrc = engine_step(e, clock_now(), 200, true, &err);
 		if (hrc) {
 			rc = cli_fail(o.db, &err);
@@ -154,6 +216,7 @@ static int run(int argc, char **argv)
 	rc = c->failed ? H_ERUNTIME : 0;
 out:
 	engine_free(e);
+	keys_close(kr);
 	for (size_t i = 0; i < nkeys; i++)
 		free(keys[i]);
 	free(keys);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "herald/engine.h"
 #include "herald/log.h"
@@ -39,7 +40,20 @@ struct dispatcher {
 	pthread_mutex_t lock;          /* guards stats */
 	struct store_outbox_stats stats;
 	struct engine_counters counters;
+	/* The database refusing writes: consecutive failures (0: healthy)
+	 * and every failure since start. */
+	atomic_int failing;
+	atomic_llong write_errors;
 };
+
+/* A failing database is logged once a minute at most, with a count. */
+static struct log_limit db_errors = LOG_LIMIT_INIT(60000);
+
+static const struct keyring *current_keys(void *ctx)
+{
+	struct dispatcher *d = ctx;
+	return runtime_keys(d->rt);
+}
 
 static const struct plan *current_plan(void *ctx)
 {
@@ -47,7 +61,48 @@ static const struct plan *current_plan(void *ctx)
 	return runtime_plan(d->rt);
 }
 
-static void materialise(struct dispatcher *d, int64_t now)
+/*
+ * A write the database refused (disk full, I/O error, read-only): logged
+ * at most once a minute with a count, shown on /healthz and /metrics; the
+ * loop backs off (db_backoff) and tries again by itself.
+ */
+static void db_failed(struct dispatcher *d, const struct herald_err *err)
+{
+	atomic_fetch_add(&d->failing, 1);
+	atomic_fetch_add(&d->write_errors, 1);
+	runtime_condition(d->rt, "database", "writes to the evidence database fail; deliveries "
+			  "wait and nothing is lost (see the log)");
+	log_event_limited(&db_errors, LOG_ERROR, "database.error", "%s; retrying with backoff",
+			  err->msg);
+}
+
+static void db_healthy(struct dispatcher *d)
+{
+	if (atomic_exchange(&d->failing, 0) == 0)
+		return;
+	runtime_condition(d->rt, "database", NULL);
+	log_event(LOG_INFO, "database.recovered", "writes to the evidence database work again");
+}
+
+/* Waits after failures: 0.2 s doubling up to 30 s, woken by stop. */
+static void db_backoff(struct dispatcher *d)
+{
+	int n = atomic_load(&d->failing);
+	if (!n)
+		return;
+	int64_t ms = 200;
+	for (int i = 1; i < n && ms < 30000; i++)
+		ms *= 2;
+	if (ms > 30000)
+		ms = 30000;
+	for (int64_t end = clock_mono_ms() + ms; clock_mono_ms() < end && !atomic_load(&d->stop);) {
+		struct timespec ts = { 0, 50 * 1000000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* True when it could write (the database's health probe too). */
+static bool materialise(struct dispatcher *d, int64_t now)
 {
 	struct store *db = d->rt->store;
 	int64_t last = now;
@@ -59,21 +114,30 @@ static void materialise(struct dispatcher *d, int64_t now)
 	struct herald_err err;
 	herald_err_clear(&err);
 	size_t made = 0;
-	if (outbox_materialise(db, runtime_plan(d->rt), from, to, &made, &err)) {
-		log_event(LOG_ERROR, "outbox.error", "%s", err.msg);
-		return;
+	if (outbox_materialise(db, runtime_plan(d->rt), from, to, &made, &err) ||
+	    store_meta_set_i64(db, META_HORIZON, to, &err)) {
+		db_failed(d, &err);
+		return false;
 	}
-	store_meta_set_i64(db, META_HORIZON, to, NULL);
+	db_healthy(d);
 	if (made)
 		log_event(LOG_INFO, "outbox.materialised", "%zu new deliver%s due before the horizon",
 			made, made == 1 ? "y" : "ies");
+	return true;
 }
 
 static void refresh_stats(struct dispatcher *d)
 {
 	struct store_outbox_stats s;
-	if (store_outbox_stats(d->rt->store, &s, NULL))
+	if (store_outbox_stats(d->rt->store, clock_now(), &s, NULL))
 		return;
+	char why[160];
+	snprintf(why, sizeof why, "%lld deliver%s in flight for more than 10 minutes",
+		 (long long)s.stuck, s.stuck == 1 ? "y" : "ies");
+	runtime_condition(d->rt, "deliveries-stuck", s.stuck ? why : NULL);
+	snprintf(why, sizeof why, "%lld deliver%s due more than 5 minutes ago and not "
+		 "being sent", (long long)s.overdue, s.overdue == 1 ? "y" : "ies");
+	runtime_condition(d->rt, "deliveries-overdue", s.overdue ? why : NULL);
 	pthread_mutex_lock(&d->lock);
 	d->stats = s;
 	d->counters = *engine_counters(d->e);
@@ -90,14 +154,17 @@ static void *loop(void *arg)
 		log_event(LOG_ERROR, "outbox.error", "%s", err.msg);
 	while (!atomic_load(&d->stop)) {
 		int64_t now = clock_now();
-		if (atomic_exchange(&d->plan_changed, false) || now >= next_mat) {
-			materialise(d, now);
-			next_mat = now + MATERIALISE_EVERY;
+		/* While the database fails, every round probes it with a write. */
+		if (atomic_exchange(&d->plan_changed, false) || now >= next_mat ||
+		    atomic_load(&d->failing)) {
+			if (materialise(d, now))
+				next_mat = now + MATERIALISE_EVERY;
 		}
 		if (engine_step(d->e, now, 1000, true, &err)) {
-			log_event(LOG_ERROR, "outbox.error", "%s", err.msg);
+			db_failed(d, &err);
 			herald_err_clear(&err);
 		}
+		db_backoff(d);
 		if (now >= next_stats) {
 			/* A `herald send` that died (or was killed) leaves its
 			 * deliveries behind: adopt them once its lease has run
@@ -129,7 +196,7 @@ enum herald_rc dispatcher_start(struct runtime *rt, struct dispatcher **out,
 	outbox_policy_default(&d->pol);
 	pthread_mutex_init(&d->lock, NULL);
 	struct engine_opts eo = { .store = rt->store, .queue = "pending", .dry_run = rt->dry_run,
-				  .base_url = rt->base_url, .key = rt->key,
+				  .base_url = rt->base_url, .keys = current_keys,
 				  .plan = current_plan, .ctx = d };
 	d->e = engine_new(&eo);
 	if (rt->dry_run)
@@ -194,8 +261,12 @@ void dispatcher_metrics(struct buf *out, void *arg)
 			"herald_delivery_attempts_total %lld\n"
 			"# HELP herald_delivery_retries_total Attempts that will be retried.\n"
 			"# TYPE herald_delivery_retries_total counter\n"
-			"herald_delivery_retries_total %lld\n",
-		   (long long)c.attempts, (long long)c.retried);
+			"herald_delivery_retries_total %lld\n"
+			"# HELP herald_database_write_errors_total Writes the evidence database refused.\n"
+			"# TYPE herald_database_write_errors_total counter\n"
+			"herald_database_write_errors_total %lld\n",
+		   (long long)c.attempts, (long long)c.retried,
+		   (long long)store_write_errors(d->rt->store));
 }
 
 enum herald_rc dispatcher_send_manual(struct dispatcher *d, const struct plan *p,

@@ -13,6 +13,7 @@
 
 #include "herald/chan.h"
 #include "herald/ics.h"
+#include "herald/keys.h"
 #include "herald/log.h"
 #include "herald/plan.h"
 #include "herald/timeutil.h"
@@ -207,7 +208,7 @@ static bool job_build(struct engine *e, struct job *j, const struct plan *p,
 	const char *ackid = it->ack_id;
 	if (ackid) {
 		char tok[TOKEN_ACK_LEN + 1];
-		token_ack(e->o.key, ackid, tok);
+		keys_ack_token(e->o.keys(e->o.ctx), ackid, tok);
 		j->ack_url = xasprintf("%s/ack/%s",
 				       e->o.base_url ? e->o.base_url : "http://127.0.0.1:8080", tok);
 	}
@@ -315,9 +316,11 @@ static void log_result(const struct engine *e, const struct outbox_result *r)
 	if (it->recipient)
 		snprintf(to, sizeof to, " to=%s", it->recipient);
 	if (r->final && (strcmp(r->final, "sent") == 0 || strcmp(r->final, "dry-run") == 0)) {
-		log_event(LOG_INFO, "delivery.sent", "%s%s audience=%s channel=%s%s delivery=%.12s "
+		log_event(LOG_INFO, "delivery.sent", "%s%s%s%s audience=%s channel=%s%s delivery=%.12s "
 			"attempt=%d status=%ld%s%s", it->communication,
-			strcmp(it->kind, "scheduled") ? (strcmp(it->kind, "reminder") ? " (manual)" : " (reminder)") : "",
+			strcmp(it->kind, "scheduled") ? " (" : "",
+			strcmp(it->kind, "scheduled") ? it->kind : "",
+			strcmp(it->kind, "scheduled") ? ")" : "",
 			it->audience, it->channel_id, to, it->key, it->attempt, r->o.status,
 			r->finished - it->due > e->pol.late_after ? " late" : "",
 			r->o.dry_run ? " dry-run" : it->possible_duplicate ? " possible-duplicate" : "");
@@ -334,10 +337,43 @@ static void log_result(const struct engine *e, const struct outbox_result *r)
 	}
 }
 
+/*
+ * Records the finished sends.  When the database refuses (disk full, I/O
+ * error) the results are kept and recorded at the next round: a send that
+ * went out is never forgotten, nor sent again.
+ */
+static enum herald_rc record_results(struct engine *e, struct herald_err *err)
+{
+	if (e->nres == 0)
+		return H_OK;
+	enum herald_rc rc = outbox_record(e->o.store, e->res, e->nres, &e->pol, err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < e->nres; i++) {
+		struct outbox_result *r = &e->res[i];
+		struct job *j = r->item->user;
+		log_result(e, r);
+		e->c.attempts++;
+		if (!r->final)
+			e->c.retried++;
+		else if (strcmp(r->final, "sent") == 0 || strcmp(r->final, "dry-run") == 0)
+			e->c.sent++;
+		else
+			e->c.failed++;
+		e->held--;
+		job_free(j);
+	}
+	e->nres = 0;
+	return H_OK;
+}
+
 enum herald_rc engine_step(struct engine *e, int64_t now, int wait_ms, bool claim,
 			   struct herald_err *err)
 {
-	enum herald_rc rc = H_OK;
+	/* Results a failing database could not take last time go first. */
+	enum herald_rc rc = record_results(e, err);
+	if (rc)
+		return rc;
 	const struct plan *p = e->o.plan(e->o.ctx);
 	size_t cap = 4 * (size_t)e->o.max_parallel;
 	/* A `herald send` run keeps its deliveries leased while it lives, so
@@ -398,25 +434,5 @@ enum herald_rc engine_step(struct engine *e, int64_t now, int wait_ms, bool clai
 		if (!e->nres && e->wait_head && before == e->nres && now_ms < deadline)
 			continue;
 	}
-	if (e->nres == 0)
-		return H_OK;
-	rc = outbox_record(e->o.store, e->res, e->nres, &e->pol, err);
-	for (size_t i = 0; i < e->nres; i++) {
-		struct outbox_result *r = &e->res[i];
-		struct job *j = r->item->user;
-		if (!rc) {
-			log_result(e, r);
-			e->c.attempts++;
-			if (!r->final)
-				e->c.retried++;
-			else if ((strcmp(r->final, "sent") == 0 || strcmp(r->final, "dry-run") == 0))
-				e->c.sent++;
-			else
-				e->c.failed++;
-		}
-		e->held--;
-		job_free(j);
-	}
-	e->nres = 0;
-	return rc;
+	return record_results(e, err);
 }

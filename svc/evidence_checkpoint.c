@@ -4,6 +4,7 @@
  */
 #include "herald/evidence.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <openssl/evp.h>
@@ -11,67 +12,47 @@
 #include <string.h>
 
 #include "herald/clock.h"
+#include "herald/keys.h"
 #include "herald/store.h"
 #include "herald/token.h"
 
 #define CKPT_TITLE "herald evidence checkpoint\n"
 
-/* Loads (creating on first use) the signing key and the database id. */
-static enum herald_rc ckpt_keys(struct store *s, bool create,
-				unsigned char priv[32], unsigned char id[16],
-				struct herald_err *err)
+/* The database's id (random, made on first use): a checkpoint names the
+ * log it is about. */
+enum herald_rc evidence_db_id(struct store *s, unsigned char id[16], struct herald_err *err)
 {
-	size_t l1 = 0, l2 = 0;
-	if (store_meta_get(s, "checkpoint_key", priv, 32, &l1) && l1 == 32 &&
-	    store_meta_get(s, "db_id", id, 16, &l2) && l2 == 16)
+	size_t len = 0;
+	if (store_meta_get(s, "db_id", id, 16, &len) && len == 16)
 		return H_OK;
-	if (!create)
-		return herald_err_set(err, H_EINVAL,
-				      "this database has never made a checkpoint");
+	if (store_is_readonly(s))
+		return herald_err_set(err, H_EINVAL, "this database has never made a checkpoint");
 	enum herald_rc rc = store_begin(s, err);
 	if (rc)
 		return rc;
-	if (store_meta_get(s, "checkpoint_key", priv, 32, &l1) && l1 == 32 &&
-	    store_meta_get(s, "db_id", id, 16, &l2) && l2 == 16) {
+	if (store_meta_get(s, "db_id", id, 16, &len) && len == 16) {
 		store_rollback(s);
 		return H_OK;
 	}
-	random_bytes(priv, 32);
 	random_bytes(id, 16);
-	rc = store_meta_set(s, "checkpoint_key", priv, 32, err);
-	if (!rc)
-		rc = store_meta_set(s, "db_id", id, 16, err);
-	if (rc) {
+	if ((rc = store_meta_set(s, "db_id", id, 16, err))) {
 		store_rollback(s);
 		return rc;
 	}
 	return store_commit(s, err);
 }
 
-static enum herald_rc ed25519_public(const unsigned char priv[32],
-				     unsigned char pub[32],
-				     struct herald_err *err)
-{
-	EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, priv, 32);
-	size_t len = 32;
-	bool ok = k && EVP_PKEY_get_raw_public_key(k, pub, &len) == 1 && len == 32;
-	EVP_PKEY_free(k);
-	return ok ? H_OK : herald_err_set(err, H_ERUNTIME, "Ed25519 key: OpenSSL error");
-}
-
-enum herald_rc evidence_checkpoint(struct store *s,
+enum herald_rc evidence_checkpoint(struct store *s, const struct keyring *k,
 				   const struct evidence_head *head,
 				   struct buf *out, struct herald_err *err)
 {
-	unsigned char priv[32], id[16], pub[32], sig[64];
-	enum herald_rc rc = ckpt_keys(s, true, priv, id, err);
-	if (!rc)
-		rc = ed25519_public(priv, pub, err);
+	unsigned char id[16], sig[64];
+	enum herald_rc rc = evidence_db_id(s, id, err);
 	if (rc)
 		return rc;
 	char idhex[33], pubhex[65], sighex[129], now[32];
 	hex_encode(id, 16, idhex);
-	hex_encode(pub, 32, pubhex);
+	hex_encode(k->signing_pub, 32, pubhex);
 	clock_now_text(now);
 	struct buf m;
 	buf_init(&m);
@@ -81,20 +62,12 @@ enum herald_rc evidence_checkpoint(struct store *s,
 		   "head-seq: %" PRId64 "\n"
 		   "head-sha256: %s\n"
 		   "time: %s\n"
+		   "key-id: %s\n"
 		   "public-key: %s\n",
-		   idhex, head->seq, head->hex, now, pubhex);
-	EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, priv, 32);
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	size_t slen = sizeof sig;
-	bool ok = k && md && EVP_DigestSignInit(md, NULL, NULL, NULL, k) == 1 &&
-		  EVP_DigestSign(md, sig, &slen, (const unsigned char *)m.data, m.len) == 1 &&
-		  slen == 64;
-	EVP_MD_CTX_free(md);
-	EVP_PKEY_free(k);
-	memset(priv, 0, sizeof priv);
-	if (!ok) {
+		   idhex, head->seq, head->hex, now, k->signing_id, pubhex);
+	if ((rc = keys_sign(k, m.data, m.len, sig, err))) {
 		buf_free(&m);
-		return herald_err_set(err, H_ERUNTIME, "Ed25519 signature: OpenSSL error");
+		return rc;
 	}
 	hex_encode(sig, 64, sighex);
 	buf_add(out, m.data, m.len);
@@ -127,7 +100,8 @@ static bool stmt_field(const char *msg, size_t len, const char *name,
 }
 
 enum herald_rc evidence_check_checkpoint(struct store *s, const char *stmt,
-					 struct herald_err *err)
+					 const unsigned char trusted[32],
+					 int64_t *seq_out, struct herald_err *err)
 {
 	if (strncmp(stmt, CKPT_TITLE, strlen(CKPT_TITLE)) != 0)
 		return herald_err_set(err, H_EINVAL, "not a herald checkpoint statement");
@@ -156,7 +130,13 @@ enum herald_rc evidence_check_checkpoint(struct store *s, const char *stmt,
 	if (errno || *end || seq < 0)
 		return herald_err_set(err, H_EINVAL, "checkpoint: head-seq is malformed");
 
-	EVP_PKEY *k = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
+	/* Only the key the auditor holds is trusted, never the one the
+	 * statement names: a forger can name any key. */
+	if (memcmp(pub, trusted, 32) != 0)
+		return herald_err_set(err, H_EINVAL,
+				      "checkpoint: signed by another key than the one given "
+				      "(public-key %s)", pubhex);
+	EVP_PKEY *k = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, trusted, 32);
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	bool good = k && md && EVP_DigestVerifyInit(md, NULL, NULL, NULL, k) == 1 &&
 		    EVP_DigestVerify(md, sig, 64, (const unsigned char *)stmt, mlen) == 1;
@@ -166,23 +146,20 @@ enum herald_rc evidence_check_checkpoint(struct store *s, const char *stmt,
 		return herald_err_set(err, H_EINVAL,
 				      "checkpoint: the signature is not valid (the statement was altered)");
 
-	unsigned char priv[32], myid[16], mypub[32];
-	enum herald_rc rc = ckpt_keys(s, false, priv, myid, err);
-	if (!rc)
-		rc = ed25519_public(priv, mypub, err);
-	memset(priv, 0, sizeof priv);
-	if (rc)
-		return rc;
+	unsigned char myid[16];
+	size_t idlen = 0;
+	if (!store_meta_get(s, "db_id", myid, 16, &idlen) || idlen != 16)
+		return herald_err_set(err, H_EINVAL, "checkpoint: this database has never made one");
 	if (memcmp(myid, id, 16) != 0)
 		return herald_err_set(err, H_EINVAL, "checkpoint: made for another database (%s)",
 				      idhex);
-	if (memcmp(mypub, pub, 32) != 0)
-		return herald_err_set(err, H_EINVAL,
-				      "checkpoint: signed by a key this database does not hold");
+	if (seq_out)
+		*seq_out = seq;
 	if (seq == 0)
 		return H_OK;
 	bool found;
 	unsigned char now[32];
+	enum herald_rc rc;
 	if ((rc = store_row_hash_at(s, seq, now, &found, err)))
 		return rc;
 	if (!found)
@@ -195,3 +172,71 @@ enum herald_rc evidence_check_checkpoint(struct store *s, const char *stmt,
 	return H_OK;
 }
 
+
+struct stmt_file {
+	char *path, *text;
+	int64_t seq;
+};
+
+static int by_seq(const void *a, const void *b)
+{
+	const struct stmt_file *x = a, *y = b;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The head-seq of a statement, or -1. */
+static int64_t stmt_seq(const char *text)
+{
+	const char *p = strstr(text, "\nhead-seq: ");
+	return p ? strtoll(p + strlen("\nhead-seq: "), NULL, 10) : -1;
+}
+
+enum herald_rc evidence_check_checkpoint_dir(struct store *s, const char *dir,
+					     const unsigned char trusted[32],
+					     int64_t *n_out, int64_t *last,
+					     struct herald_err *err)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return herald_err_set(err, H_ERUNTIME, "checkpoints: %s: %s", dir, strerror(errno));
+	struct stmt_file *v = NULL;
+	size_t n = 0;
+	for (struct dirent *e; (e = readdir(d));) {
+		if (e->d_name[0] == '.')
+			continue;
+		char *path = xasprintf("%s/%s", dir, e->d_name);
+		char *text;
+		size_t len;
+		if (read_file(path, 1 << 16, &text, &len) != 0) {
+			free(path);
+			continue;
+		}
+		if (strncmp(text, CKPT_TITLE, strlen(CKPT_TITLE)) != 0) {
+			free(text);
+			free(path);
+			continue;
+		}
+		v = xreallocarray(v, n + 1, sizeof *v);
+		v[n++] = (struct stmt_file){ path, text, stmt_seq(text) };
+	}
+	closedir(d);
+	enum herald_rc rc = n ? H_OK
+			      : herald_err_set(err, H_EINVAL, "checkpoints: none in %s", dir);
+	if (n)
+		qsort(v, n, sizeof *v, by_seq);
+	for (size_t i = 0; !rc && i < n; i++) {
+		rc = evidence_check_checkpoint(s, v[i].text, trusted, NULL, err);
+		if (rc)
+			herald_err_prefix(err, "%s", v[i].path);
+	}
+	if (!rc) {
+		*n_out = (int64_t)n;
+		*last = v[n - 1].seq;
+	}
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].path);
+		free(v[i].text);
+	}
+	free(v);
+	return rc;
+}

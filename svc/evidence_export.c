@@ -36,14 +36,37 @@ static void flags_text(const struct store_delivery_view *d, char *out, size_t n)
 }
 
 /*
- * RFC 4180 cell.  A spreadsheet runs a cell starting with = + - @ (or a
- * tab or CR) as a formula: such cells get a leading apostrophe.
+ * A spreadsheet may run a cell as a formula when it starts with = + - @
+ * (or a tab or CR), also after leading white space, and also in their
+ * fullwidth forms (＝ ＋ － ＠), which some spreadsheets read as the ASCII
+ * ones: such cells get a leading apostrophe.
  */
+static bool formula_like(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	for (;;) {
+		if (*p == ' ' || *p == '\n')
+			p++;
+		else if (p[0] == 0xc2 && p[1] == 0xa0)                  /* no-break space */
+			p += 2;
+		else if (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80)  /* ideographic space */
+			p += 3;
+		else
+			break;
+	}
+	if (*p && strchr("=+-@\t\r", *p))
+		return true;
+	/* U+FF0B ＋, U+FF0D －, U+FF1D ＝, U+FF20 ＠ */
+	return p[0] == 0xef && ((p[1] == 0xbc && (p[2] == 0x8b || p[2] == 0x8d || p[2] == 0x9d)) ||
+				(p[1] == 0xbc && p[2] == 0xa0));
+}
+
+/* RFC 4180 cell, defused as above. */
 static void csv_cell(struct buf *b, const char *s)
 {
 	if (!s)
 		return;
-	bool formula = strchr("=+-@\t\r", s[0]) && s[0];
+	bool formula = formula_like(s);
 	bool quote = formula || strpbrk(s, ",\"\r\n") || s[0] == ' ';
 	if (!quote) {
 		buf_adds(b, s);
@@ -52,37 +75,12 @@ static void csv_cell(struct buf *b, const char *s)
 	buf_addc(b, '"');
 	if (formula)
 		buf_addc(b, '\'');
-	for (; *s; s++) {
-		if (*s == '"')
-			buf_addc(b, '"');
-		buf_addc(b, *s);
+	/* Runs between quotes are copied whole; a quote is doubled. */
+	for (const char *q; (q = strchr(s, '"')); s = q + 1) {
+		buf_add(b, s, (size_t)(q - s + 1));
+		buf_addc(b, '"');
 	}
-	buf_addc(b, '"');
-}
-
-static void json_str(struct buf *b, const char *s)
-{
-	if (!s) {
-		buf_adds(b, "null");
-		return;
-	}
-	buf_addc(b, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			buf_addc(b, '\\');
-			buf_addc(b, (char)c);
-		} else if (c < 0x20) {
-			switch (c) {
-			case '\n': buf_adds(b, "\\n"); break;
-			case '\r': buf_adds(b, "\\r"); break;
-			case '\t': buf_adds(b, "\\t"); break;
-			default: buf_printf(b, "\\u%04x", c); break;
-			}
-		} else {
-			buf_addc(b, (char)c);
-		}
-	}
+	buf_adds(b, s);
 	buf_addc(b, '"');
 }
 
@@ -152,7 +150,9 @@ static int export_row(const struct store_delivery_view *d, void *ctx)
 		for (size_t i = 0; i < NEXPORT; i++) {
 			if (i)
 				buf_addc(b, ',');
-			buf_printf(b, "\"%s\":", export_columns[i]);
+			buf_addc(b, '"');
+			buf_adds(b, export_columns[i]);
+			buf_adds(b, "\":");
 			if (i == 4) {          /* flags: a list of words */
 				buf_addc(b, '[');
 				const char *fw[3] = { d->late ? "late" : NULL,
@@ -162,14 +162,14 @@ static int export_row(const struct store_delivery_view *d, void *ctx)
 				for (int k = 0; k < 3; k++)
 					if (fw[k]) {
 						buf_adds(b, first ? "" : ",");
-						json_str(b, fw[k]);
+						buf_add_json(b, fw[k]);
 						first = false;
 					}
 				buf_addc(b, ']');
 			} else if (i == 13) {  /* attempts: a number */
 				buf_adds(b, attempts);
 			} else {
-				json_str(b, v[i]);
+				buf_add_json(b, v[i]);
 			}
 		}
 		buf_addc(b, '}');
@@ -216,9 +216,9 @@ enum herald_rc evidence_export(struct store *s, const struct store_filter *filte
 			buf_printf(&b, "%s],\"count\":%" PRId64 ",\"chain_head\":{\"seq\":%" PRId64
 				   ",\"sha256\":\"%s\"},\"from\":", x.count ? "\n" : "", x.count,
 				   h.seq, hex);
-			json_str(&b, filter && filter->has_from ? when(filter->from, from) : NULL);
+			buf_add_json(&b, filter && filter->has_from ? when(filter->from, from) : NULL);
 			buf_adds(&b, ",\"to\":");
-			json_str(&b, filter && filter->has_to ? when(filter->to, to) : NULL);
+			buf_add_json(&b, filter && filter->has_to ? when(filter->to, to) : NULL);
 			buf_adds(&b, "}\n");
 			fwrite(b.data, 1, b.len, f);
 			buf_free(&b);

@@ -107,8 +107,17 @@ static enum herald_rc check_row(const struct store_row *r, void *ctx,
 enum herald_rc evidence_verify(struct store *s, struct evidence_head *head,
 			       int64_t *rows, struct herald_err *err)
 {
-	struct vstate v = { .expect = 1 };
-	enum herald_rc rc = store_each_row(s, check_row, &v, &v.rec, err);
+	struct evidence_head zero = { 0 };
+	return evidence_verify_after(s, &zero, head, rows, err);
+}
+
+enum herald_rc evidence_verify_after(struct store *s, const struct evidence_head *from,
+				     struct evidence_head *head, int64_t *rows,
+				     struct herald_err *err)
+{
+	struct vstate v = { .expect = from->seq + 1 };
+	memcpy(v.prev, from->hash, 32);
+	enum herald_rc rc = store_each_row_after(s, from->seq, check_row, &v, &v.rec, err);
 	if (rc)
 		return rc;
 	struct store_head rec = v.rec;
@@ -122,12 +131,18 @@ enum herald_rc evidence_verify(struct store *s, struct evidence_head *head,
 		return herald_err_set(err, H_EINVAL,
 				      "%s seq %" PRId64 ": its hash differs from the chain head record",
 				      v.last_table ? v.last_table : "log", last);
+	char missing[96];
+	if (!store_guards_present(s, missing, sizeof missing))
+		return herald_err_set(err, H_EINVAL,
+				      "the append-only guard %s is missing: someone with the file "
+				      "removed it (rows may be edited without a trace in the file's "
+				      "history; the chain above is what was checked)", missing);
 	if (head) {
 		head->seq = last;
 		memcpy(head->hash, v.prev, 32);
 		head_set_hex(head);
 	}
 	if (rows)
-		*rows = last;
+		*rows = last - from->seq;
 	return H_OK;
 }

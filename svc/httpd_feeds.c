@@ -23,6 +23,7 @@
 #include "herald/clock.h"
 #include "herald/httpd.h"
 #include "herald/ics.h"
+#include "herald/keys.h"
 #include "herald/log.h"
 #include "herald/plan.h"
 #include "herald/runtime.h"
@@ -148,7 +149,7 @@ static struct feedset *feedset_render(struct httpd_feeds *f, const struct plan *
 		e->audience = xstrdup(a->id);
 		e->alen = strlen(a->id);
 		e->public = a->feed == FEED_PUBLIC;
-		token_feed(f->rt->key, a->id, e->token);
+		token_feed(runtime_keys(f->rt)->feed, a->id, e->token);
 		struct buf b;
 		buf_init(&b);
 		o.audience = (long)i;

@@ -16,6 +16,7 @@
 #include "herald/httpd.h"
 #include "herald/httpd_feeds.h"
 #include "herald/plan.h"
+#include "herald/planver.h"
 #include "herald/runtime.h"
 #include "herald/store.h"
 #include "herald/util.h"
@@ -45,20 +46,48 @@ static void prom_label(struct buf *b, const char *s)
 	}
 }
 
+/* The plan's approval (planver.h): "changed since approval" when its
+ * content is not what was approved under its version or date. */
+static void health_approval(struct pages *pg, const struct plan *p, struct buf *b)
+{
+	const struct planver_verdict *v = atomic_load(&pg->rt->approval);
+	bool changed = p && v && v->changed;
+	const char *a = !p ? NULL : !p->approved_by || !p->approved_on ? "not approved"
+			  : changed ? "changed since approval" : "approved";
+	buf_adds(b, ",\"content_sha256\":");
+	buf_add_json(b, p ? p->content_sha256 : NULL);
+	buf_adds(b, ",\"approval\":");
+	buf_add_json(b, a);
+	buf_printf(b, ",\"changed_since_approval\":%s", changed ? "true" : "false");
+	if (changed) {
+		buf_adds(b, ",\"approved_content_sha256\":");
+		buf_add_json(b, v->approved_sha256);
+	}
+}
+
 static void health_json(struct pages *pg, struct buf *b, bool *ok)
 {
 	const struct plan *p = runtime_plan(pg->rt);
 	bool dbok = db_ok(pg->rt);
-	*ok = dbok && p;
+	bool writes = !store_writes_failing(pg->rt->store);
+	struct buf conds;
+	buf_init(&conds);
+	size_t n = runtime_conditions_json(pg->rt, &conds);
+	*ok = dbok && writes && p && n == 0;
 	buf_printf(b, "{\"status\":\"%s\",\"plan\":{\"id\":", *ok ? "ok" : "degraded");
 	buf_add_json(b, p ? p->id : NULL);
 	buf_adds(b, ",\"version\":");
 	buf_add_json(b, p ? p->version : NULL);
 	buf_adds(b, ",\"sha256\":");
 	buf_add_json(b, p ? p->sha256 : NULL);
-	buf_printf(b, "},\"database\":\"%s\",\"uptime_seconds\":%lld,\"dry_run\":%s",
-		   dbok ? "ok" : "error", (long long)(clock_now() - pg->rt->started),
+	health_approval(pg, p, b);
+	buf_printf(b, "},\"database\":\"%s\",\"uptime_seconds\":%lld,\"dry_run\":%s,"
+		      "\"degraded\":",
+		   !dbok ? "error" : writes ? "ok" : "writes failing",
+		   (long long)(clock_now() - pg->rt->started),
 		   pg->rt->dry_run ? "true" : "false");
+	buf_add(b, conds.data, conds.len);
+	buf_free(&conds);
 	httpd_health(pg->h, b);
 	buf_adds(b, ",\"version_herald\":\"" HERALD_VERSION "\"}\n");
 }
@@ -196,9 +225,10 @@ static void on_metrics(const struct httpd_req *req, struct httpd_resp *resp, voi
 	}
 	buf_printf(b, "# HELP herald_uptime_seconds Seconds since the service started.\n"
 		      "# TYPE herald_uptime_seconds gauge\nherald_uptime_seconds %lld\n"
-		      "# HELP herald_database_up 1 if the database answers.\n"
+		      "# HELP herald_database_up 1 if the database answers and takes writes.\n"
 		      "# TYPE herald_database_up gauge\nherald_database_up %d\n",
-		   (long long)(clock_now() - pg->rt->started), db_ok(pg->rt) ? 1 : 0);
+		   (long long)(clock_now() - pg->rt->started),
+		   db_ok(pg->rt) && !store_writes_failing(pg->rt->store) ? 1 : 0);
 	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 

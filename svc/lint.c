@@ -13,6 +13,7 @@
 #include "herald/sched.h"
 #include "herald/timeutil.h"
 #include "herald/tz.h"
+#include "herald/util.h"
 
 struct lint {
 	const struct plan *p;
@@ -241,6 +242,43 @@ static void check_secrets(struct lint *l)
 	}
 }
 
+/* The people of each audience: none, duplicates, entries skipped (the
+ * notes the member list gathered while it was read), a literal password. */
+static void check_members(struct lint *l)
+{
+	static const char *const advice[][2] = {
+		{ "W-MEMBERS-DUPLICATE", "keep one row per person: herald sends to the first" },
+		{ "W-MEMBERS-SKIPPED", "give every person an address, or filter them out" },
+	};
+	char path[200];
+	for (size_t i = 0; i < l->p->naudiences; i++) {
+		const struct plan_audience *a = &l->p->audiences[i];
+		snprintf(path, sizeof path, "audiences.%s.members", a->id);
+		if (a->source.password.value && !a->source.password.env) {
+			snprintf(path, sizeof path, "audiences.%s.members.password", a->id);
+			warn(l, "W-LITERAL-SECRET", path,
+			     "write \"env:NAME\" and set NAME in the service's environment file",
+			     "a secret is written literally in the plan");
+			snprintf(path, sizeof path, "audiences.%s.members", a->id);
+		}
+		if (!a->list || !a->source.resolved)
+			continue;
+		if (a->nmembers == 0)
+			warn(l, "W-AUDIENCE-EMPTY", path,
+			     "check the file, its filter or the directory query: nobody would be told",
+			     "audience \"%s\" has no members (%s)", a->id,
+			     a->source.what ? a->source.what : "an empty list");
+		for (size_t k = 0; k < a->list->nnotes; k++) {
+			const struct member_note *n = &a->list->notes[k];
+			const char *adv = "";
+			for (size_t j = 0; j < sizeof advice / sizeof advice[0]; j++)
+				if (strcmp(advice[j][0], n->code) == 0)
+					adv = advice[j][1];
+			warn(l, n->code, path, adv, "%s", n->message);
+		}
+	}
+}
+
 static bool loopback_smtp(const char *url)
 {
 	const char *h = strstr(url, "://");
@@ -331,28 +369,43 @@ static void check_future(struct lint *l)
 	}
 }
 
+/*
+ * An acknowledgement means something only when one link reaches one
+ * person: in a chat channel or on a list address, the first click
+ * acknowledges for everyone, and reminders cannot tell who read it.
+ */
 static void check_ack(struct lint *l)
 {
 	const struct plan *p = l->p;
-	char path[160];
+	char path[160], shared[256];
 	for (size_t c = 0; c < p->ncomms; c++) {
 		const struct plan_comm *m = &p->comms[c];
-		if (!m->nremind)
+		if (!m->acknowledge)
 			continue;
-		bool personal = false;
+		size_t n = 0, len = 0;
+		shared[0] = '\0';
 		for (size_t i = 0; i < m->naudiences; i++) {
 			const struct plan_audience *a = &p->audiences[m->audiences[i]];
-			for (size_t d = 0; d < a->ndeliver; d++)
-				personal |= a->deliver[d].to == TO_MEMBERS &&
-					    plan_comm_uses_channel(m, a->deliver[d].channel);
+			for (size_t d = 0; d < a->ndeliver; d++) {
+				const struct plan_deliver *dl = &a->deliver[d];
+				if (dl->to == TO_MEMBERS || !plan_comm_uses_channel(m, dl->channel))
+					continue;
+				if (n++ < 3 && len < sizeof shared)
+					len += (size_t)snprintf(shared + len, sizeof shared - len,
+								"%s%s %s (audience %s)",
+								n > 1 ? ", " : "",
+								dl->to == TO_LIST ? "list address on" : "channel",
+								p->channels[dl->channel].id, a->id);
+			}
 		}
-		snprintf(path, sizeof path, "communications[%zu](%s).acknowledge",
-			 c, l->p->comms[c].id);
-		if (!personal)
-			warn(l, "W-ACK-NOT-PERSONAL", path,
-			     "deliver to \"members\" by email so each person gets their own link and reminders",
-			     "reminders need per-person delivery, but \"%s\" reaches no audience's members",
-			     m->id);
+		if (!n)
+			continue;
+		snprintf(path, sizeof path, "communications[%zu](%s).acknowledge", c, m->id);
+		warn(l, "W-ACK-NOT-PERSONAL", path,
+		     "send it to \"members\" only (narrow it with \"channels\"), so each person gets their own link and reminders",
+		     "\"%s\" asks for acknowledgement but also goes to %zu shared destination%s: %s%s; "
+		     "one click there acknowledges for everyone", m->id, n, n == 1 ? "" : "s", shared,
+		     n > 3 ? ", …" : "");
 	}
 }
 
@@ -483,6 +536,40 @@ static void check_skipped_months(struct lint *l)
 	}
 }
 
+/* One text of the plan: a bidi control or zero-width character in it can
+ * make a topic or a message read differently from what it says. */
+static void bidi_text(struct lint *l, const char *path, const char *text)
+{
+	unsigned cp = utf8_first_invisible(text);
+	if (cp)
+		warn(l, "W-BIDI", path,
+		     "remove it: such characters reorder or hide text, so readers and "
+		     "reviewers see something other than what is sent",
+		     "holds U+%04X, an invisible or bidirectional control character", cp);
+}
+
+static void check_bidi(struct lint *l)
+{
+	const struct plan *p = l->p;
+	bidi_text(l, "plan.title", p->title);
+	bidi_text(l, "plan.owner", p->owner);
+	bidi_text(l, "plan.approved_by", p->approved_by);
+	char path[200];
+	for (size_t i = 0; i < p->naudiences; i++) {
+		snprintf(path, sizeof path, "audiences.%s.name", p->audiences[i].id);
+		bidi_text(l, path, p->audiences[i].name);
+	}
+	for (size_t i = 0; i < p->ncomms; i++) {
+		const struct plan_comm *c = &p->comms[i];
+		const char *field[] = { "topic", "description", "owner", "message" };
+		const char *value[] = { c->topic, c->description, c->owner, c->message };
+		for (size_t k = 0; k < 4; k++) {
+			snprintf(path, sizeof path, "communications[%zu](%s).%s", i, c->id, field[k]);
+			bidi_text(l, path, value[k]);
+		}
+	}
+}
+
 size_t lint_plan(const struct plan *p, int64_t now,
 		 void (*fn)(const struct lint_warning *w, void *ctx), void *ctx)
 {
@@ -491,7 +578,8 @@ size_t lint_plan(const struct plan *p, int64_t now,
 		check_approval, check_external, check_unused, check_email_only,
 		check_manual,   check_reach,    check_cadence, check_secrets,
 		check_smtp,     check_dst,      check_future,  check_ack,
-		check_except,   check_weekend,  check_skipped_months,
+		check_except,   check_members,  check_bidi,
+		check_weekend,  check_skipped_months,
 	};
 	for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++)
 		checks[i](&l);

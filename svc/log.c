@@ -98,14 +98,6 @@ static size_t utf8_one(const unsigned char *s, size_t n, unsigned *cp)
 	return len;
 }
 
-/* Format characters that reorder or hide text on a terminal. */
-static bool invisible(unsigned cp)
-{
-	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || cp == 0x00ad ||
-	       (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
-	       (cp >= 0x2060 && cp <= 0x2069) || cp == 0xfeff;
-}
-
 static void escape_locked(struct buf *b, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
@@ -141,7 +133,7 @@ static void escape_locked(struct buf *b, const char *s, size_t n)
 			if (!l) {
 				buf_printf(b, "\\x%02x", c);
 				i++;
-			} else if (invisible(cp)) {
+			} else if (unicode_invisible(cp)) {
 				buf_printf(b, "\\u%04x", cp);
 				i += l;
 			} else {

@@ -7,8 +7,8 @@
 #include "herald/version.h"
 
 static const struct cmd *const commands[] = {
-	&cmd_check, &cmd_agenda, &cmd_ics, &cmd_feeds, &cmd_run, &cmd_send,
-	&cmd_evidence, &cmd_report,
+	&cmd_check, &cmd_agenda, &cmd_ics, &cmd_feeds, &cmd_members, &cmd_run,
+	&cmd_send, &cmd_evidence, &cmd_report, &cmd_plan, &cmd_keys,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -261,6 +261,20 @@ enum herald_rc outbox_renew(struct store *s, const char *queue, int64_t now,
 	return store_commit(s, err);
 }
 
+enum herald_rc outbox_handover(struct store *s, const char *queue, int64_t *n,
+			       struct herald_err *err)
+{
+	enum herald_rc rc = store_begin(s, err);
+	if (rc)
+		return rc;
+	rc = store_outbox_move(s, queue, "pending", n, err);
+	if (rc) {
+		store_rollback(s);
+		return rc;
+	}
+	return store_commit(s, err);
+}
+
 enum herald_rc outbox_release(struct store *s, const char *queue,
 			      struct outbox_item *const *items, size_t n,
 			      struct herald_err *err)

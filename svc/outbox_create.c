@@ -1,7 +1,7 @@
 /*
  * outbox_create.c - making deliveries: the scheduled ones of each
- * occurrence and notify offset, the manual ones of a send, and the
- * reminders of both (see outbox.h).
+ * occurrence and notify offset, the manual ones of a send, the onboarding
+ * ones of a member who joined, and the reminders of all (see outbox.h).
  *
  * One text, one message row per (occurrence, offset, audience, channel,
  * reminder): what differs per person (address, name, ack link) is kept on
@@ -85,6 +85,9 @@ static void render(const struct creator *cr, const struct fanout_target *t,
 	};
 	if (reminder)
 		buf_adds(out, "Reminder: you have not acknowledged this yet.\n\n");
+	else if (strcmp(cr->kind, "onboarding") == 0)
+		buf_printf(out, "Welcome to %s. This was sent before you joined, and everyone in it "
+			   "is asked to acknowledge it.\n\n", aud);
 	size_t from = out->len;
 	template_render(c->message ? c->message : template_default(c->acknowledge), &v, out);
 	if (c->acknowledge && !strstr(out->data + from, "{{ack_url}}"))
@@ -337,4 +340,39 @@ enum herald_rc outbox_create_manual(struct store *s, const struct plan *p,
 	*keys = cr.keys;
 	*n = cr.nkeys;
 	return H_OK;
+}
+
+enum herald_rc outbox_create_onboarding(struct store *s, const struct plan *p,
+					const struct plan_comm *c,
+					const struct plan_audience *a,
+					const struct member *const *members, size_t n,
+					const struct occurrence *o, int64_t now,
+					size_t *created, struct herald_err *err)
+{
+	struct creator cr;
+	creator_init(&cr, s, p, err);
+	cr.created_at = now;
+	cr.c = c;
+	cr.kind = cr.key_kind = "onboarding";
+	cr.queue = "pending";
+	char occ[32];
+	format_rfc3339_utc(o->start, occ, sizeof occ);
+	cr.occurrence = cr.ack_scope = occ;
+	cr.start = o->start;
+	cr.end = o->end;
+	cr.due = now;
+	enum herald_rc rc = H_OK;
+	for (size_t d = 0; !rc && d < a->ndeliver; d++) {
+		const struct plan_deliver *dl = &a->deliver[d];
+		if (dl->to != TO_MEMBERS || !plan_comm_uses_channel(c, dl->channel))
+			continue;
+		for (size_t k = 0; !rc && k < n; k++) {
+			struct fanout_target t = { a, &p->channels[dl->channel], members[k]->email,
+						   members[k]->name, true };
+			rc = insert_one(&cr, &t, 0, 0);
+		}
+	}
+	if (!rc && created)
+		*created += cr.created;
+	return rc;
 }

@@ -17,7 +17,9 @@
 #include "herald/members.h"
 #include "herald/plan_channels.h"
 #include "herald/plan_json.h"
+#include "herald/plan_members.h"
 #include "herald/plan_sched.h"
+#include "herald/plan_text.h"
 #include "herald/template.h"
 #include "herald/timeutil.h"
 #include "herald/tz.h"
@@ -74,55 +76,6 @@ static void idset_free(struct idset *set)
 }
 
 /* ------------------------------------------------------------ audiences */
-
-static enum herald_rc load_inline_member(struct pj *c, json_t *m,
-					 struct member *pm)
-{
-	static const char *const keys[] = { "name", "email", NULL };
-	if (pj_want_object(c, m))
-		return H_EINVAL;
-	size_t before = c->nerrors;
-	pj_check_keys(c, m, keys);
-	if (!pj_get_string(c, m, "name", true, &pm->name) && pj_has_ctl(pm->name))
-		PJ_FAIL_AT(c, "name", "name contains control characters");
-	if (!pj_get_string(c, m, "email", true, &pm->email) &&
-	    !members_valid_addr(pm->email))
-		PJ_FAIL_AT(c, "email", "\"%.80s\" is not an email address", pm->email);
-	return pj_since(c, before);
-}
-
-static enum herald_rc load_members(struct pj *c, json_t *j,
-				   struct plan_audience *a)
-{
-	if (!j)
-		return H_OK;
-	a->members_given = true;
-	size_t o = pj_push_key(c, "members");
-	size_t before = c->nerrors;
-	if (json_is_array(j)) {
-		a->members = xcalloc(json_array_size(j) ? json_array_size(j) : 1,
-				     sizeof *a->members);
-		size_t i;
-		json_t *m;
-		json_array_foreach(j, i, m) {
-			if (pj_full(c))
-				break;
-			size_t o2 = pj_push_index(c, i);
-			load_inline_member(c, m, &a->members[a->nmembers++]);
-			pj_pop(c, o2);
-		}
-	} else if (json_is_string(j) &&
-		   strncmp(json_string_value(j), "file:", 5) == 0) {
-		char msg[HERALD_ERR_LEN];
-		if (members_load_csv(c->file, json_string_value(j) + 5, &a->members,
-				     &a->nmembers, msg, sizeof msg))
-			pj_fail(c, "%s", msg);
-	} else {
-		pj_fail(c, "expected a list of {\"name\", \"email\"} or \"file:PATH.csv\"");
-	}
-	pj_pop(c, o);
-	return pj_since(c, before);
-}
 
 static enum herald_rc load_address_list(struct pj *c, json_t *j,
 					struct plan_deliver *d)
@@ -295,7 +248,7 @@ static enum herald_rc load_audience(struct pj *c, const char *id, json_t *j,
 	if (a->feed == FEED_NONE && (a->feed_name || a->feed_email))
 		PJ_FAIL_AT(c, a->feed_name ? "feed_name" : "feed_email",
 			   "the audience has no feed (\"feed\": \"none\")");
-	load_members(c, json_object_get(j, "members"), a);
+	plan_members_load(c, json_object_get(j, "members"), a);
 	load_deliver(c, json_object_get(j, "deliver"), a);
 	return pj_since(c, before);
 }
@@ -478,10 +431,12 @@ static enum herald_rc load_acknowledge(struct pj *c, json_t *j,
 		return H_OK;
 	}
 	size_t o = pj_push_key(c, "acknowledge");
-	static const char *const keys[] = { "remind_after", NULL };
+	static const char *const keys[] = { "remind_after", "new_members", NULL };
+	static const char *const joiners[] = { "latest", "none", NULL };
+	static const int joiner_values[] = { ACK_NEW_LATEST, ACK_NEW_NONE };
 	size_t before = c->nerrors;
 	if (!json_is_object(a)) {
-		pj_fail(c, "expected true, false or {\"remind_after\": [...]}");
+		pj_fail(c, "expected true, false or {\"remind_after\": [...], \"new_members\": ...}");
 		pj_pop(c, o);
 		return H_EINVAL;
 	}
@@ -493,6 +448,10 @@ static enum herald_rc load_acknowledge(struct pj *c, json_t *j,
 			PJ_FAIL_AT(c, "remind_after", "a reminder needs a positive delay");
 			break;
 		}
+	int nm = ACK_NEW_LATEST;
+	get_enum(c, a, "new_members", false, joiners, joiner_values,
+		 "what a new member gets", &nm);
+	m->new_members = (enum ack_new_members)nm;
 	m->acknowledge = true;
 	pj_pop(c, o);
 	return pj_since(c, before);
@@ -620,7 +579,7 @@ static enum herald_rc load_header(struct pj *c, json_t *j)
 {
 	static const char *const keys[] = { "id", "title", "version", "owner",
 					    "approved_by", "approved_on",
-					    "next_review", "timezone", NULL };
+					    "next_review", "timezone", "strict_approval", NULL };
 	struct plan *p = c->plan;
 	size_t o = pj_push_key(c, "plan");
 	size_t before = c->nerrors;
@@ -642,6 +601,7 @@ static enum herald_rc load_header(struct pj *c, json_t *j)
 	pj_get_string(c, j, "approved_by", false, &p->approved_by);
 	get_date_field(c, j, "approved_on", &p->approved_on);
 	get_date_field(c, j, "next_review", &p->next_review);
+	pj_get_bool(c, j, "strict_approval", false, &p->strict_approval);
 	if (!pj_get_string(c, j, "timezone", true, &p->tzid)) {
 		p->tz = tz_get(p->tzid);
 		if (!p->tz)
@@ -685,6 +645,25 @@ static enum herald_rc load_root(struct pj *c, json_t *root)
 	return pj_since(c, before);
 }
 
+enum herald_rc plan_canonical_json(const char *path, const char *data, size_t len,
+				   char **out, struct herald_err *err)
+{
+	struct herald_err first;
+	herald_err_clear(&first);
+	struct pj c = { .file = path, .err = &first, .max_errors = 1 };
+	buf_init(&c.path);
+	enum herald_rc rc = len > PLAN_MAX_BYTES
+				    ? herald_err_set(&first, H_EINVAL, "(top level): the plan is larger than %u bytes",
+						     PLAN_MAX_BYTES)
+				    : pj_parse(&c, data, len);
+	if (!rc)
+		*out = plan_text_canonical(c.root);
+	pj_done(&c);
+	if (err)
+		*err = first;
+	return rc;
+}
+
 static void log_secret(const struct plan_secret_ref *r, void *ctx)
 {
 	(void)ctx;
@@ -701,6 +680,9 @@ static void register_secrets(const struct plan *p)
 {
 	for (size_t i = 0; i < p->nchannels; i++)
 		plan_channel_secrets(&p->channels[i], log_secret, NULL);
+	for (size_t i = 0; i < p->naudiences; i++)
+		if (p->audiences[i].source.password.value && !p->audiences[i].source.password.demo)
+			log_add_secret(p->audiences[i].source.password.value);
 }
 
 enum herald_rc plan_load_buf(const char *path, const char *data, size_t len,
@@ -723,6 +705,15 @@ enum herald_rc plan_load_buf(const char *path, const char *data, size_t len,
 		sha256(data, len, digest);
 		hex_encode(digest, 32, c.plan->sha256);
 		rc = load_root(&c, c.root);
+		rc = plan_members_resolve(&c, rc);
+		if (!rc) {
+			char *text = plan_text_canonical(c.root);
+			sha256(text, strlen(text), digest);
+			hex_encode(digest, 32, c.plan->content_sha256);
+			free(text);
+			c.plan->text = plan_text_redacted(path, data, len, c.root,
+							  &c.plan->text_canonical);
+		}
 	}
 	/* A syntax error (or size) is the only one: the walk never started. */
 	if (rc && c.nerrors == 0 && opts && opts->on_error)
@@ -768,7 +759,7 @@ void plan_free(struct plan *p)
 		struct plan_audience *a = &p->audiences[i];
 		free(a->id);
 		free(a->name);
-		members_free(a->members, a->nmembers);
+		plan_members_free(a);
 		for (size_t k = 0; k < a->ndeliver; k++) {
 			for (size_t n = 0; n < a->deliver[k].naddrs; n++)
 				free(a->deliver[k].addrs[n]);
@@ -803,6 +794,7 @@ void plan_free(struct plan *p)
 	free(p->approved_on);
 	free(p->next_review);
 	free(p->tzid);
+	free(p->text);
 	free(p);
 }
 

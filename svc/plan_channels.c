@@ -273,6 +273,48 @@ void plan_channel_secrets(const struct plan_channel *ch,
 	}
 }
 
+static void redact_value(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+	if (json_is_string(v) && strncmp(json_string_value(v), "env:", 4) != 0)
+		json_object_set_new(obj, key, json_string("[redacted]"));
+}
+
+void plan_channels_redact(json_t *channels)
+{
+	if (!json_is_object(channels))
+		return;
+	const char *id;
+	json_t *ch;
+	json_object_foreach(channels, id, ch) {
+		if (!json_is_object(ch))
+			continue;
+		const char *type = json_string_value(json_object_get(ch, "type"));
+		size_t k = 0;
+		while (type && k < NKINDS && strcmp(kinds[k].name, type) != 0)
+			k++;
+		if (!type || k == NKINDS) {
+			/* Not a known type: which fields are secret is not known
+			 * either, so every value but the type is hidden. */
+			const char *key;
+			json_t *v;
+			json_object_foreach(ch, key, v)
+				if (strcmp(key, "type") != 0)
+					redact_value(ch, key);
+			continue;
+		}
+		for (const struct secret_field *f = kinds[k].secrets; f->key; f++)
+			if (!f->identity)
+				redact_value(ch, f->key);
+		json_t *h = json_object_get(ch, "headers");
+		const char *name;
+		json_t *v;
+		if (kinds[k].secret_headers && json_is_object(h))
+			json_object_foreach(h, name, v)
+				redact_value(h, name);
+	}
+}
+
 const char *chan_type_name(enum chan_type t)
 {
 	return (size_t)t < NKINDS ? kinds[t].name : "?";

@@ -249,7 +249,6 @@ struct frame {
 	char *anchor;        /* registered when the collection ends */
 	size_t nodes;        /* nodes in it, itself included */
 	bool ignored;        /* under an x- key: anything goes */
-	int line, col;       /* where it starts */
 };
 
 struct anchor {
@@ -271,6 +270,7 @@ struct builder {
 	struct herald_err *err;
 };
 
+/* As pj_plain_key (plan_json.h), which sits above this reader. */
 static bool plain_key(const char *k)
 {
 	if (!*k)
@@ -523,7 +523,6 @@ static enum herald_rc on_start(struct builder *b, const yaml_event_t *ev, bool m
 	b->st[b->depth++] = (struct frame){
 		.node = node, .map = map, .want_key = map, .nodes = 1, .ignored = ignored,
 		.anchor = anchor ? xstrdup((const char *)anchor) : NULL,
-		.line = (int)m->line + 1, .col = (int)m->column + 1,
 	};
 	return H_OK;
 }
@@ -733,4 +732,104 @@ enum herald_rc plan_yaml_parse(const char *data, size_t len, json_t **root,
 	*root = b.root;
 	*marks = b.marks;
 	return H_OK;
+}
+
+/* -------------------------------------------------------------- spans */
+
+/*
+ * libyaml counts marks in characters; the spans are bytes.  Events come
+ * in text order, so one cursor moving forward converts them all.
+ */
+struct cursor {
+	const char *data;
+	size_t len, chars, bytes;
+};
+
+static size_t byte_at(struct cursor *c, size_t chars)
+{
+	if (chars < c->chars)
+		c->chars = c->bytes = 0;
+	while (c->chars < chars && c->bytes < c->len) {
+		c->bytes++;
+		while (c->bytes < c->len && ((unsigned char)c->data[c->bytes] & 0xc0) == 0x80)
+			c->bytes++;
+		c->chars++;
+	}
+	return c->bytes;
+}
+
+struct span_frame {
+	bool map, want_key;
+	char *key;
+};
+
+enum herald_rc plan_yaml_spans(const char *data, size_t len,
+			       void (*fn)(const struct plan_yaml_span *s, void *ctx),
+			       void *ctx)
+{
+	struct span_frame st[PLAN_YAML_MAX_DEPTH + 1];
+	const char *keys[PLAN_YAML_MAX_DEPTH + 1];
+	size_t depth = 0;
+	struct cursor cur = { .data = data, .len = len };
+	yaml_parser_t p;
+	if (!yaml_parser_initialize(&p))
+		abort();
+	yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
+	yaml_parser_set_encoding(&p, YAML_UTF8_ENCODING);
+	enum herald_rc rc = H_OK;
+	for (bool done = false; !done && !rc;) {
+		yaml_event_t ev;
+		if (!yaml_parser_parse(&p, &ev)) {
+			rc = H_EINVAL;
+			break;
+		}
+		struct span_frame *t = depth ? &st[depth - 1] : NULL;
+		bool value = ev.type == YAML_SCALAR_EVENT || ev.type == YAML_ALIAS_EVENT ||
+			     ev.type == YAML_MAPPING_START_EVENT ||
+			     ev.type == YAML_SEQUENCE_START_EVENT;
+		if (value && t && t->map && t->want_key) {
+			/* A key: only a scalar one names a place. */
+			free(t->key);
+			t->key = ev.type == YAML_SCALAR_EVENT
+					 ? xstrndup((const char *)ev.data.scalar.value,
+						    ev.data.scalar.length)
+					 : NULL;
+			t->want_key = false;
+			if (ev.type == YAML_MAPPING_START_EVENT || ev.type == YAML_SEQUENCE_START_EVENT)
+				rc = H_EINVAL;  /* a complex key: not a plan */
+		} else if (ev.type == YAML_SCALAR_EVENT || ev.type == YAML_ALIAS_EVENT) {
+			for (size_t i = 0; i < depth; i++)
+				keys[i] = st[i].map ? st[i].key : NULL;
+			struct plan_yaml_span s = {
+				.keys = keys, .depth = depth,
+				.start = byte_at(&cur, ev.start_mark.index),
+				.end = byte_at(&cur, ev.end_mark.index),
+				.alias = ev.type == YAML_ALIAS_EVENT,
+			};
+			fn(&s, ctx);
+			if (t && t->map)
+				t->want_key = true;
+		} else if (ev.type == YAML_MAPPING_START_EVENT ||
+			   ev.type == YAML_SEQUENCE_START_EVENT) {
+			if (depth == PLAN_YAML_MAX_DEPTH) {
+				rc = H_EINVAL;
+			} else {
+				st[depth++] = (struct span_frame){
+					.map = ev.type == YAML_MAPPING_START_EVENT, .want_key = true };
+			}
+		} else if (ev.type == YAML_MAPPING_END_EVENT ||
+			   ev.type == YAML_SEQUENCE_END_EVENT) {
+			if (depth) {
+				free(st[--depth].key);
+				if (depth && st[depth - 1].map)
+					st[depth - 1].want_key = true;
+			}
+		}
+		done = ev.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&ev);
+	}
+	while (depth)
+		free(st[--depth].key);
+	yaml_parser_delete(&p);
+	return rc;
 }

@@ -18,6 +18,9 @@
 #include "herald/fanout.h"
 #include "herald/lint.h"
 #include "herald/plan.h"
+#include "herald/plan_text.h"
+#include "herald/plandoc.h"
+#include "herald/planver.h"
 #include "herald/store.h"
 #include "herald/timeutil.h"
 #include "herald/version.h"
@@ -29,8 +32,20 @@ enum outcome { O_ONTIME, O_LATE, O_FAILED, O_MISSED, O_PENDING, O_DRYRUN, O_N };
 struct row {
 	char *comm, *aud, *topic;
 	int64_t planned;          /* from the plan; -1 = unknown */
-	int64_t recorded, n[O_N], acked;
+	int64_t recorded, n[O_N];
+	int64_t asked, acked;     /* people (ack links), not deliveries */
+	bool asks;                /* some delivery carried an ack link */
 	bool manual;
+};
+
+/* One occurrence of an acknowledgement-required communication (or one
+ * manual send: by its first due time). */
+struct ackgrp {
+	char *comm, *topic;
+	bool has_occ;
+	int64_t when;
+	int64_t asked, acked;
+	struct buf names;         /* <li> of those outstanding */
 };
 
 struct lane {
@@ -43,6 +58,8 @@ struct agg {
 	size_t nrows;
 	struct lane *lanes;
 	size_t nlanes;
+	struct ackgrp *groups;
+	size_t ngroups;
 	size_t last_row, last_lane;
 	int64_t from, to;         /* period, for the buckets */
 	int64_t min_due, max_due;
@@ -134,8 +151,68 @@ static int on_delivery(const struct store_delivery_view *d, void *ctx)
 		r->manual = true;
 	r->recorded++;
 	r->n[o]++;
-	if (d->acked_at)
+	if (d->ackid)
+		r->asks = true;
+	return 0;
+}
+
+/* ------------------------------------------------------ acknowledgements */
+
+static struct ackgrp *group_get(struct agg *a, const struct store_ack_link *l)
+{
+	int64_t when = l->has_occurrence ? l->occurrence : l->first_due;
+	for (size_t i = a->ngroups; i-- > 0;) {
+		struct ackgrp *g = &a->groups[i];
+		if (g->when == when && g->has_occ == l->has_occurrence &&
+		    same(g->comm, l->communication))
+			return g;
+	}
+	a->groups = xreallocarray(a->groups, a->ngroups + 1, sizeof *a->groups);
+	struct ackgrp *g = &a->groups[a->ngroups++];
+	memset(g, 0, sizeof *g);
+	g->comm = xstrdup(l->communication ? l->communication : "");
+	g->topic = l->topic ? xstrdup(l->topic) : NULL;
+	g->has_occ = l->has_occurrence;
+	g->when = when;
+	buf_init(&g->names);
+	return g;
+}
+
+/* One person asked: counted in the row of their first delivery's audience
+ * and in their occurrence's group. */
+static int on_link(const struct store_ack_link *l, void *ctx)
+{
+	struct agg *a = ctx;
+	struct row *r = row_get(a, l->communication, l->audience);
+	if (!r->topic && l->topic)
+		r->topic = xstrdup(l->topic);
+	r->asks = true;
+	r->asked++;
+	struct ackgrp *g = group_get(a, l);
+	g->asked++;
+	if (l->acked_at) {
 		r->acked++;
+		g->acked++;
+		return 0;
+	}
+	struct buf *b = &g->names;
+	buf_adds(b, "<li>");
+	if (l->name) {
+		buf_add_html(b, l->name);
+		if (l->email)
+			buf_adds(b, " ");
+	}
+	if (l->email) {
+		buf_adds(b, l->name ? "&lt;" : "");
+		buf_add_html(b, l->email);
+		buf_adds(b, l->name ? "&gt;" : "");
+	}
+	if (!l->name && !l->email) {
+		buf_adds(b, "channel <code>");
+		buf_add_html(b, l->channel_id);
+		buf_adds(b, "</code> (shared: one click there counts for all)");
+	}
+	buf_adds(b, "</li>");
 	return 0;
 }
 
@@ -150,6 +227,12 @@ static void agg_free(struct agg *a)
 	for (size_t i = 0; i < a->nlanes; i++)
 		free(a->lanes[i].comm);
 	free(a->lanes);
+	for (size_t i = 0; i < a->ngroups; i++) {
+		free(a->groups[i].comm);
+		free(a->groups[i].topic);
+		buf_free(&a->groups[i].names);
+	}
+	free(a->groups);
 }
 
 /* ------------------------------------------------------------ planned */
@@ -218,6 +301,8 @@ static const char css[] =
 	"tfoot td,tfoot th{font-weight:700;background:var(--head)}"
 	"svg{width:100%;height:auto;display:block}.chart svg{min-width:36rem}"
 	".legend{display:flex;flex-wrap:wrap;gap:1rem;padding:0;list-style:none}"
+	"details ul.names{margin:.3rem 0;padding-left:1.2rem;columns:16rem}"
+	"summary{cursor:pointer}"
 	"footer{margin-top:2rem;color:var(--muted);font-size:.9rem}"
 	"@media (max-width:40rem){body{font-size:15px;padding:.5rem}"
 	".meta{grid-template-columns:1fr}.meta dd{margin-bottom:.4rem}"
@@ -246,6 +331,8 @@ static void pct(struct buf *b, int64_t num, int64_t den)
 struct plan_meta {
 	char *id, *title, *version, *owner, *sha256, *approved_by, *approved_on,
 		*next_review, *loaded_at;
+	bool changed;             /* changed since approval (planver.h) */
+	char approved_sha256[65]; /* then: the approved content */
 };
 
 static void meta_free(struct plan_meta *m)
@@ -294,6 +381,36 @@ static void meta_from_plan(const struct plan *p, struct plan_meta *m)
 	m->next_review = p->next_review ? xstrdup(p->next_review) : NULL;
 }
 
+/*
+ * Whether the plan shown has changed since approval, and the plan whose
+ * document the report carries: the plan given, else the latest version
+ * in the log, read back from its stored text (*stored, caller frees).
+ */
+static void meta_approval(struct store *s, const struct plan *p, struct plan_meta *m,
+			  struct plan **stored)
+{
+	struct planver_history h;
+	*stored = NULL;
+	if (planver_read(s, &h, NULL))
+		return;
+	struct planver_verdict v = { 0 };
+	const struct planver *e = NULL;
+	for (size_t i = 0; !p && m->sha256 && i < h.n; i++)
+		for (size_t k = 0; k < h.v[i].nfiles; k++)
+			if (strcmp(h.v[i].files[k], m->sha256) == 0 && !e)
+				e = &h.v[i];
+	if (p)
+		planver_judge(&h, p->id, p->version, p->approved_on, p->content_sha256, &v);
+	else if (e && e->has_content)
+		planver_judge(&h, e->plan_id, e->version, e->approved_on, e->sha256, &v);
+	m->changed = v.changed;
+	memcpy(m->approved_sha256, v.approved_sha256, sizeof m->approved_sha256);
+	struct herald_err err;
+	if (e && e->text && e->path && plan_text_load(e->path, e->text, stored, &err))
+		*stored = NULL;
+	planver_free(&h);
+}
+
 static void dl_item(struct buf *b, const char *dt, const char *dd, bool code)
 {
 	buf_printf(b, "<dt>%s</dt><dd>", dt);
@@ -317,6 +434,9 @@ static void section_plan(struct buf *b, const struct plan_meta *m, int64_t now,
 	if (!m->approved_by || !m->approved_on) {
 		cls = "bad";
 		status = "Not approved";
+	} else if (m->changed) {
+		cls = "bad";
+		status = "Changed since approval";
 	} else if (m->next_review && strcmp(m->next_review, today) < 0) {
 		cls = "warn";
 		status = "Approved, review overdue";
@@ -339,6 +459,8 @@ static void section_plan(struct buf *b, const struct plan_meta *m, int64_t now,
 	dl_item(b, "Next review", m->next_review, false);
 	if (!from_plan)
 		dl_item(b, "Last loaded", m->loaded_at, false);
+	if (m->changed)
+		dl_item(b, "Approved content SHA-256", m->approved_sha256, true);
 	buf_printf(b, "</dl><p class=\"note\">Source: %s.</p></section>",
 		   from_plan ? "the plan file given to the report" :
 			       "the latest plan version recorded in the evidence log");
@@ -376,6 +498,17 @@ static void section_versions(struct buf *b, struct store *s)
 		    "<th scope=\"col\">SHA-256</th><th scope=\"col\">Detail</th></tr></thead><tbody>");
 	store_each_plan_version(s, 50, version_row, b, NULL);
 	buf_adds(b, "</tbody></table></div></section>");
+}
+
+/* The plan as its controlled document (plandoc.h), as an appendix. */
+static void section_plandoc(struct buf *b, const struct plan *p, int64_t now)
+{
+	if (!p)
+		return;
+	buf_adds(b, "<section aria-labelledby=\"h-plandoc\" id=\"plan-document\">"
+		    "<h2 id=\"h-plandoc\">Plan document</h2>");
+	plandoc_render_fragment(p, now, b);
+	buf_adds(b, "</section>");
 }
 
 static const char *const metric_names[O_N] = {
@@ -416,11 +549,13 @@ static void row_cells(struct buf *b, const struct row *r, const char *comm,
 	cell(b, comm, aud, "recorded", r->recorded);
 	for (int o = 0; o < O_N; o++)
 		cell(b, comm, aud, metric_names[o], r->n[o]);
-	cell(b, comm, aud, "acknowledged", r->acked);
+	/* People, not deliveries: a notice, a second offset and a reminder
+	 * to one person are one acknowledgement asked. */
+	cell(b, comm, aud, "acknowledged", r->asks ? r->acked : -1);
 	int64_t base = r->planned >= 0 ? (r->planned > r->recorded ? r->planned : r->recorded)
 				       : r->recorded;
 	rate_cell(b, comm, aud, "on-time-rate", r->n[O_ONTIME], base);
-	rate_cell(b, comm, aud, "ack-rate", r->acked, r->n[O_ONTIME] + r->n[O_LATE]);
+	rate_cell(b, comm, aud, "ack-rate", r->acked, r->asks ? r->asked : 0);
 }
 
 static int row_cmp(const void *x, const void *y)
@@ -440,8 +575,11 @@ static void section_counts(struct buf *b, struct agg *a, bool with_plan)
 		    "<em>Planned</em> counts the messages the plan schedules in the period");
 	buf_adds(b, with_plan ? "" : " (shown as — without <code>--plan</code>)");
 	buf_adds(b, "; <em>recorded</em> the deliveries in the evidence log. "
-		    "The on-time rate is on time ÷ the larger of the two; the acknowledgement "
-		    "rate is acknowledged ÷ sent.</p>"
+		    "The on-time rate is on time ÷ the larger of the two. <em>Acknowledged</em> "
+		    "counts people, and the acknowledgement rate is people who acknowledged ÷ "
+		    "people asked (each person once per occurrence, however many notices and "
+		    "reminders they got); both are — for a communication that asks for no "
+		    "acknowledgement.</p>"
 		    "<div class=\"wrap\"><table id=\"counts\"><caption>Deliveries per communication "
 		    "and audience in the period</caption><thead><tr>"
 		    "<th scope=\"col\">Communication</th><th scope=\"col\">Audience</th>"
@@ -474,12 +612,100 @@ static void section_counts(struct buf *b, struct agg *a, bool with_plan)
 		for (int o = 0; o < O_N; o++)
 			tot.n[o] += r->n[o];
 		tot.acked += r->acked;
+		tot.asked += r->asked;
+		tot.asks |= r->asks;
 	}
 	if (!a->nrows)
 		buf_adds(b, "<tr><td colspan=\"13\">No deliveries in the period.</td></tr>");
 	buf_adds(b, "</tbody><tfoot><tr><th scope=\"row\" colspan=\"2\">Total</th>");
 	row_cells(b, &tot, "_total", "_total");
 	buf_adds(b, "</tr></tfoot></table></div></section>");
+}
+
+static void ack_cell(struct buf *b, const struct ackgrp *g, const char *occ,
+		     const char *metric, int64_t v, bool rate)
+{
+	buf_adds(b, "<td class=\"n\" data-comm=\"");
+	buf_add_html(b, g->comm);
+	buf_printf(b, "\" data-occ=\"%s\" data-metric=\"%s\">", occ, metric);
+	if (rate)
+		pct(b, g->acked, g->asked);
+	else
+		buf_printf(b, "%" PRId64, v);
+	buf_adds(b, "</td>");
+}
+
+static int group_cmp(const void *x, const void *y)
+{
+	const struct ackgrp *a = x, *b = y;
+	int c = strcmp(a->comm, b->comm);
+	if (c)
+		return c;
+	if (a->has_occ != b->has_occ)
+		return a->has_occ ? -1 : 1;
+	return a->when < b->when ? -1 : a->when > b->when;
+}
+
+/* Lists longer than this start folded: 5,000 names must not bury the
+ * table (<details> needs no script). */
+#define NAMES_OPEN 10
+
+static void section_acks(struct buf *b, struct agg *a)
+{
+	if (a->ngroups > 1)
+		qsort(a->groups, a->ngroups, sizeof *a->groups, group_cmp);
+	buf_adds(b, "<section aria-labelledby=\"h-acks\"><h2 id=\"h-acks\">Acknowledgements</h2>"
+		    "<p>Per communication that asks for acknowledgement and per occurrence: the "
+		    "people asked (each once, however many notices and reminders they were sent; "
+		    "only those whose first message fell due in the period), how many "
+		    "acknowledged, and who has not. <code>herald evidence acks --outstanding</code> "
+		    "lists the same people with their addresses.</p>");
+	if (!a->ngroups) {
+		buf_adds(b, "<p id=\"acks\" data-count=\"0\">No acknowledgement was asked in the "
+			    "period.</p></section>");
+		return;
+	}
+	buf_printf(b, "<div class=\"wrap\"><table id=\"acks\" data-count=\"%zu\"><caption>People "
+		      "asked to acknowledge, per communication and occurrence</caption><thead><tr>"
+		      "<th scope=\"col\">Communication</th><th scope=\"col\">Occurrence (UTC)</th>"
+		      "<th scope=\"col\">Asked</th><th scope=\"col\">Acknowledged</th>"
+		      "<th scope=\"col\">Outstanding</th><th scope=\"col\">Rate</th>"
+		      "<th scope=\"col\">Not yet acknowledged</th></tr></thead><tbody>", a->ngroups);
+	for (size_t i = 0; i < a->ngroups; i++) {
+		const struct ackgrp *g = &a->groups[i];
+		char occ[32], shown[40];
+		format_rfc3339_utc(g->when, occ, sizeof occ);
+		snprintf(shown, sizeof shown, "%.10s %.5s", occ, occ + 11);
+		const char *key = occ;   /* a manual send: its first due time */
+		buf_adds(b, "<tr><th scope=\"row\"><code>");
+		buf_add_html(b, g->comm);
+		buf_adds(b, "</code>");
+		if (g->topic) {
+			buf_adds(b, "<br>");
+			buf_add_html(b, g->topic);
+		}
+		buf_printf(b, "</th><td><time datetime=\"%s\">%s</time>%s</td>", occ, shown,
+			   g->has_occ ? "" : " <em>(sent by hand)</em>");
+		int64_t out = g->asked - g->acked;
+		ack_cell(b, g, key, "asked", g->asked, false);
+		ack_cell(b, g, key, "acknowledged", g->acked, false);
+		ack_cell(b, g, key, "outstanding", out, false);
+		ack_cell(b, g, key, "ack-rate", 0, true);
+		buf_adds(b, "<td>");
+		if (out) {
+			buf_printf(b, "<details%s><summary>%" PRId64 " %s</summary><ul class=\"names\" "
+				      "data-comm=\"", out <= NAMES_OPEN ? " open" : "", out,
+				   out == 1 ? "person" : "people");
+			buf_add_html(b, g->comm);
+			buf_printf(b, "\" data-occ=\"%s\">", key);
+			buf_add(b, g->names.data, g->names.len);
+			buf_adds(b, "</ul></details>");
+		} else {
+			buf_adds(b, "everyone acknowledged");
+		}
+		buf_adds(b, "</td></tr>");
+	}
+	buf_adds(b, "</tbody></table></div></section>");
 }
 
 /* Marker of a bucket's worst outcome: shape and colour both carry it. */
@@ -696,6 +922,14 @@ enum herald_rc report_render(struct store *s, const struct report_opts *o,
 		a.to = a.from + 86400;
 	if (o->plan)
 		add_planned(&a, o->plan);
+	/* People asked: by when their first message fell due, in the period
+	 * and not after now (a message made ahead of time asks no one yet). */
+	struct store_ack_filter af = { .has_from = true, .from = a.from, .has_to = true,
+				       .to = a.to, .has_due_by = true, .due_by = o->now };
+	if ((rc = store_each_ack_link(s, &af, on_link, &a, NULL, err))) {
+		agg_free(&a);
+		return rc;
+	}
 	a.buckets = true;
 	if ((rc = store_each_delivery(s, &f, on_delivery, &a, NULL, err))) {
 		agg_free(&a);
@@ -707,6 +941,8 @@ enum herald_rc report_render(struct store *s, const struct report_opts *o,
 		meta_from_plan(o->plan, &m);
 	else
 		meta_from_log(s, &m);
+	struct plan *stored;
+	meta_approval(s, o->plan, &m, &stored);
 	char fd[16], t[16], gen[32];
 	day(a.from, fd);
 	day(a.to - 1, t);
@@ -728,9 +964,12 @@ enum herald_rc report_render(struct store *s, const struct report_opts *o,
 	section_integrity(out, vrc == H_OK, verr.msg, rows, &vh, &head);
 	section_plan(out, &m, o->now, o->plan != NULL);
 	section_counts(out, &a, o->plan != NULL);
+	section_acks(out, &a);
 	section_timeline(out, &a);
 	section_warnings(out, o->plan, o->now);
 	section_versions(out, s);
+	section_plandoc(out, o->plan ? o->plan : stored, o->now);
+	plan_free(stored);
 	buf_printf(out, "</main><footer><p>Figures read at chain head seq %" PRId64
 			" (<code>%s</code>).</p></footer></body></html>\n", head.seq, head.hex);
 	meta_free(&m);

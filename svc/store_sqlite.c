@@ -20,8 +20,10 @@
 #include <unistd.h>
 
 #include "herald/clock.h"
+#include "herald/timeutil.h"
 #include "herald/token.h"
 #include "herald/util.h"
+#include "herald/witness.h"
 
 /* ------------------------------------------------------------- helpers */
 
@@ -361,6 +363,80 @@ static enum herald_rc apply_migrations(struct store *s, bool fresh,
 	return H_OK;
 }
 
+/* ------------------------------------------------------------ witness */
+
+static enum herald_rc head_read(struct store *s, struct store_head *h,
+				struct herald_err *err);
+
+/* The database must reach as far as its witness saw, with the same row. */
+static enum herald_rc witness_check(struct store *s, struct herald_err *err)
+{
+	struct witness w;
+	int r = witness_read(s->path, &w, err);
+	if (r <= 0)
+		return r < 0 ? H_ERUNTIME : H_OK;
+	struct store_head h;
+	enum herald_rc rc = head_read(s, &h, err);
+	if (rc)
+		return rc;
+	char at[32];
+	format_rfc3339_utc(w.at, at, sizeof at);
+	if (h.seq < w.seq)
+		return herald_err_set(err, H_ERUNTIME,
+				      "database %s ends at seq %" PRId64 ", but its witness (%s.witness, "
+				      "%s) saw seq %" PRId64 ": %" PRId64 " evidence rows are missing (a "
+				      "lost or deleted WAL, or an older copy put back); restore the "
+				      "latest backup, or if this copy is the one to keep, move the "
+				      "witness away and say so to the auditor",
+				      s->path, h.seq, s->path, at, w.seq, w.seq - h.seq);
+	unsigned char hash[32];
+	bool found;
+	if ((rc = store_row_hash_at(s, w.seq, hash, &found, err)))
+		return rc;
+	if (w.seq > 0 && (!found || memcmp(hash, w.hash, 32) != 0))
+		return herald_err_set(err, H_ERUNTIME,
+				      "database %s: seq %" PRId64 " is not the row its witness "
+				      "(%s.witness, %s) saw: this is another log, or a rewritten one",
+				      s->path, w.seq, s->path, at);
+	s->witnessed = w.seq;
+	return H_OK;
+}
+
+/* Writes the witness when the head moved and a second has passed
+ * (always with force).  A failure is retried at the next commit. */
+static void witness_update(struct store *s, bool force)
+{
+	if (s->readonly || s->head.seq <= s->witnessed)
+		return;
+	int64_t now = clock_mono_ms();
+	if (!force && now - s->witness_ms < 1000)
+		return;
+	struct witness w = { .seq = s->head.seq, .at = clock_now() };
+	memcpy(w.hash, s->head.hash, 32);
+	if (witness_write(s->path, &w, NULL) == H_OK) {
+		s->witnessed = w.seq;
+		s->witness_ms = now;
+	}
+}
+
+/* A damaged file is refused before anything is appended to it. */
+static enum herald_rc quick_check(struct store *s, struct herald_err *err)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->h, "PRAGMA quick_check", -1, &st, NULL) != SQLITE_OK)
+		return herald_err_set(err, H_ERUNTIME, "database %s is damaged: %s", s->path,
+				      sqlite3_errmsg(s->h));
+	enum herald_rc rc = H_OK;
+	int r = sqlite3_step(st);
+	const char *v = r == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+	if (!v || strcmp(v, "ok") != 0)
+		rc = herald_err_set(err, H_ERUNTIME, "database %s is damaged (quick_check: %s): "
+				    "restore the latest backup", s->path,
+				    v ? v : sqlite3_errmsg(s->h));
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* ------------------------------------------------------------ opening */
 
 enum herald_rc store_open(const char *path, const struct store_open_opts *o,
@@ -371,6 +447,12 @@ enum herald_rc store_open(const char *path, const struct store_open_opts *o,
 	if (!exists && (o->readonly || !o->create))
 		return herald_err_set(err, H_ERUNTIME, "database %s: %s", path,
 				      errno == ENOENT ? "does not exist" : strerror(errno));
+	struct witness w;
+	if (!exists && witness_read(path, &w, NULL) == 1)
+		return herald_err_set(err, H_ERUNTIME,
+				      "database %s does not exist, but its witness (%s.witness) saw "
+				      "seq %" PRId64 " there: restore it from a backup; a new database "
+				      "would start the evidence over", path, path, w.seq);
 	if (exists && !S_ISREG(sb.st_mode))
 		return herald_err_set(err, H_ERUNTIME, "database %s: not a regular file", path);
 	struct store *s = xcalloc(1, sizeof *s);
@@ -395,10 +477,22 @@ enum herald_rc store_open(const char *path, const struct store_open_opts *o,
 				    "(it cannot be read as SQLite)", path);
 		goto fail;
 	}
-	bool fresh = !exists;
+	/* An empty file without a witness is a creation that was cut short
+	 * (killed before its first commit): nothing was ever recorded there. */
+	bool fresh = !exists || (sb.st_size == 0 && ntables == 0 &&
+				 witness_read(path, &w, NULL) == 0);
 	if (!fresh && (s->schema < 1 || ntables == 0)) {
-		rc = herald_err_set(err, H_EINVAL, "database %s: not a herald evidence database",
-				    path);
+		/* Empty where a witness saw evidence: its WAL was lost before
+		 * anything reached the main file. */
+		if (witness_read(path, &w, NULL) == 1 && w.seq > 0)
+			rc = herald_err_set(err, H_ERUNTIME,
+					    "database %s holds no evidence, but its witness (%s.witness) "
+					    "saw seq %" PRId64 ": %" PRId64 " evidence rows are missing (a "
+					    "lost or deleted WAL?); restore the latest backup", path, path,
+					    w.seq, w.seq);
+		else
+			rc = herald_err_set(err, H_EINVAL,
+					    "database %s: not a herald evidence database", path);
 		goto fail;
 	}
 	/* Memory-mapped reads and a larger page cache: verify and export read
@@ -412,12 +506,19 @@ enum herald_rc store_open(const char *path, const struct store_open_opts *o,
 		goto fail;
 	}
 	if (!o->readonly &&
-	    (rc = sqlite_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", err)))
+	    (rc = sqlite_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+			      " PRAGMA secure_delete=ON;", err)))
 		goto fail;
 	if (s->schema == 1)
 		s->legacy = LEGACY_PLAIN;
 	else if (s->schema == 2)
 		s->legacy = sqlite_has_table(s, "v1_deliveries") ? LEGACY_MIGRATED : LEGACY_NONE;
+	/* Nothing is written to a damaged or cut-back database, not even a
+	 * migration. */
+	if (o->check && !fresh && (rc = quick_check(s, err)))
+		goto fail;
+	if (!fresh && (rc = witness_check(s, err)))
+		goto fail;
 	if (!o->readonly) {
 		if (s->schema >= 2 && (rc = prepare_all(s, err)))
 			goto fail;
@@ -429,6 +530,7 @@ enum herald_rc store_open(const char *path, const struct store_open_opts *o,
 	*out = s;
 	return H_OK;
 fail:
+	s->readonly = true;     /* no witness from a refused database */
 	store_close(s);
 	return rc;
 }
@@ -437,6 +539,13 @@ void store_close(struct store *s)
 {
 	if (!s)
 		return;
+	if (!s->readonly && s->insert[0]) {
+		struct store_head h;
+		if (head_read(s, &h, NULL) == H_OK) {
+			s->head = h;
+			witness_update(s, true);
+		}
+	}
 	for (int t = 0; t < EV_NTABLES; t++)
 		sqlite3_finalize(s->insert[t]);
 	for (int i = 0; i < ST_N; i++)
@@ -452,6 +561,11 @@ const char *store_path(const struct store *s)
 	return s->path;
 }
 
+bool store_is_readonly(const struct store *s)
+{
+	return s->readonly;
+}
+
 int store_schema(const struct store *s)
 {
 	return s->schema;
@@ -462,6 +576,14 @@ int store_schema_current(void)
 	return STORE_SCHEMA;
 }
 
+enum herald_rc store_maintain(struct store *s, struct herald_err *err)
+{
+	pthread_mutex_lock(&s->lock);
+	enum herald_rc rc = sqlite_exec(s, "PRAGMA wal_checkpoint(TRUNCATE)", err);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
 enum herald_rc store_ping(struct store *s, struct herald_err *err)
 {
 	return sqlite_exec(s, "SELECT 1 FROM internal_meta LIMIT 1", err);
@@ -469,10 +591,27 @@ enum herald_rc store_ping(struct store *s, struct herald_err *err)
 
 /* ------------------------------------------------------- transactions */
 
+static void write_failed(struct store *s)
+{
+	atomic_store(&s->write_failing, true);
+	atomic_fetch_add(&s->write_errors, 1);
+}
+
+bool store_writes_failing(struct store *s)
+{
+	return atomic_load(&s->write_failing);
+}
+
+int64_t store_write_errors(struct store *s)
+{
+	return atomic_load(&s->write_errors);
+}
+
 enum herald_rc store_begin(struct store *s, struct herald_err *err)
 {
 	pthread_mutex_lock(&s->lock);
 	if (sqlite_exec(s, "BEGIN IMMEDIATE", err)) {
+		write_failed(s);
 		pthread_mutex_unlock(&s->lock);
 		return H_ERUNTIME;
 	}
@@ -501,6 +640,14 @@ enum herald_rc store_commit(struct store *s, struct herald_err *err)
 		rc = sqlite_exec(s, "COMMIT", err);
 	if (rc)
 		sqlite_exec(s, "ROLLBACK", NULL);
+	else if (s->head_dirty)
+		witness_update(s, false);
+	/* A commit that wrote proves writes work again. */
+	if (rc)
+		write_failed(s);
+	else if (sqlite3_total_changes(s->h) != s->changes_seen)
+		atomic_store(&s->write_failing, false);
+	s->changes_seen = sqlite3_total_changes(s->h);
 	s->in_txn = s->head_cached = s->head_dirty = false;
 	pthread_mutex_unlock(&s->lock);
 	return rc;
@@ -508,6 +655,10 @@ enum herald_rc store_commit(struct store *s, struct herald_err *err)
 
 void store_rollback(struct store *s)
 {
+	/* Callers roll back after a failed write; a full disk shows here. */
+	if (sqlite3_errcode(s->h) == SQLITE_FULL || sqlite3_errcode(s->h) == SQLITE_IOERR ||
+	    sqlite3_errcode(s->h) == SQLITE_READONLY)
+		write_failed(s);
 	sqlite_exec(s, "ROLLBACK", NULL);
 	s->in_txn = s->head_cached = s->head_dirty = false;
 	pthread_mutex_unlock(&s->lock);
@@ -553,6 +704,19 @@ enum herald_rc store_meta_set(struct store *s, const char *key,
 	return rc;
 }
 
+enum herald_rc store_meta_delete(struct store *s, const char *key,
+				 struct herald_err *err)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->h, "DELETE FROM internal_meta WHERE key=?", -1, &st,
+			       NULL) != SQLITE_OK)
+		return sqlite_fail(s, err, "meta");
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	enum herald_rc rc = sqlite3_step(st) == SQLITE_DONE ? H_OK : sqlite_fail(s, err, "meta");
+	sqlite3_finalize(st);
+	return rc;
+}
+
 bool store_meta_get_i64(struct store *s, const char *key, int64_t *v)
 {
 	unsigned char b[8];
@@ -573,32 +737,6 @@ enum herald_rc store_meta_set_i64(struct store *s, const char *key, int64_t v,
 	for (int i = 0; i < 8; i++)
 		b[i] = (unsigned char)((uint64_t)v >> (56 - 8 * i));
 	return store_meta_set(s, key, b, 8, err);
-}
-
-enum herald_rc store_server_key(struct store *s, unsigned char key[32],
-				struct herald_err *err)
-{
-	size_t len = 0;
-	if (store_meta_get(s, "server_key", key, 32, &len) && len == 32)
-		return H_OK;
-	if (s->readonly)
-		return herald_err_set(err, H_ERUNTIME, "database %s has no server key yet",
-				      s->path);
-	enum herald_rc rc = store_begin(s, err);
-	if (rc)
-		return rc;
-	/* Another process may have created it meanwhile. */
-	if (store_meta_get(s, "server_key", key, 32, &len) && len == 32) {
-		store_rollback(s);
-		return H_OK;
-	}
-	random_bytes(key, 32);
-	rc = store_meta_set(s, "server_key", key, 32, err);
-	if (rc) {
-		store_rollback(s);
-		return rc;
-	}
-	return store_commit(s, err);
 }
 
 /* -------------------------------------------------------- the chain */

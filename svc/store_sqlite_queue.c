@@ -279,6 +279,22 @@ enum herald_rc store_outbox_recover(struct store *s, int64_t now,
 	return r == SQLITE_DONE ? H_OK : sqlite_fail(s, err, "recover");
 }
 
+enum herald_rc store_outbox_move(struct store *s, const char *from, const char *to,
+				 int64_t *n, struct herald_err *err)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->h, "UPDATE internal_queue SET queue=?2, lease_until=NULL"
+				     " WHERE queue=?1", -1, &st, NULL) != SQLITE_OK)
+		return sqlite_fail(s, err, "outbox");
+	sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	if (n)
+		*n = sqlite3_changes(s->h);
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? H_OK : sqlite_fail(s, err, "outbox");
+}
+
 enum herald_rc store_outbox_renew(struct store *s, const char *queue,
 				  int64_t lease_until, struct herald_err *err)
 {
@@ -297,21 +313,26 @@ enum herald_rc store_outbox_renew(struct store *s, const char *queue,
 	return r == SQLITE_DONE ? H_OK : sqlite_fail(s, err, "lease");
 }
 
-enum herald_rc store_outbox_stats(struct store *s, struct store_outbox_stats *x,
-				  struct herald_err *err)
+enum herald_rc store_outbox_stats(struct store *s, int64_t now,
+				  struct store_outbox_stats *x, struct herald_err *err)
 {
 	memset(x, 0, sizeof *x);
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(s->h,
-			       "SELECT queue LIKE 'inflight%', count(*), min(due) FROM internal_queue"
-			       " GROUP BY 1", -1, &st, NULL) != SQLITE_OK)
+			       "SELECT queue LIKE 'inflight%', count(*), min(due),"
+			       " sum(inflight_since < ?1 - 600), sum(next_at < ?1 - 300)"
+			       " FROM internal_queue GROUP BY 1", -1, &st, NULL) != SQLITE_OK)
 		return sqlite_fail(s, err, "stats");
+	sqlite3_bind_int64(st, 1, now);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		int64_t v = sqlite3_column_int64(st, 1), due = sqlite3_column_int64(st, 2);
-		if (sqlite3_column_int(st, 0))
+		if (sqlite3_column_int(st, 0)) {
 			x->inflight = v;
-		else
+			x->stuck = sqlite3_column_int64(st, 3);
+		} else {
 			x->pending = v;
+			x->overdue = sqlite3_column_int64(st, 4);
+		}
 		if (!x->oldest_due || due < x->oldest_due)
 			x->oldest_due = due;
 	}

@@ -63,8 +63,8 @@ static const char *v1(const struct store *s, const char *name)
 	return name;
 }
 
-/* Text with {D} {S} {A} {K} replaced by the format-1 table names. */
-static char *v1_sql(const struct store *s, const char *tmpl)
+/* {D} {S} {A} {K} {P} {E} become the format-1 table names (store_sqlite.h). */
+char *sqlite_v1_sql(const struct store *s, const char *tmpl)
 {
 	struct buf b;
 	buf_init(&b);
@@ -91,34 +91,6 @@ enum {
 	C_REQBY, C_NOTE, C_ACK, C_PARENT, C_STATE, C_STATE_AT, C_LATE, C_DUP, C_PDUP,
 	C_ATTEMPTS, C_DETAIL, C_REPLY, C_ACKED_AT, C_ACKED_BY, C_SENT_AT, C_MID, C_MAILDOM
 };
-
-#define FILTER_V2 \
-	" WHERE (?1 IS NULL OR m.due>=?1) AND (?2 IS NULL OR m.due<?2)" \
-	" AND (?3 IS NULL OR m.communication=?3) AND (?4 IS NULL OR m.audience=?4)" \
-	" AND (?5 IS NULL OR m.kind=?5)"
-
-static char *deliveries_v2_sql(bool with_text)
-{
-	return xasprintf(
-		"SELECT d.seq, 2, d.key, m.kind, m.created_at, m.due, m.occurrence,"
-		" m.notify_offset, m.plan_id, m.plan_version, m.communication, m.topic,"
-		" m.audience, m.channel_type, m.channel_id, d.recipient, d.recipient_name,"
-		" %s, m.requested_by, m.note, d.ack, d.parent,"
-		" s.state, s.at, s.late, s.duplicate,"
-		" coalesce(s.possible_duplicate,"
-		"   (SELECT max(possible_duplicate) FROM attempts a WHERE a.delivery=d.seq), 0),"
-		" coalesce(s.attempts, (SELECT count(*) FROM attempts a WHERE a.delivery=d.seq)),"
-		" s.detail, s.reply, k.at, k.person,"
-		" CASE WHEN s.state IN ('sent','dry-run') THEN s.at END, NULL, m.mail_domain"
-		" FROM messages m JOIN deliveries d ON d.message=m.seq"
-		"%s"
-		" LEFT JOIN delivery_states s ON s.delivery=d.seq"
-		" LEFT JOIN acks k ON k.ack=d.ack"
-		FILTER_V2
-		" ORDER BY m.due, d.seq",
-		with_text ? "t.body" : "NULL",
-		with_text ? " LEFT JOIN texts t ON t.sha256=m.text" : "");
-}
 
 /* RFC 3339 text of format 1 as an instant; UNIXF inside a printf format. */
 #define UNIX(x) "CAST(strftime('%s'," x ") AS INTEGER)"
@@ -164,7 +136,7 @@ static char *deliveries_v1_sql(const struct store *s, bool with_text)
 		both ? ", CASE WHEN s2.state IN ('sent','dry-run') THEN s2.at END" : ", NULL",
 		both ? " LEFT JOIN delivery_states s2 ON s2.delivery=d.seq"
 		       " LEFT JOIN acks k2 ON k2.delivery=d.seq" : "");
-	char *sql = v1_sql(s, tmpl);
+	char *sql = sqlite_v1_sql(s, tmpl);
 	free(tmpl);
 	return sql;
 }
@@ -285,11 +257,8 @@ enum herald_rc store_each_delivery(struct store *s, const struct store_filter *f
 		rc = each_delivery_part(s, sql, f, fn, ctx, &stopped, err);
 		free(sql);
 	}
-	if (!rc && !stopped && has_v2(s)) {
-		char *sql = deliveries_v2_sql(with_text);
-		rc = each_delivery_part(s, sql, f, fn, ctx, &stopped, err);
-		free(sql);
-	}
+	if (!rc && !stopped && has_v2(s))
+		rc = sqlite_each_delivery_v2(s, f, fn, ctx, &stopped, err);
 	sqlite_read_end(s);
 	return rc;
 }
@@ -312,7 +281,7 @@ enum herald_rc store_each_plan_version(struct store *s, size_t limit,
 		any = true;
 	}
 	if (s->legacy != LEGACY_NONE) {
-		char *q = v1_sql(s, "SELECT seq, " UNIX("at") ", event, plan_id, version, sha256,"
+		char *q = sqlite_v1_sql(s, "SELECT seq, " UNIX("at") ", event, plan_id, version, sha256,"
 				    " path, approved_by, approved_on, next_review, detail, NULL FROM {P}");
 		buf_printf(&b, "%s%s", any ? " UNION ALL " : "", q);
 		free(q);
@@ -359,7 +328,7 @@ bool store_plan_seen(struct store *s, const char *plan_id,
 		sqlite3_finalize(st);
 	}
 	if (!seen && s->legacy != LEGACY_NONE) {
-		char *q = v1_sql(s, "SELECT 1 FROM {P} WHERE sha256=? AND plan_id=? LIMIT 1");
+		char *q = sqlite_v1_sql(s, "SELECT 1 FROM {P} WHERE sha256=? AND plan_id=? LIMIT 1");
 		if (sqlite3_prepare_v2(s->h, q, -1, &st, NULL) == SQLITE_OK) {
 			sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
 			sqlite3_bind_text(st, 2, plan_id, -1, SQLITE_STATIC);
@@ -426,7 +395,7 @@ bool store_ack_lookup(struct store *s, const char *ackid,
 		sqlite3_finalize(st);
 	}
 	if (!found && s->legacy != LEGACY_NONE) {
-		char *q = v1_sql(s,
+		char *q = sqlite_v1_sql(s,
 			"SELECT d.seq, d.communication, d.audience, d.topic,"
 			" coalesce(d.recipient_name, d.recipient), d.plan_id, d.plan_version,"
 			" d.recipient, " UNIX("d.occurrence") ","
@@ -492,7 +461,8 @@ static enum herald_rc cursor_step(struct store *s, struct cursor *c,
 }
 
 static enum herald_rc cursor_open(struct store *s, struct cursor *c,
-				  const struct ev_table_desc *d, struct herald_err *err)
+				  const struct ev_table_desc *d, int64_t after,
+				  struct herald_err *err)
 {
 	c->d = d;
 	struct buf b;
@@ -500,12 +470,14 @@ static enum herald_rc cursor_open(struct store *s, struct cursor *c,
 	buf_adds(&b, d->format >= 2 ? "SELECT seq,fmt" : "SELECT seq");
 	for (size_t i = 0; i < d->ncolumns; i++)
 		buf_printf(&b, ",\"%s\"", d->columns[i]);
-	buf_printf(&b, "%s,hash FROM %s ORDER BY seq", d->has_prev ? ",prev" : "", d->sql);
+	buf_printf(&b, "%s,hash FROM %s WHERE seq>? ORDER BY seq", d->has_prev ? ",prev" : "",
+		   d->sql);
 	int r = sqlite3_prepare_v2(s->h, b.data, -1, &c->st, NULL);
 	buf_free(&b);
 	if (r != SQLITE_OK)
 		return herald_err_set(err, H_EINVAL, "%s: cannot be read: %s", d->name,
 				      sqlite3_errmsg(s->h));
+	sqlite3_bind_int64(c->st, 1, after);
 	return cursor_step(s, c, err);
 }
 
@@ -573,6 +545,15 @@ enum herald_rc store_each_row(struct store *s,
 			      void *ctx, struct store_head *recorded,
 			      struct herald_err *err)
 {
+	return store_each_row_after(s, 0, fn, ctx, recorded, err);
+}
+
+enum herald_rc store_each_row_after(struct store *s, int64_t after,
+				    enum herald_rc (*fn)(const struct store_row *r, void *ctx,
+							 struct herald_err *err),
+				    void *ctx, struct store_head *recorded,
+				    struct herald_err *err)
+{
 	enum herald_rc rc = sqlite_read_begin(s, err);
 	if (rc)
 		return rc;
@@ -584,7 +565,7 @@ enum herald_rc store_each_row(struct store *s,
 	for (size_t i = 0; !rc && all[i]; i++) {
 		if (all[i]->format >= 2 ? !has_v2(s) : s->legacy == LEGACY_NONE)
 			continue;
-		rc = cursor_open(s, &cur[n++], all[i], err);
+		rc = cursor_open(s, &cur[n++], all[i], after, err);
 	}
 	struct ev_value v[MAX_COLS];
 	while (!rc) {
@@ -604,6 +585,39 @@ enum herald_rc store_each_row(struct store *s,
 		sqlite3_finalize(cur[i].st);
 	sqlite_read_end(s);
 	return rc;
+}
+
+static bool trigger_exists(struct store *s, const char *name)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->h, "SELECT 1 FROM main.sqlite_master WHERE type='trigger' AND name=?",
+			       -1, &st, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	bool r = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return r;
+}
+
+bool store_guards_present(struct store *s, char *missing, size_t cap)
+{
+	const struct ev_table_desc *const *all = evfmt_all_tables(s->legacy != LEGACY_PLAIN);
+	for (size_t i = 0; all[i]; i++) {
+		if (all[i]->format >= 2 ? !has_v2(s) : s->legacy == LEGACY_NONE)
+			continue;
+		static const char *const what[] = { "update", "delete" };
+		for (int k = 0; k < 2; k++) {
+			char name[96];
+			/* Format 1 named its triggers after the table as it was then. */
+			snprintf(name, sizeof name, all[i]->format >= 2 ? "ev2_%s_no_%s" : "%s_no_%s",
+				 all[i]->format >= 2 ? all[i]->sql : all[i]->name, what[k]);
+			if (!trigger_exists(s, name)) {
+				snprintf(missing, cap, "%s", name);
+				return false;
+			}
+		}
+	}
+	return true;
 }
 
 enum herald_rc store_row_hash_at(struct store *s, int64_t seq,

@@ -62,6 +62,23 @@ const char *month_abbr(int m)
 	return m >= 1 && m <= 12 ? names[m - 1] : "???";
 }
 
+static const char *const month_names[] = { "January", "February", "March", "April",
+					   "May", "June", "July", "August",
+					   "September", "October", "November",
+					   "December" };
+
+const char *month_name(int m)
+{
+	return m >= 1 && m <= 12 ? month_names[m - 1] : "???";
+}
+
+const char *weekday_name(int wd)
+{
+	static const char *const names[] = { "Monday", "Tuesday", "Wednesday", "Thursday",
+					     "Friday", "Saturday", "Sunday" };
+	return wd >= 0 && wd < 7 ? names[wd] : "???";
+}
+
 int64_t civil_to_secs(const struct civil *c)
 {
 	return days_from_civil(c->year, c->month, c->day) * 86400 +
@@ -147,11 +164,6 @@ bool parse_date(const char *s, int64_t *wall)
 }
 
 /* --------------------------------------------------------- explanations */
-
-static const char *const month_names[] = { "January", "February", "March", "April",
-					   "May", "June", "July", "August",
-					   "September", "October", "November",
-					   "December" };
 
 /* Like parse_ymd, but says what is wrong. */
 static bool explain_ymd(const char **p, char *why, size_t n)
@@ -354,6 +366,23 @@ static char *put2(char *p, int v)
 	return p;
 }
 
+/* "2026-03-29T09:30:00", by hand: the agenda of a large plan and an export
+ * format millions of these.  Years 0..9999 only. */
+static char *put_datetime(char *p, const struct civil *c)
+{
+	p = put2(put2(p, c->year / 100), c->year % 100);
+	*p++ = '-';
+	p = put2(p, c->month);
+	*p++ = '-';
+	p = put2(p, c->day);
+	*p++ = 'T';
+	p = put2(p, c->hour);
+	*p++ = ':';
+	p = put2(p, c->min);
+	*p++ = ':';
+	return put2(p, c->sec);
+}
+
 void format_rfc3339_local(int64_t wall, int offset, char *out, size_t n)
 {
 	struct civil c;
@@ -368,18 +397,7 @@ void format_rfc3339_local(int64_t wall, int offset, char *out, size_t n)
 			 a / 3600, a % 3600 / 60);
 		return;
 	}
-	/* By hand: the agenda of a large plan formats millions of these. */
-	char *p = put2(put2(out, c.year / 100), c.year % 100);
-	*p++ = '-';
-	p = put2(p, c.month);
-	*p++ = '-';
-	p = put2(p, c.day);
-	*p++ = 'T';
-	p = put2(p, c.hour);
-	*p++ = ':';
-	p = put2(p, c.min);
-	*p++ = ':';
-	p = put2(p, c.sec);
+	char *p = put_datetime(out, &c);
 	*p++ = offset < 0 ? '-' : '+';
 	p = put2(p, a / 3600);
 	*p++ = ':';
@@ -391,8 +409,14 @@ void format_rfc3339_utc(int64_t instant, char *out, size_t n)
 {
 	struct civil c;
 	secs_to_civil(instant, &c);
-	snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", c.year, c.month,
-		 c.day, c.hour, c.min, c.sec);
+	if (c.year < 0 || c.year > 9999 || n < 21) {
+		snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", c.year, c.month,
+			 c.day, c.hour, c.min, c.sec);
+		return;
+	}
+	char *p = put_datetime(out, &c);
+	*p++ = 'Z';
+	*p = '\0';
 }
 
 void format_local(int64_t wall, char *out, size_t n)

@@ -429,3 +429,78 @@ void buf_add_json(struct buf *b, const char *str)
 	buf_add(b, s + run, i - run);
 	buf_addc(b, '"');
 }
+
+bool unicode_invisible(unsigned cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || cp == 0x00ad ||
+	       (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2060 && cp <= 0x2069) || cp == 0xfeff;
+}
+
+unsigned utf8_first_invisible(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	while (s && *s) {
+		unsigned cp = *s;
+		size_t len = cp >= 0xf0 ? 4 : cp >= 0xe0 ? 3 : cp >= 0xc0 ? 2 : 1;
+		if (len > 1) {
+			cp &= 0x7fu >> len;
+			for (size_t i = 1; i < len; i++) {
+				if ((s[i] & 0xc0) != 0x80)
+					return 0;   /* not UTF-8: the loader refuses it */
+				cp = cp << 6 | (s[i] & 0x3f);
+			}
+		}
+		if (unicode_invisible(cp))
+			return cp;
+		s += len;
+	}
+	return 0;
+}
+
+/*
+ * A spreadsheet may run a cell as a formula when it starts with = + - @
+ * (or a tab or CR), also after leading white space, and also in their
+ * fullwidth forms, which some spreadsheets read as the ASCII ones (the
+ * rule of evidence_export.c).
+ */
+static bool csv_formula_like(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	for (;;) {
+		if (*p == ' ' || *p == '\n')
+			p++;
+		else if (p[0] == 0xc2 && p[1] == 0xa0)                  /* no-break space */
+			p += 2;
+		else if (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80)  /* ideographic space */
+			p += 3;
+		else
+			break;
+	}
+	if (*p && strchr("=+-@\t\r", *p))
+		return true;
+	/* U+FF0B, U+FF0D, U+FF1D, U+FF20 */
+	return p[0] == 0xef && ((p[1] == 0xbc && (p[2] == 0x8b || p[2] == 0x8d || p[2] == 0x9d)) ||
+				(p[1] == 0xbc && p[2] == 0xa0));
+}
+
+void buf_add_csv(struct buf *b, const char *s)
+{
+	if (!s)
+		return;
+	bool formula = csv_formula_like(s);
+	bool quote = formula || strpbrk(s, ",\"\r\n") || s[0] == ' ';
+	if (!quote) {
+		buf_adds(b, s);
+		return;
+	}
+	buf_addc(b, '"');
+	if (formula)
+		buf_addc(b, '\'');
+	for (const char *q; (q = strchr(s, '"')); s = q + 1) {
+		buf_add(b, s, (size_t)(q - s + 1));
+		buf_addc(b, '"');
+	}
+	buf_adds(b, s);
+	buf_addc(b, '"');
+}

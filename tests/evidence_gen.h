@@ -8,6 +8,9 @@
  *                            versions and events; one transaction.
  *   gen_scenario(db)         the scripted mix report.sh checks (counts in
  *                            the comment below).
+ *   gen_ack_scenario(db)     acknowledgements with two notify offsets and
+ *                            reminders sharing one link per person, that
+ *                            report_acks.sh checks (numbers below).
  */
 #ifndef HERALD_TEST_EVIDENCE_GEN_H
 #define HERALD_TEST_EVIDENCE_GEN_H
@@ -274,6 +277,139 @@ static inline void gen_scenario(struct store *db)
 		gen_one(db, &brd, i, ro[k], ra[k], 0);
 	}
 	gen_event(db, t0 + 91 * day, "stop", NULL);
+	if (store_commit(db, &e))
+		gen_die(&e);
+}
+
+/* One message of (comm, occurrence, offset) to audience through channel,
+ * and its deliveries to people [0, n) of who, each carrying ack link
+ * acks[k] (NULL: none); seqs gets their seqs. */
+struct gen_person {
+	const char *name, *email;
+};
+
+static inline void gen_message_to(struct store *db, const char *comm, const char *topic,
+				  const char *aud, const char *chtype, const char *chid,
+				  const char *kind, int64_t occ, int64_t offset, int64_t due,
+				  const struct gen_person *who, size_t n,
+				  unsigned char (*acks)[16], int64_t *seqs)
+{
+	struct herald_err e;
+	char text[160], keytext[200];
+	snprintf(text, sizeof text, "%s%s: please acknowledge {{ack_url}}",
+		 strcmp(kind, "reminder") == 0 ? "Reminder: " : "", topic);
+	unsigned char tsha[32], key[32];
+	gen_check(store_text_put(db, text, strlen(text), tsha, &e), &e);
+	struct store_message m = {
+		.created_at = due - 60, .kind = kind, .plan_id = "ACME-TEST", .plan_version = "2.1",
+		.communication = comm, .topic = topic, .has_occurrence = true, .occurrence = occ,
+		.has_offset = strcmp(kind, "reminder") != 0, .notify_offset = offset,
+		.audience = aud, .channel_type = chtype, .channel_id = chid, .due = due, .text = tsha,
+		.mail_domain = strcmp(chtype, "email") == 0 ? "herald.example" : NULL,
+	};
+	int64_t mseq;
+	gen_check(store_message_add(db, &m, &mseq, &e), &e);
+	for (size_t k = 0; k < n; k++) {
+		snprintf(keytext, sizeof keytext, "%s/%" PRId64 "/%" PRId64 "/%s/%s/%s", comm, occ,
+			 offset, kind, chid, who ? who[k].email : "-");
+		sha256(keytext, strlen(keytext), key);
+		struct store_delivery d = { .message = mseq, .key = key,
+					    .recipient = who ? who[k].email : NULL,
+					    .recipient_name = who ? who[k].name : NULL,
+					    .ack = acks ? acks[k] : NULL };
+		gen_check(store_delivery_add(db, &d, &seqs[k], &e), &e);
+	}
+}
+
+static inline void gen_sent(struct store *db, int64_t seq, int64_t at)
+{
+	gen_attempt(db, seq, 1, at, "ok", 250, 0);
+	gen_state(db, seq, at + 1, "sent", 0, 0, 1);
+}
+
+/*
+ * The acknowledgement mix (report_acks.sh holds these numbers).  POL asks
+ * 20 people (Person 01 … Person 20) by email, notify P7D and PT0S, and
+ * reminds 3 days after the second notice those who have not acknowledged
+ * (the others' reminders are cancelled):
+ *
+ *   POL 2026-06-10T09:00Z   20 asked, 15 acknowledged (01-15),  5 outstanding: 75%
+ *                           (deliveries: 40 notices + 5 reminders sent)
+ *   POL 2026-09-10T09:00Z   20 asked,  4 acknowledged (01-04), 16 outstanding: 20%
+ *   POL / staff overall     40 asked, 19 acknowledged: 48%
+ *   NEWS / staff            a Slack notice, no acknowledgement asked: —
+ *   ALERT / ops             one shared channel asked, outstanding: 0%
+ */
+static inline void gen_ack_scenario(struct store *db)
+{
+	struct herald_err e;
+	int64_t day = 86400;
+	int64_t occ[2] = { 1781082000, 1789030800 }; /* 2026-06-10, 2026-09-10 09:00Z */
+	int acked[2] = { 15, 4 };
+	struct gen_person people[20];
+	char names[20][32], emails[20][40];
+	for (int i = 0; i < 20; i++) {
+		snprintf(names[i], sizeof names[i], "Person %02d", i + 1);
+		snprintf(emails[i], sizeof emails[i], "p%02d@acme.example", i + 1);
+		people[i] = (struct gen_person){ names[i], emails[i] };
+	}
+	if (store_begin(db, &e))
+		gen_die(&e);
+	gen_plan(db, occ[0] - 30 * day, "loaded", "2.1");
+	for (int o = 0; o < 2; o++) {
+		unsigned char acks[20][16];
+		char ids[20][TOKEN_ACKID_LEN + 1];
+		for (int i = 0; i < 20; i++) {
+			char t[128];
+			snprintf(t, sizeof t, "POL/%" PRId64 "/%.40s", occ[o], emails[i]);
+			unsigned char h[32];
+			sha256(t, strlen(t), h);
+			memcpy(acks[i], h, 16);
+			base64url(acks[i], 16, ids[i]);
+		}
+		int64_t first[20], second[20], rem[20];
+		const int64_t off[2] = { 7 * day, 0 };
+		int64_t *seqs[2] = { first, second };
+		for (int k = 0; k < 2; k++) {
+			int64_t due = occ[o] - off[k];
+			gen_message_to(db, "POL", "Security policy: read and acknowledge", "staff",
+				       "email", "mail", "scheduled", occ[o], off[k], due, people, 20,
+				       acks, seqs[k]);
+			for (int i = 0; i < 20; i++)
+				gen_sent(db, seqs[k][i], due + 2);
+		}
+		/* Acknowledgements between the notices. */
+		for (int i = 0; i < acked[o]; i++) {
+			struct store_ack a = { .ackid = ids[i], .delivery = first[i],
+					       .communication = "POL", .audience = "staff",
+					       .person = names[i], .at = occ[o] - 3 * day + i * 60 };
+			gen_check(store_ack_add(db, &a, &e), &e);
+		}
+		int64_t rdue = occ[o] + 3 * day;
+		gen_message_to(db, "POL", "Security policy: read and acknowledge", "staff",
+			       "email", "mail", "reminder", occ[o], 0, rdue, people, 20, acks, rem);
+		for (int i = 0; i < 20; i++) {
+			if (i < acked[o]) {
+				struct store_state st = { .delivery = rem[i], .at = rdue,
+							  .state = "cancelled",
+							  .detail = "acknowledged before the reminder" };
+				gen_check(store_state_add(db, &st, &e), &e);
+			} else {
+				gen_sent(db, rem[i], rdue + 2);
+			}
+		}
+	}
+	int64_t news;
+	gen_message_to(db, "NEWS", "Security newsletter", "staff", "slack", "slack-staff",
+		       "scheduled", occ[0], 0, occ[0], NULL, 1, NULL, &news);
+	gen_sent(db, news, occ[0] + 2);
+	unsigned char shared[1][16], h[32];
+	sha256("ALERT/ops/slack-ops", 19, h);
+	memcpy(shared[0], h, 16);
+	int64_t alert;
+	gen_message_to(db, "ALERT", "Phishing alert", "ops", "slack", "slack-ops", "scheduled",
+		       occ[0] + day, 0, occ[0] + day, NULL, 1, shared, &alert);
+	gen_sent(db, alert, occ[0] + day + 2);
 	if (store_commit(db, &e))
 		gen_die(&e);
 }

@@ -68,7 +68,7 @@ SCHEMA_JUDGEABLE = {
     "rrule-secondly",
     "local-month-13", "local-with-offset", "local-until-date-only",
     "local-except-space", "except-not-list", "bad-next-review-date",
-    "bad-duration", "bad-notify-offset", "bad-remind-after",
+    "bad-duration", "bad-notify-offset", "bad-remind-after", "bad-new-members",
     "email-to-invalid", "member-email-invalid",
     "bad-scope", "bad-feed", "bad-channel-type",
     "type-audiences-string", "type-version-number", "type-owner-number",

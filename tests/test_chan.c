@@ -85,7 +85,7 @@ static void secrets_unbounded(void **state)
 {
 	(void)state;
 	struct plan_header h[10];
-	char names[10][16], values[10][32];
+	char names[10][24], values[10][40];
 	for (int i = 0; i < 10; i++) {
 		snprintf(names[i], sizeof names[i], "X-Key-%d", i);
 		snprintf(values[i], sizeof values[i], "hdr-canary-%02d-9f3e", i);

@@ -5,6 +5,7 @@
  *   test_evidence --generate DB N [SEED]   a realistic mix of N deliveries
  *   test_evidence --append DB N [SEED]     N more deliveries
  *   test_evidence --scenario DB            the scripted mix of report.sh
+ *   test_evidence --ack-scenario DB        the acknowledgement mix of report_acks.sh
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 #include "evidence_gen.h"
 #include "herald/store.h"
 #include "herald/evidence.h"
+#include "herald/keys.h"
 #include "herald/util.h"
 
 struct fx {
@@ -51,6 +53,8 @@ static int teardown(void **state)
 	snprintf(p, sizeof p, "%s-wal", f->path);
 	unlink(p);
 	snprintf(p, sizeof p, "%s-shm", f->path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s.witness", f->path);
 	unlink(p);
 	free(f);
 	return 0;
@@ -254,27 +258,49 @@ static void test_swap(void **state)
 	expect_bad(f->db, "acks seq");
 }
 
+/* The key directory of the fixture's database. */
+static struct keyring *fx_keys(struct fx *f)
+{
+	char *dir = xasprintf("%s.keys", f->path);
+	struct keyring *k;
+	struct herald_err e;
+	if (keys_open(dir, f->db, KEYS_CREATE, &k, &e))
+		fail_msg("keys: %s", e.msg);
+	free(dir);
+	return k;
+}
+
+static void rm_keys(struct fx *f)
+{
+	char *cmd = xasprintf("rm -rf '%s.keys'", f->path);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+}
+
 static void test_checkpoint(void **state)
 {
 	struct fx *f = *state;
 	gen_scenario(f->db);
+	struct keyring *k = fx_keys(f);
 	struct evidence_head h;
 	struct herald_err e;
 	assert_int_equal(evidence_verify(f->db, &h, NULL, &e), H_OK);
 	struct buf b;
 	buf_init(&b);
-	assert_int_equal(evidence_checkpoint(f->db, &h, &b, &e), H_OK);
+	assert_int_equal(evidence_checkpoint(f->db, k, &h, &b, &e), H_OK);
 	assert_non_null(strstr(b.data, h.hex));
 	/* The log grows: still good. */
 	assert_int_equal(store_begin(f->db, &e), H_OK);
 	gen_event(f->db, 1800000000, "later", NULL);
 	assert_int_equal(store_commit(f->db, &e), H_OK);
-	assert_int_equal(evidence_check_checkpoint(f->db, b.data, &e), H_OK);
+	int64_t seq = 0;
+	assert_int_equal(evidence_check_checkpoint(f->db, b.data, k->signing_pub, &seq, &e), H_OK);
+	assert_int_equal(seq, h.seq);
 	/* An altered statement. */
 	char *alt = xstrdup(b.data);
 	char *p = strstr(alt, "head-seq: ");
 	p[10] = p[10] == '1' ? '2' : '1';
-	assert_int_equal(evidence_check_checkpoint(f->db, alt, &e), H_EINVAL);
+	assert_int_equal(evidence_check_checkpoint(f->db, alt, k->signing_pub, NULL, &e), H_EINVAL);
 	assert_non_null(strstr(e.msg, "signature"));
 	free(alt);
 	/* The log rewritten up to the checkpoint, chain recomputed. */
@@ -282,9 +308,60 @@ static void test_checkpoint(void **state)
 	char q[160];
 	snprintf(q, sizeof q, "UPDATE events SET hash=zeroblob(32) WHERE seq=%lld", (long long)h.seq);
 	sql(f->db, q);
-	assert_int_equal(evidence_check_checkpoint(f->db, b.data, &e), H_EINVAL);
+	assert_int_equal(evidence_check_checkpoint(f->db, b.data, k->signing_pub, NULL, &e),
+			 H_EINVAL);
 	assert_non_null(strstr(e.msg, "no longer"));
 	buf_free(&b);
+	keys_close(k);
+	rm_keys(f);
+}
+
+/*
+ * A forger with the database (or a backup) but not the key directory:
+ * whatever they sign with, a key of their own, one named in the database,
+ * it does not check against the public key the auditor holds.
+ */
+static void test_checkpoint_forged(void **state)
+{
+	struct fx *f = *state;
+	gen_scenario(f->db);
+	struct keyring *real = fx_keys(f);
+	unsigned char trusted[32];
+	memcpy(trusted, real->signing_pub, 32);
+	keys_close(real);
+	/* Nothing private is left in the database. */
+	unsigned char v[64];
+	size_t len;
+	assert_false(store_meta_get(f->db, "checkpoint_key", v, sizeof v, &len));
+	assert_false(store_meta_get(f->db, "server_key", v, sizeof v, &len));
+	/* The forger's own key directory, for the same database. */
+	char *dir = xasprintf("%s.forged", f->path);
+	sql(f->db, "DELETE FROM internal_meta WHERE key LIKE 'keys_%'");
+	struct keyring *forged;
+	struct herald_err e;
+	assert_int_equal(keys_open(dir, f->db, KEYS_CREATE, &forged, &e), H_OK);
+	struct evidence_head h;
+	assert_int_equal(evidence_verify(f->db, &h, NULL, &e), H_OK);
+	struct buf b;
+	buf_init(&b);
+	assert_int_equal(evidence_checkpoint(f->db, forged, &h, &b, &e), H_OK);
+	assert_int_equal(evidence_check_checkpoint(f->db, b.data, trusted, NULL, &e), H_EINVAL);
+	assert_non_null(strstr(e.msg, "another key"));
+	/* Naming the trusted key in the statement does not help: the
+	 * signature is not its. */
+	char hex[65];
+	hex_encode(trusted, 32, hex);
+	char *p = strstr(b.data, "public-key: ");
+	memcpy(p + 12, hex, 64);
+	assert_int_equal(evidence_check_checkpoint(f->db, b.data, trusted, NULL, &e), H_EINVAL);
+	assert_non_null(strstr(e.msg, "signature"));
+	buf_free(&b);
+	keys_close(forged);
+	char *cmd = xasprintf("rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(dir);
+	rm_keys(f);
 }
 
 static void test_export_csv(void **state)
@@ -298,6 +375,15 @@ static void test_export_csv(void **state)
 				  "slack", "s", NULL, NULL, NULL, NULL, NULL,
 				  1775000000 };
 	gen_one(f->db, &g, 99, G_ONTIME, 0, 0);
+	/* Formulas behind white space, and in fullwidth forms. */
+	const char *hostile[] = { " =1+1", "\xef\xbc\x9dHYPERLINK(\"x\")", "\xe3\x80\x80+cmd",
+				  "\xef\xbc\xa0SUM(A1)" };
+	for (int i = 0; i < 4; i++) {
+		struct gen_delivery h = g;
+		h.topic = hostile[i];
+		h.due = 1775000000 + 60 * (i + 1);
+		gen_one(f->db, &h, 100 + i, G_ONTIME, 0, 0);
+	}
 	assert_int_equal(store_commit(f->db, &e), H_OK);
 	char *out = NULL;
 	size_t len = 0;
@@ -306,8 +392,12 @@ static void test_export_csv(void **state)
 	struct store_filter flt = { .has_from = true, .from = 1767225600 };
 	assert_int_equal(evidence_export(f->db, &flt, EVIDENCE_CSV, m, &n, &e), H_OK);
 	fclose(m);
-	assert_int_equal(n, 20);
+	assert_int_equal(n, 24);
 	assert_non_null(strstr(out, "\"'=cmd|' /C calc'!A0, \"\"q\"\"\nline\""));
+	assert_non_null(strstr(out, ",\"' =1+1\","));
+	assert_non_null(strstr(out, ",\"'\xef\xbc\x9dHYPERLINK(\"\"x\"\")\","));
+	assert_non_null(strstr(out, ",\"'\xe3\x80\x80+cmd\","));
+	assert_non_null(strstr(out, ",\"'\xef\xbc\xa0SUM(A1)\","));
 	assert_non_null(strstr(out, "\r\n# chain head: seq "));
 	assert_non_null(strstr(out, "late"));
 	free(out);
@@ -349,6 +439,8 @@ static int generate(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--scenario") == 0)
 		gen_scenario(db);
+	else if (strcmp(argv[1], "--ack-scenario") == 0)
+		gen_ack_scenario(db);
 	else {
 		/* --append: number the new deliveries after the existing ones. */
 		long first = 0;
@@ -362,7 +454,8 @@ static int generate(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	if (argc >= 3 && strcmp(argv[1], "--scenario") == 0)
+	if (argc >= 3 && (strcmp(argv[1], "--scenario") == 0 ||
+			  strcmp(argv[1], "--ack-scenario") == 0))
 		return generate(argc, argv);
 	if (argc >= 4 && (strcmp(argv[1], "--generate") == 0 ||
 			  strcmp(argv[1], "--append") == 0))
@@ -380,6 +473,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_append_outside, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_swap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_checkpoint_forged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_export_csv, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
 	};

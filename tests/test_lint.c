@@ -18,7 +18,8 @@ static const char *CLEAN =
 	"\"ext\":{\"scope\":\"external\",\"feed\":\"public\","
 	"\"deliver\":[{\"channel\":\"mail\",\"to\":[\"ciso@customer.example\"]}]}},"
 	"\"communications\":[{\"id\":\"AWR\",\"topic\":\"Awareness\","
-	"\"audiences\":[\"staff\"],\"owner\":\"Dana\",\"acknowledge\":{\"remind_after\":[\"P3D\"]},"
+	"\"audiences\":[\"staff\"],\"channels\":[\"mail\"],\"owner\":\"Dana\","
+	"\"acknowledge\":{\"remind_after\":[\"P3D\"]},"
 	"\"schedule\":{\"shift\":\"next-working-day\",\"cadence\":\"monthly\",\"start\":\"2026-01-15T09:30\"}},"
 	"{\"id\":\"CERT\",\"topic\":\"Certification status\",\"audiences\":[\"ext\"],"
 	"\"owner\":\"CISO\",\"schedule\":{\"cadence\":\"annually\",\"start\":\"2026-03-01T10:00\"}},"
@@ -200,6 +201,17 @@ static void working_days(void **state)
 	       "\"rrule\":\"FREQ=MONTHLY;INTERVAL=12\",\"start\":\"2026-01-31T09:30\"", NULL);
 }
 
+static void bidi_and_zero_width(void **state)
+{
+	(void)state;
+	/* A right-to-left override turns "txt.exe" into something else on
+	 * screen; a zero-width space hides a difference. */
+	expect("\"topic\":\"Awareness\"", "\"topic\":\"Awareness \u202etxt.exe\"",
+	       "W-BIDI communications[0](AWR).topic;");
+	expect("\"topic\":\"Awareness\"", "\"topic\":\"Aware\u200bness\"",
+	       "W-BIDI communications[0](AWR).topic;");
+}
+
 static void reminders_need_people(void **state)
 {
 	(void)state;
@@ -207,10 +219,56 @@ static void reminders_need_people(void **state)
 	       "W-ACK-NOT-PERSONAL communications[0](AWR).acknowledge;");
 }
 
+struct first_msg {
+	char code[32], message[400];
+};
+
+static void keep_first(const struct lint_warning *w, void *ctx)
+{
+	struct first_msg *f = ctx;
+	if (!f->code[0]) {
+		snprintf(f->code, sizeof f->code, "%s", w->code);
+		snprintf(f->message, sizeof f->message, "%s", w->message);
+	}
+}
+
+/* Any shared destination of an acknowledged communication warns, with or
+ * without reminders, and the warning names it. */
+static void ack_on_shared_destination(void **state)
+{
+	(void)state;
+	/* A chat channel beside the members. */
+	expect("\"channels\":[\"mail\"],", "",
+	       "W-ACK-NOT-PERSONAL communications[0](AWR).acknowledge;");
+	/* Plain true, no reminders, still one click for all. */
+	char *j = replace(CLEAN, "\"channels\":[\"mail\"],", "");
+	char *k = replace(j, "{\"remind_after\":[\"P3D\"]}", "true");
+	struct plan *p;
+	struct herald_err err;
+	if (load_str(k, &p, &err) != H_OK)
+		fail_msg("plan does not load: %s", err.msg);
+	struct first_msg f = { "", "" };
+	assert_int_equal(lint_plan(p, NOW, keep_first, &f), 1);
+	assert_string_equal(f.code, "W-ACK-NOT-PERSONAL");
+	assert_non_null(strstr(f.message, "channel slack (audience staff)"));
+	assert_non_null(strstr(f.message, "everyone"));
+	plan_free(p);
+	free(k);
+	free(j);
+	/* Members only (the clean plan): no warning; acknowledge false: none. */
+	j = replace(CLEAN, "\"channels\":[\"mail\"],", "");
+	k = replace(j, "\"acknowledge\":{\"remind_after\":[\"P3D\"]},", "\"acknowledge\":false,");
+	struct seen s = lint_str(k);
+	assert_int_equal(s.n, 0);
+	free(k);
+	free(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(clean_plan_has_no_warnings),
+		cmocka_unit_test(ack_on_shared_destination),
 		cmocka_unit_test(each_warning_fires),
 		cmocka_unit_test(unused_audience_and_channel),
 		cmocka_unit_test(email_only_and_plain_smtp),
@@ -221,6 +279,7 @@ int main(void)
 		cmocka_unit_test(reminders_need_people),
 		cmocka_unit_test(except_must_match),
 		cmocka_unit_test(working_days),
+		cmocka_unit_test(bidi_and_zero_width),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

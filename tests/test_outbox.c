@@ -13,6 +13,7 @@
 #include "herald/outbox.h"
 #include "herald/plan.h"
 #include "herald/store.h"
+#include "herald/token.h"
 #include "herald/util.h"
 
 static void keys(void **state)
@@ -119,6 +120,8 @@ static int teardown(void **state)
 	snprintf(p, sizeof p, "%s-wal", f->path);
 	unlink(p);
 	snprintf(p, sizeof p, "%s-shm", f->path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s.witness", f->path);
 	unlink(p);
 	free(f);
 	return 0;
@@ -243,7 +246,7 @@ static void claim_send_and_done(void **state)
 	assert_int_equal(t.late, 0);
 	struct store_outbox_stats st;
 	struct herald_err err;
-	assert_int_equal(store_outbox_stats(f->s, &st, &err), H_OK);
+	assert_int_equal(store_outbox_stats(f->s, T0 + 3601, &st, &err), H_OK);
 	assert_int_equal(st.sent, 3);
 	assert_int_equal(st.pending, 6);
 	verifies(f);
@@ -407,6 +410,290 @@ static void one_ack_ends_the_reminders(void **state)
 	verifies(f);
 }
 
+/* Ann confirms her POLICY link at `at`. */
+static void ack_ann(struct fx *f, int64_t at)
+{
+	unsigned char raw[16];
+	char ann[TOKEN_ACKID_LEN + 1];
+	outbox_ackid("T-OUTBOX", "POLICY", "2027-02-01T11:00:00Z", "ann@example.org", raw);
+	base64url(raw, 16, ann);
+	struct store_ack_target t;
+	struct herald_err err;
+	assert_true(store_ack_lookup(f->s, ann, &t, &err));
+	assert_int_equal(store_begin(f->s, &err), H_OK);
+	struct store_ack a = { .ackid = ann, .delivery = t.delivery, .communication = t.communication,
+			       .audience = t.audience, .person = t.person, .at = at };
+	assert_int_equal(store_ack_add(f->s, &a, &err), H_OK);
+	assert_int_equal(store_commit(f->s, &err), H_OK);
+	store_ack_target_free(&t);
+}
+
+/* POLICY sent to Ann and Bob at both offsets, Ann acknowledges, Bob's
+ * reminders go out (Ann's are cancelled). */
+static void policy_round(struct fx *f)
+{
+	materialise(f, T0, T0 + 86400);
+	struct outbox_item **it;
+	size_t n = claim(f, "pending", T0 + 7200, &it);
+	record_all(f, it, n, CHAN_OK, T0 + 7201);
+	free_items(it, n);
+	ack_ann(f, T0 + 7300);
+	n = claim(f, "pending", T0 + 7200 + 86400, &it);
+	assert_int_equal(n, 2);
+	record_all(f, it, n, CHAN_OK, T0 + 7201 + 86400);
+	free_items(it, n);
+}
+
+struct links {
+	int n;
+	char who[8][40];
+	int64_t reminders[8], acked[8], first_sent[8], first_due[8];
+};
+
+static int on_link(const struct store_ack_link *l, void *ctx)
+{
+	struct links *x = ctx;
+	if (x->n < 8) {
+		snprintf(x->who[x->n], sizeof x->who[0], "%s/%s", l->communication,
+			 l->email ? l->email : "-");
+		x->reminders[x->n] = l->reminders;
+		x->acked[x->n] = l->acked_at;
+		x->first_sent[x->n] = l->first_sent;
+		x->first_due[x->n] = l->first_due;
+	}
+	x->n++;
+	return 0;
+}
+
+static struct links links(struct fx *f, const struct store_ack_filter *flt)
+{
+	struct links x = { 0 };
+	struct herald_err err;
+	if (store_each_ack_link(f->s, flt, on_link, &x, NULL, &err))
+		fail_msg("register: %s", err.msg);
+	return x;
+}
+
+/* One row per person and occurrence however many offsets and reminders,
+ * the reminders counted, filters, and the JSON of the register. */
+static void register_of_acknowledgements(void **state)
+{
+	struct fx *f = *state;
+	/* People are asked once their first message is due, not before. */
+	materialise(f, T0, T0 + 86400);
+	struct store_ack_filter early = { .has_due_by = true, .due_by = T0 + 3599 };
+	assert_int_equal(links(f, &early).n, 0);
+	early.due_by = T0 + 3600;
+	assert_int_equal(links(f, &early).n, 2);
+	policy_round(f);
+	struct links x = links(f, NULL);
+	assert_int_equal(x.n, 2);            /* OPS asks nothing */
+	assert_string_equal(x.who[0], "POLICY/ann@example.org");
+	assert_string_equal(x.who[1], "POLICY/bob@example.org");
+	assert_int_equal(x.acked[0], T0 + 7300);
+	assert_int_equal(x.reminders[0], 0);
+	assert_int_equal(x.acked[1], 0);
+	assert_int_equal(x.reminders[1], 2); /* one per offset */
+	assert_int_equal(x.first_sent[1], T0 + 7201);
+	assert_int_equal(x.first_due[1], T0 + 3600);   /* the PT1H notice */
+	struct store_ack_filter o = { .outstanding = true };
+	x = links(f, &o);
+	assert_int_equal(x.n, 1);
+	assert_string_equal(x.who[0], "POLICY/bob@example.org");
+	struct store_ack_filter a = { .audience = "ops" };
+	assert_int_equal(links(f, &a).n, 0);
+	struct store_ack_filter c = { .communication = "OPS" };
+	assert_int_equal(links(f, &c).n, 0);
+	/* Once sent, people were asked, whatever the clock says. */
+	struct store_ack_filter d = { .has_due_by = true, .due_by = T0 };
+	assert_int_equal(links(f, &d).n, 2);
+	struct store_ack_filter w = { .has_from = true, .from = T0 + 3601 };
+	assert_int_equal(links(f, &w).n, 0);
+
+	char *json = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&json, &len);
+	struct evidence_acks_totals t;
+	struct herald_err err;
+	assert_int_equal(evidence_acks(f->s, NULL, EVIDENCE_ACKS_JSON, mem, &t, &err), H_OK);
+	fclose(mem);
+	assert_int_equal(t.asked, 2);
+	assert_int_equal(t.acknowledged, 1);
+	assert_int_equal(t.outstanding, 1);
+	assert_non_null(strstr(json, "{\"communication\": \"POLICY\", \"occurrence\": "
+				     "\"2027-02-01T11:00:00Z\", \"audience\": \"staff\", \"name\": \"Bob\", "
+				     "\"email\": \"bob@example.org\", \"first_sent\": \"2027-02-01T11:00:01Z\", "
+				     "\"reminders\": 2, \"acknowledged_at\": null}"));
+	free(json);
+}
+
+static const char *replace_or_die(char **j, const char *from, const char *to)
+{
+	char *r = replace(*j, from, to);
+	assert_string_not_equal(r, *j);
+	free(*j);
+	*j = r;
+	return r;
+}
+
+/* The plan of the fixture with Bob gone and Cara come, loaded. */
+static struct plan *reloaded(const char *extra_from, const char *extra_to)
+{
+	char *j = xstrdup(plan_json);
+	replace_or_die(&j, "{\"name\": \"Bob\", \"email\": \"bob@example.org\"}",
+		       "{\"name\": \"Cara\", \"email\": \"Cara@Example.org\"}");
+	if (extra_from)
+		replace_or_die(&j, extra_from, extra_to);
+	struct plan *p;
+	struct herald_err err;
+	struct plan_load_opts po = { 0 };
+	if (plan_load_buf("t.json", j, strlen(j), &po, &p, &err))
+		fail_msg("plan: %s", err.msg);
+	free(j);
+	return p;
+}
+
+struct cancelled {
+	int left;
+	const char *who;
+};
+
+static int on_cancelled(const struct store_delivery_view *d, void *ctx)
+{
+	struct cancelled *c = ctx;
+	if (strcmp(d->state, "cancelled") == 0 && d->detail &&
+	    strcmp(d->detail, "left the audience") == 0) {
+		assert_string_equal(d->recipient, c->who);
+		c->left++;
+	}
+	return 0;
+}
+
+static void joiner_onboarded_leaver_cancelled(void **state)
+{
+	struct fx *f = *state;
+	materialise(f, T0, T0 + 86400);
+	struct outbox_item **it;
+	size_t n = claim(f, "pending", T0 + 7200, &it);
+	assert_int_equal(n, 5);
+	record_all(f, it, n, CHAN_OK, T0 + 7201);
+	free_items(it, n);
+	struct plan *p2 = reloaded(NULL, NULL);
+	struct outbox_membership_counts k;
+	struct herald_err err;
+	int64_t now = T0 + 10000;
+	assert_int_equal(outbox_membership(f->s, f->p, p2, now, &k, &err), H_OK);
+	assert_int_equal(k.joined, 1);
+	assert_int_equal(k.left, 1);
+	assert_int_equal(k.cancelled, 2);    /* Bob's two reminders */
+	assert_int_equal(k.onboarding, 2);   /* Cara's message and its reminder */
+	struct cancelled c = { 0, "bob@example.org" };
+	assert_int_equal(store_each_delivery(f->s, NULL, on_cancelled, &c, NULL, &err), H_OK);
+	assert_int_equal(c.left, 2);
+	/* Again with the same plans: nothing more. */
+	assert_int_equal(outbox_membership(f->s, f->p, p2, now, &k, &err), H_OK);
+	assert_int_equal(k.onboarding, 0);
+	assert_int_equal(k.cancelled, 0);
+	/* Cara's onboarding is due now, on the occurrence she missed, with
+	 * her own ack link; Ann gets nothing new. */
+	n = claim(f, "pending", now, &it);
+	assert_int_equal(n, 1);
+	assert_string_equal(it[0]->kind, "onboarding");
+	assert_string_equal(it[0]->recipient, "Cara@Example.org");
+	assert_string_equal(it[0]->occurrence, "2027-02-01T11:00:00Z");
+	assert_non_null(strstr(it[0]->message, "Welcome to"));
+	assert_non_null(strstr(it[0]->message, "{{ack_url}}"));
+	unsigned char raw[16];
+	char want[TOKEN_ACKID_LEN + 1];
+	outbox_ackid("T-OUTBOX", "POLICY", "2027-02-01T11:00:00Z", "cara@example.org", raw);
+	base64url(raw, 16, want);
+	assert_string_equal(it[0]->ack_id, want);
+	record_all(f, it, n, CHAN_OK, now + 1);
+	free_items(it, n);
+	/* Her reminder comes a day after the onboarding, Bob's never. */
+	n = claim(f, "pending", now + 86400, &it);
+	int reminders = 0;
+	for (size_t i = 0; i < n; i++) {
+		assert_string_not_equal(it[i]->recipient, "bob@example.org");
+		if (strcmp(it[i]->recipient, "Cara@Example.org") == 0) {
+			assert_string_equal(it[i]->kind, "reminder");
+			reminders++;
+		}
+	}
+	assert_int_equal(reminders, 1);
+	record_all(f, it, n, CHAN_OK, now + 86401);
+	free_items(it, n);
+	/* The register: Cara asked (onboarding), with one reminder sent. */
+	struct store_ack_filter fl = { .outstanding = true };
+	struct links x = links(f, &fl);
+	int cara = -1;
+	for (int i = 0; i < x.n && i < 8; i++)
+		if (strcmp(x.who[i], "POLICY/Cara@Example.org") == 0)
+			cara = i;
+	assert_true(cara >= 0);
+	assert_int_equal(x.reminders[cara], 1);
+	assert_int_equal(x.first_sent[cara], now + 1);
+	plan_free(p2);
+	verifies(f);
+}
+
+/* "new_members": "none" onboards no one; a leaver still leaves. */
+static void new_members_none(void **state)
+{
+	struct fx *f = *state;
+	materialise(f, T0, T0 + 86400);
+	struct plan *p2 = reloaded("\"remind_after\": [\"P1D\"]",
+				   "\"remind_after\": [\"P1D\"], \"new_members\": \"none\"");
+	struct outbox_membership_counts k;
+	struct herald_err err;
+	assert_int_equal(outbox_membership(f->s, f->p, p2, T0 + 10000, &k, &err), H_OK);
+	assert_int_equal(k.onboarding, 0);
+	assert_int_equal(k.joined, 1);
+	/* Nothing was sent yet: Bob's two notices and two reminders go. */
+	assert_int_equal(k.cancelled, 4);
+	/* No old plan (a first start): nothing compared. */
+	assert_int_equal(outbox_membership(f->s, NULL, p2, T0 + 10000, &k, &err), H_OK);
+	assert_int_equal(k.joined + k.left + k.onboarding + k.cancelled, 0);
+	plan_free(p2);
+	verifies(f);
+}
+
+/* {{name}}: the member in a personal message (filled at send time), the
+ * audience otherwise; a custom message without {{ack_url}} gets the link. */
+static void name_and_link_placeholders(void **state)
+{
+	struct fx *f = *state;
+	char *j = xstrdup(plan_json);
+	replace_or_die(&j, "\"topic\": \"Ops notice\",", "\"topic\": \"Ops notice\", \"message\": \"Hi {{name}}.\",");
+	replace_or_die(&j, "\"topic\": \"Policy\",", "\"topic\": \"Policy\", \"message\": \"Dear {{name}}, read it.\",");
+	replace_or_die(&j, "\"ops\": {\"scope\"", "\"ops\": {\"name\": \"Operations\", \"scope\"");
+	struct plan *p;
+	struct herald_err err;
+	struct plan_load_opts po = { 0 };
+	if (plan_load_buf("t.json", j, strlen(j), &po, &p, &err))
+		fail_msg("plan: %s", err.msg);
+	free(j);
+	size_t made;
+	assert_int_equal(outbox_materialise(f->s, p, T0, T0 + 86400, &made, &err), H_OK);
+	struct outbox_item **it;
+	size_t n = claim(f, "pending", T0 + 3600, &it);
+	int ops = 0, policy = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(it[i]->communication, "OPS") == 0) {
+			assert_string_equal(it[i]->message, "Hi Operations.");
+			ops++;
+		} else {
+			assert_string_equal(it[i]->message, "Dear {{name}}, read it.\n\nPlease acknowledge "
+					    "that you have read this: {{ack_url}}");
+			policy++;
+		}
+	}
+	assert_int_equal(ops, 1);
+	assert_int_equal(policy, 2);
+	free_items(it, n);
+	plan_free(p);
+}
+
 static void cli_queue_is_adopted_after_its_lease(void **state)
 {
 	struct fx *f = *state;
@@ -465,6 +752,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(release_undoes_a_claim, setup, teardown),
 		cmocka_unit_test_setup_teardown(one_ack_ends_the_reminders, setup, teardown),
 		cmocka_unit_test_setup_teardown(cli_queue_is_adopted_after_its_lease, setup, teardown),
+		cmocka_unit_test_setup_teardown(register_of_acknowledgements, setup, teardown),
+		cmocka_unit_test_setup_teardown(name_and_link_placeholders, setup, teardown),
+		cmocka_unit_test_setup_teardown(joiner_onboarded_leaver_cancelled, setup, teardown),
+		cmocka_unit_test_setup_teardown(new_members_none, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

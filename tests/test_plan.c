@@ -101,6 +101,33 @@ static void syntax_errors_have_line_and_column(void **state)
 	free(j);
 }
 
+/* acknowledge.new_members: "latest" unless said otherwise. */
+static void ack_new_members(void **state)
+{
+	(void)state;
+	const char *from = "\"owner\":\"Dana\",\"schedule\":{\"cadence\"";
+	struct plan *p;
+	struct herald_err err;
+	char *j = replace(BASE, from, "\"owner\":\"Dana\",\"acknowledge\":true,\"schedule\":{\"cadence\"");
+	assert_int_equal(load_str(j, &p, &err), H_OK);
+	assert_true(p->comms[0].acknowledge);
+	assert_int_equal(p->comms[0].new_members, ACK_NEW_LATEST);
+	plan_free(p);
+	free(j);
+	j = replace(BASE, from, "\"owner\":\"Dana\",\"acknowledge\":{\"new_members\":\"none\"},"
+		    "\"schedule\":{\"cadence\"");
+	assert_int_equal(load_str(j, &p, &err), H_OK);
+	assert_true(p->comms[0].acknowledge);
+	assert_int_equal(p->comms[0].new_members, ACK_NEW_NONE);
+	plan_free(p);
+	free(j);
+	j = replace(BASE, from, "\"owner\":\"Dana\",\"acknowledge\":{\"new_members\":\"all\"},"
+		    "\"schedule\":{\"cadence\"");
+	expect_error(j, "communications[0](AWR).acknowledge.new_members: \"all\" is not what a new "
+		     "member gets (latest or none)");
+	free(j);
+}
+
 static void x_keys_are_ignored(void **state)
 {
 	(void)state;
@@ -364,6 +391,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(loads_with_defaults),
+		cmocka_unit_test(ack_new_members),
 		cmocka_unit_test(errors_name_the_path),
 		cmocka_unit_test(syntax_errors_have_line_and_column),
 		cmocka_unit_test(x_keys_are_ignored),

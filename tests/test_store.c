@@ -13,6 +13,7 @@
 
 #include "herald/evfmt.h"
 #include "herald/evidence.h"
+#include "herald/keys.h"
 #include "herald/record.h"
 #include "herald/store.h"
 #include "herald/token.h"
@@ -33,6 +34,8 @@ static void rm_db(const char *p)
 	snprintf(x, sizeof x, "%s-wal", p);
 	unlink(x);
 	snprintf(x, sizeof x, "%s-shm", p);
+	unlink(x);
+	snprintf(x, sizeof x, "%s.witness", p);
 	unlink(x);
 }
 
@@ -86,7 +89,13 @@ static void copy_file(const char *from, const char *to)
 	char *data;
 	size_t len;
 	assert_int_equal(read_file(from, 1 << 24, &data, &len), 0);
-	rm_db(to);
+	/* The file alone, as a careless restore would put it back. */
+	char x[128];
+	unlink(to);
+	snprintf(x, sizeof x, "%s-wal", to);
+	unlink(x);
+	snprintf(x, sizeof x, "%s-shm", to);
+	unlink(x);
 	FILE *f = fopen(to, "wb");
 	assert_non_null(f);
 	assert_int_equal(fwrite(data, 1, len, f), len);
@@ -205,16 +214,6 @@ static void encoding_separates_null_empty_types_formats(void **state)
 	assert_memory_not_equal(a, c, 32);
 }
 
-static void server_key_is_stable(void **state)
-{
-	struct store *s = *state;
-	struct herald_err err;
-	unsigned char k1[32], k2[32];
-	assert_int_equal(store_server_key(s, k1, &err), H_OK);
-	assert_int_equal(store_server_key(s, k2, &err), H_OK);
-	assert_memory_equal(k1, k2, 32);
-}
-
 static void texts_are_stored_once(void **state)
 {
 	struct store *s = *state;
@@ -251,12 +250,14 @@ static void open_refuses_what_is_not_ours(void **state)
 	assert_int_equal(store_open(p, &nocreate, &s, &err), H_ERUNTIME);
 	assert_contains(err.msg, "does not exist");
 	assert_int_equal(access(p, F_OK), -1);
-	/* An existing file that is not a herald database, empty or not, is
-	 * never turned into one. */
+	/* An existing file that is not a herald database is never turned
+	 * into one; an empty one is a creation cut short, unless a witness
+	 * says evidence was there. */
 	FILE *f = fopen(p, "w");
 	fclose(f);
-	assert_int_equal(store_open(p, &rw, &s, &err), H_EINVAL);
-	assert_contains(err.msg, "not a herald evidence database");
+	assert_int_equal(store_open(p, &rw, &s, &err), H_OK);
+	store_close(s);
+	rm_db(p);
 	f = fopen(p, "w");
 	fputs("name,email\nAnn,ann@example.org\n", f);
 	fclose(f);
@@ -297,6 +298,23 @@ static void head_hex(struct store *s, int64_t *seq, char hex[65])
 	memcpy(hex, h.hex, 65);
 }
 
+struct v1_register {
+	int n, acked, ann_reminders, bob_reminders;
+};
+
+static int v1_link(const struct store_ack_link *l, void *ctx)
+{
+	struct v1_register *r = ctx;
+	assert_int_equal(l->format, 1);
+	r->n++;
+	r->acked += l->acked_at != 0;
+	if (l->email && strcmp(l->email, "ann@example.org") == 0)
+		r->ann_reminders += (int)l->reminders;
+	if (l->email && strcmp(l->email, "bob@example.org") == 0)
+		r->bob_reminders += (int)l->reminders;
+	return 0;
+}
+
 static void migrates_the_first_release(void **state)
 {
 	(void)state;
@@ -331,12 +349,28 @@ static void migrates_the_first_release(void **state)
 	char oldhex[65];
 	hex_encode(old, 32, oldhex);
 	assert_string_equal(oldhex, V1_HEAD);
-	/* The old checkpoint still proves the log only grew. */
-	char *ckpt;
+	/* The first release's keys move out of the database into a key
+	 * directory: links and checkpoints already out keep working. */
+	unsigned char old_server[32], v[64];
 	size_t len;
+	assert_true(store_meta_get(s, "server_key", old_server, 32, &len));
+	char kdir[128];
+	snprintf(kdir, sizeof kdir, "%s.keys", p);
+	struct keyring *k;
+	assert_int_equal(keys_open(kdir, s, KEYS_CREATE, &k, &err), H_OK);
+	assert_false(store_meta_get(s, "server_key", v, sizeof v, &len));
+	assert_false(store_meta_get(s, "checkpoint_key", v, sizeof v, &len));
+	assert_memory_equal(k->feed, old_server, 32);
+	assert_memory_equal(k->acks[0].key, old_server, 32);
+	/* The old checkpoint still proves the log only grew, under the key
+	 * that signed it. */
+	char *ckpt;
 	assert_int_equal(read_file(FIXTURE_CKPT, 1 << 16, &ckpt, &len), 0);
-	assert_int_equal(evidence_check_checkpoint(s, ckpt, &err), H_OK);
+	assert_int_equal(evidence_check_checkpoint(s, ckpt, k->signing_pub, NULL, &err), H_OK);
 	free(ckpt);
+	keys_close(k);
+	head_hex(s, &seq, hex);
+	assert_int_equal(seq, V1_ROWS + 2);   /* the migration and the keys moved */
 	/* The old deliveries read as they did: 10, 5 sent, 1 acknowledged,
 	 * 1 missed (late), texts with their link placeholders. */
 	memset(n, 0, sizeof n);
@@ -379,14 +413,26 @@ static void migrates_the_first_release(void **state)
 	assert_int_equal(store_each_delivery(s, &all, count_deliveries, n, NULL, &err), H_OK);
 	assert_int_equal(n[2], 2);
 	head_hex(s, &seq, hex);
-	assert_int_equal(seq, V1_ROWS + 2);
+	assert_int_equal(seq, V1_ROWS + 3);
+	/* The register reads format-1 links: each delivery its own, its
+	 * reminders found by recipient, an acknowledgement made after the
+	 * migration counted. */
+	struct v1_register r = { 0 };
+	assert_int_equal(store_each_ack_link(s, NULL, v1_link, &r, NULL, &err), H_OK);
+	assert_int_equal(r.n, 6);
+	assert_int_equal(r.acked, 2);
+	assert_int_equal(r.bob_reminders, 1);
+	assert_int_equal(r.ann_reminders, 0);
 	store_close(s);
 
 	/* Opening again migrates nothing more. */
 	s = open_rw(p);
 	head_hex(s, &seq, hex);
-	assert_int_equal(seq, V1_ROWS + 2);
+	assert_int_equal(seq, V1_ROWS + 3);
 	store_close(s);
+	char cmd[160];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", kdir);
+	assert_int_equal(system(cmd), 0);
 	rm_db(p);
 }
 
@@ -410,17 +456,88 @@ static void refuses_to_migrate_an_altered_log(void **state)
 	rm_db(p);
 }
 
+/* The witness: a database that lost rows, or is gone, is refused. */
+static void witness_catches_lost_rows(void **state)
+{
+	(void)state;
+	char p[96], old[112];
+	snprintf(p, sizeof p, "/tmp/herald-test-store-w-%d.db", (int)getpid());
+	snprintf(old, sizeof old, "%s.old", p);
+	rm_db(p);
+	struct herald_err err;
+	struct store *s = open_rw(p);
+	assert_int_equal(record_event(s, "start", NULL, &err), H_OK);
+	store_close(s);
+	copy_file(p, old);              /* an older copy: one row */
+	s = open_rw(p);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(record_event(s, "more", NULL, &err), H_OK);
+	store_close(s);                 /* the witness saw seq 6 */
+	copy_file(old, p);              /* rows 2..6 lost */
+	struct store_open_opts rw = { .create = true }, ro = { .readonly = true };
+	assert_int_equal(store_open(p, &rw, &s, &err), H_ERUNTIME);
+	assert_contains(err.msg, "5 evidence rows are missing");
+	assert_int_equal(store_open(p, &ro, &s, &err), H_ERUNTIME);
+	/* Another log of the same length is not taken for it either. */
+	rm_db(old);
+	copy_file(p, old);
+	s = open_rw(old);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(record_event(s, "other", NULL, &err), H_OK);
+	store_close(s);
+	copy_file(old, p);
+	assert_int_equal(store_open(p, &rw, &s, &err), H_ERUNTIME);
+	assert_contains(err.msg, "another log");
+	/* The database gone: never replaced by a new one. */
+	unlink(p);
+	assert_int_equal(store_open(p, &rw, &s, &err), H_ERUNTIME);
+	assert_contains(err.msg, "does not exist, but its witness");
+	assert_int_equal(access(p, F_OK), -1);
+	rm_db(p);
+	rm_db(old);
+}
+
+/* A damaged file is refused when asked to check (herald run does). */
+static void quick_check_refuses_damage(void **state)
+{
+	(void)state;
+	char p[96];
+	snprintf(p, sizeof p, "/tmp/herald-test-store-q-%d.db", (int)getpid());
+	rm_db(p);
+	struct herald_err err;
+	struct store *s = open_rw(p);
+	for (int i = 0; i < 300; i++)
+		assert_int_equal(record_event(s, "filler", "a longer detail to fill some pages",
+					      &err), H_OK);
+	store_close(s);
+	sql(p, "PRAGMA wal_checkpoint(TRUNCATE)");
+	/* Scribble over the headers of some b-tree pages. */
+	FILE *f = fopen(p, "r+b");
+	assert_non_null(f);
+	for (int pg = 2; pg < 8; pg++) {
+		fseek(f, 4096L * pg, SEEK_SET);
+		for (int i = 0; i < 16; i++)
+			fputc(0x55, f);
+	}
+	fclose(f);
+	struct store_open_opts chk = { .check = true };
+	assert_int_not_equal(store_open(p, &chk, &s, &err), H_OK);
+	assert_contains(err.msg, "damaged");
+	rm_db(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(chain_links_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(evidence_is_append_only, setup, teardown),
 		cmocka_unit_test(encoding_separates_null_empty_types_formats),
-		cmocka_unit_test_setup_teardown(server_key_is_stable, setup, teardown),
 		cmocka_unit_test_setup_teardown(texts_are_stored_once, setup, teardown),
 		cmocka_unit_test(open_refuses_what_is_not_ours),
 		cmocka_unit_test(migrates_the_first_release),
 		cmocka_unit_test(refuses_to_migrate_an_altered_log),
+		cmocka_unit_test(witness_catches_lost_rows),
+		cmocka_unit_test(quick_check_refuses_damage),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

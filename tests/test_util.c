@@ -27,6 +27,29 @@ static char *json_of(const char *s)
 		free(got_);                                                   \
 	} while (0)
 
+static void csv_cell_is(const char *in, const char *want)
+{
+	struct buf b;
+	buf_init(&b);
+	buf_add_csv(&b, in);
+	assert_string_equal(b.data ? b.data : "", want);
+	buf_free(&b);
+}
+
+/* buf_add_csv: RFC 4180 quoting, and formulas defused as the export does. */
+static void csv_cells(void **state)
+{
+	(void)state;
+	csv_cell_is(NULL, "");
+	csv_cell_is("Ann Ávila", "Ann Ávila");
+	csv_cell_is("a,b", "\"a,b\"");
+	csv_cell_is("say \"hi\"", "\"say \"\"hi\"\"\"");
+	csv_cell_is("=HYPERLINK(1)", "\"'=HYPERLINK(1)\"");
+	csv_cell_is(" +1", "\"' +1\"");
+	csv_cell_is("\xef\xbc\x9dSUM(1)", "\"'\xef\xbc\x9dSUM(1)\"");   /* fullwidth = */
+	csv_cell_is("2026-01-01", "2026-01-01");
+}
+
 static void json_escaping(void **state)
 {
 	(void)state;
@@ -227,6 +250,7 @@ static void atomic_device(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(csv_cells),
 		cmocka_unit_test(json_escaping),
 		cmocka_unit_test(json_utf8),
 		cmocka_unit_test(json_round_trip),

@@ -24,7 +24,7 @@ struct cmd {
 };
 
 extern const struct cmd cmd_check, cmd_agenda, cmd_ics, cmd_feeds, cmd_run,
-	cmd_send, cmd_evidence, cmd_report;
+	cmd_send, cmd_evidence, cmd_report, cmd_plan, cmd_keys, cmd_members;
 
 /* Prints "herald: NAME: message" and the usage to stderr; returns 2. */
 int cli_usage(const struct cmd *c, const char *fmt, ...)
@@ -36,7 +36,8 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 enum cli_secrets {
 	SECRETS_REQUIRED, /* a missing env: variable is an error */
 	SECRETS_DEMO,     /* dry-run: demo values, announced on stderr */
-	SECRETS_UNUSED,   /* the command sends nothing: demo values, quietly */
+	SECRETS_UNUSED,   /* the command sends nothing: demo values, quietly,
+			   * and LDAP directories are not contacted */
 };
 
 /*
@@ -55,6 +56,15 @@ bool cli_parse_uint(const char *s, long max, long *out);
  */
 int cli_write_output(const char *ctx, const char *path, const struct buf *b);
 
+/*
+ * Opens the key directory of the database s (dir, or keys/ beside it),
+ * printing "herald: ctx: message" on failure; returns the exit code.
+ */
+struct keyring;
+struct store;
+int cli_open_keys(const char *ctx, struct store *s, const char *dir, bool create,
+		  struct keyring **out);
+
 /* The values of --log-format, in the order of enum log_format. */
 extern const char *const cli_log_formats[];
 
@@ -65,6 +75,9 @@ extern const char *const cli_log_formats[];
 #define CLI_OPT_DB(T, f)                                                      \
 	{ .name = "db", OPT_STRING_AT(T, f), .metavar = "FILE",               \
 	  .help = "evidence database (default ./herald.db)" }
+#define CLI_OPT_KEYS(T, f)                                                    \
+	{ .name = "keys", OPT_STRING_AT(T, f), .metavar = "DIR",                  \
+	  .help = "key directory (default keys/ beside the database)" }
 #define CLI_OPT_OUTPUT(T, f, metavar_)                                        \
 	{ .name = "output", .letter = 'o', OPT_STRING_AT(T, f),               \
 	  .metavar = metavar_, .help = "write to " metavar_ " (atomically) instead of stdout" }

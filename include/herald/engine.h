@@ -18,6 +18,7 @@
 #include "herald/err.h"
 #include "herald/outbox.h"
 
+struct keyring;
 struct store;
 struct plan;
 
@@ -28,7 +29,8 @@ struct engine_opts {
 	const char *queue;            /* "pending" or a `herald send` queue */
 	bool dry_run;
 	const char *base_url;         /* for ack links; NULL = "http://127.0.0.1:8080" */
-	const unsigned char *key;     /* server key, 32 bytes (ack tokens) */
+	/* The keys of ack links (the current one signs): called each round. */
+	const struct keyring *(*keys)(void *ctx);
 	/* The plan whose channels (and secrets) sends use: called each round. */
 	const struct plan *(*plan)(void *ctx);
 	void *ctx;

@@ -20,6 +20,7 @@
 
 struct store;
 struct store_filter;
+struct store_ack_filter;
 
 /* ------------------------------------------------------------- verify */
 
@@ -43,32 +44,62 @@ struct evidence_head {
 enum herald_rc evidence_verify(struct store *s, struct evidence_head *head,
 			       int64_t *rows, struct herald_err *err);
 
+/*
+ * The same for the rows after from (a head verified before, seq and hash):
+ * what an automatic checkpoint checks before it signs, without reading
+ * the whole log each time.
+ */
+enum herald_rc evidence_verify_after(struct store *s, const struct evidence_head *from,
+				     struct evidence_head *head, int64_t *rows,
+				     struct herald_err *err);
+
 /* The recorded head (not verified), in a form to print. */
 enum herald_rc evidence_head_get(struct store *s, struct evidence_head *head,
 				 struct herald_err *err);
 
 /* -------------------------------------------------------- checkpoints */
 
+struct keyring;
+
 /*
  * Appends to out a signed statement of head (a head evidence_verify has
  * just verified): a few "name: value" lines (database id, head seq and
- * hash, time, Ed25519 public key) and a last "signature:" line over the
- * bytes before it.  The signing key and the database id are created on
- * first use and kept in internal_meta, so db must be writable.
+ * hash, time, signing key id and public key) and a last "signature:" line
+ * over the bytes before it, signed with k's signing key.  The database id
+ * is made on first use, so s must then be writable.
  */
-enum herald_rc evidence_checkpoint(struct store *s,
+enum herald_rc evidence_checkpoint(struct store *s, const struct keyring *k,
 				   const struct evidence_head *head,
 				   struct buf *out, struct herald_err *err);
 
+/* The database's id (random, made on first use: s writable then), that
+ * checkpoints name. */
+enum herald_rc evidence_db_id(struct store *s, unsigned char id[16], struct herald_err *err);
+
 /*
- * Checks a statement made by evidence_checkpoint against db: the signature
- * is valid, it names this database and its key, and the row at its seq
- * still has its hash (the log only grew since).  Call after
+ * Checks a statement made by evidence_checkpoint against s: the signature
+ * is valid under trusted (the public key the auditor holds, never one read
+ * from the database or the statement), it names this database, and the row
+ * at its seq still has its hash (the log only grew since).  Call after
  * evidence_verify has passed, which proves the rows after it extend it.
- * H_EINVAL with the reason when it does not hold.
+ * *seq (may be NULL) gets the statement's head seq.  H_EINVAL with the
+ * reason when it does not hold.
  */
 enum herald_rc evidence_check_checkpoint(struct store *s, const char *stmt,
-					 struct herald_err *err);
+					 const unsigned char trusted[32],
+					 int64_t *seq, struct herald_err *err);
+
+/*
+ * Checks every statement in the directory dir (each file that starts as a
+ * checkpoint; others are skipped), in the order of their head seq: the log
+ * grew through all of them.  *n gets how many were checked, *last the
+ * highest seq.  H_EINVAL naming the first statement that fails, or when
+ * there is none.
+ */
+enum herald_rc evidence_check_checkpoint_dir(struct store *s, const char *dir,
+					     const unsigned char trusted[32],
+					     int64_t *n, int64_t *last,
+					     struct herald_err *err);
 
 /* ------------------------------------------------------------- export */
 
@@ -84,6 +115,29 @@ enum evidence_format { EVIDENCE_CSV, EVIDENCE_JSON };
 enum herald_rc evidence_export(struct store *s, const struct store_filter *filter,
 			       enum evidence_format format, FILE *f,
 			       int64_t *count, struct herald_err *err);
+
+/* ----------------------------------------------------- people register */
+
+enum evidence_acks_format { EVIDENCE_ACKS_TEXT, EVIDENCE_ACKS_CSV, EVIDENCE_ACKS_JSON };
+
+struct evidence_acks_totals {
+	int64_t asked, acknowledged, outstanding;
+};
+
+/*
+ * Writes the acknowledgement register to out: one row per (communication,
+ * occurrence, person asked to acknowledge) matching f (NULL = all), with
+ * the columns communication, occurrence, audience, name, email,
+ * first_sent, reminders, acknowledged_at (times RFC 3339 UTC, null when
+ * none; a shared destination has neither name nor email).  JSON is one
+ * array of objects; CSV has a header line and the same columns; text is
+ * an aligned table ending with a line of totals and the chain head.
+ * *totals (may be NULL) gets the counts.
+ */
+enum herald_rc evidence_acks(struct store *s, const struct store_ack_filter *f,
+			     enum evidence_acks_format format, FILE *out,
+			     struct evidence_acks_totals *totals,
+			     struct herald_err *err);
 
 /* ------------------------------------------------------------- backup */
 

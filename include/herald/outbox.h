@@ -114,6 +114,64 @@ enum herald_rc outbox_create_manual(struct store *s, const struct plan *p,
 				    const char *queue, char ***keys, size_t *n,
 				    struct herald_err *err);
 
+/* --------------------------------------------------- joiners, leavers */
+
+struct member;
+struct occurrence;
+struct plan_audience;
+
+/* What outbox_membership did. */
+struct outbox_membership_counts {
+	size_t joined, left;       /* members who came and went, over all audiences */
+	size_t onboarding;         /* onboarding deliveries created (reminders included) */
+	size_t cancelled;          /* deliveries cancelled: "left the audience" */
+};
+
+/*
+ * What a change of members means for acknowledgements, between the plan
+ * in force (old) and the one replacing it (new): a reload, or a member
+ * source refreshed into a new plan.  Audiences are matched by id, members
+ * by address (without case); a changed name alone is no change.  In one
+ * transaction:
+ *
+ *   - a member of an audience in new who was not in it in old gets, for
+ *     each communication of new that asks for acknowledgement with
+ *     new_members "latest" and goes to that audience "to": "members",
+ *     and that old also sent to that audience, the latest occurrence that
+ *     started at or before now: deliveries of kind "onboarding", due now,
+ *     with the communication's reminders after them; unless they already
+ *     have that occurrence's ack link (they were asked in another
+ *     audience, or joined before).  What falls due from now on reaches
+ *     them through outbox_materialise, as it does everyone.
+ *   - a member of an audience in old who is not in it in new: every
+ *     delivery of that audience to them still waiting in the service's
+ *     queue (reminders, messages made ahead of time) is recorded
+ *     `cancelled` with detail "left the audience".  Deliveries already
+ *     claimed for sending are left to finish.
+ *
+ * old NULL (a first start) compares nothing.  Both plans are borrowed.
+ * Calling it again with the same plans does nothing new (keys are
+ * deterministic, cancelled deliveries have left the queue).  *counts (may
+ * be NULL) gets what was done.
+ */
+enum herald_rc outbox_membership(struct store *s, const struct plan *old,
+				 const struct plan *new_plan, int64_t now,
+				 struct outbox_membership_counts *counts,
+				 struct herald_err *err);
+
+/*
+ * outbox_membership's creation step, inside the caller's transaction:
+ * the onboarding deliveries of occurrence o of c to the n members of
+ * audience a, through a's "members" deliver entries that c uses, due at
+ * now, and their reminders.  *created is increased by the number made.
+ */
+enum herald_rc outbox_create_onboarding(struct store *s, const struct plan *p,
+					const struct plan_comm *c,
+					const struct plan_audience *a,
+					const struct member *const *members, size_t n,
+					const struct occurrence *o, int64_t now,
+					size_t *created, struct herald_err *err);
+
 /* A claimed delivery: what its message needs, and the claim. */
 struct outbox_item {
 	int64_t delivery;        /* seq of its deliveries row */
@@ -174,6 +232,11 @@ enum herald_rc outbox_recover(struct store *s, int64_t now, bool service_claims,
 enum herald_rc outbox_renew(struct store *s, const char *queue, int64_t now,
 			    const struct outbox_policy *pol,
 			    struct herald_err *err);
+
+/* Moves every delivery waiting in queue (a `herald send` run's) to the
+ * service's ("pending"); *n (may be NULL) gets how many. */
+enum herald_rc outbox_handover(struct store *s, const char *queue, int64_t *n,
+			       struct herald_err *err);
 
 /* Returns claimed but unsent deliveries to queue, undoing their claim. */
 enum herald_rc outbox_release(struct store *s, const char *queue,

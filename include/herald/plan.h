@@ -63,18 +63,50 @@ struct plan_deliver {
 
 enum feed_kind { FEED_PRIVATE, FEED_PUBLIC, FEED_NONE };
 
+enum members_kind { MEMBERS_NONE, MEMBERS_INLINE, MEMBERS_CSV, MEMBERS_LDAP };
+
+/* Where an audience's members come from: its "members" key. */
+struct plan_members {
+	enum members_kind kind;
+	char *key;          /* CSV, LDAP: the key as compact JSON; the same
+			     * key is the same source across reloads */
+	char *what;         /* for logs and evidence: "file people/x.csv",
+			     * "ldaps://dc1.acme.example (ou=people,…)" */
+	struct members_csv csv;      /* CSV (members.h) */
+	char *csv_path;              /* CSV: the file itself, to watch */
+	char *url, *base, *filter, *name_attr, *email_attr;  /* LDAP */
+	struct plan_secret bind_dn, password;                 /* LDAP */
+	bool starttls;               /* LDAP, default true */
+	int64_t refresh;             /* LDAP: seconds between reads, >= 60 */
+	bool resolved;      /* false: an LDAP source not contacted (see
+			     * plan_load_opts.resolve): no members known */
+	bool fetched;       /* this load read the source (or tried to) */
+	char *failure;      /* this load could not read it: why; the list
+			     * is then the previous plan's (the last good) */
+};
+
 struct plan_audience {
 	char *id;
 	char *name;
 	bool external;
 	enum feed_kind feed;
-	struct member *members;      /* see members.h */
+	struct member *members;      /* list->m, list->n (members.h) */
 	size_t nmembers;
 	bool members_given;
+	struct member_list *list;    /* NULL without members; may be
+				      * shared with other plans */
+	struct plan_members source;
 	struct plan_deliver *deliver;
 	size_t ndeliver;
 	char *feed_name;             /* calendar name of its feed; NULL = default */
 	bool feed_email;             /* a public feed may show email addresses */
+};
+
+/* What a member who joins an audience gets of an acknowledgement it was
+ * asked before they joined (outbox_membership). */
+enum ack_new_members {
+	ACK_NEW_LATEST,              /* the latest past occurrence (default) */
+	ACK_NEW_NONE,                /* nothing: only what falls due from now */
 };
 
 struct plan_comm {
@@ -98,13 +130,17 @@ struct plan_comm {
 	char *location;              /* feeds: LOCATION; NULL = none */
 	char *url;                   /* feeds: URL (a meeting link); NULL = none */
 	bool all_day;                /* date-only schedule (sched.all_day too) */
+	enum ack_new_members new_members;  /* acknowledge.new_members */
 };
 
 struct plan {
 	char *path;
 	char sha256[65];             /* of the file bytes, hex */
+	char content_sha256[65];     /* of plan_canonical_json()'s text, hex:
+					the same for a plan in JSON and YAML */
 	char *id, *title, *version, *owner;
 	char *approved_by, *approved_on, *next_review;  /* may be NULL */
+	bool strict_approval;        /* refuse a reload changed without approval */
 	char *tzid;
 	const struct tz *tz;
 	struct plan_channel *channels;
@@ -113,6 +149,11 @@ struct plan {
 	size_t naudiences;
 	struct plan_comm *comms;
 	size_t ncomms;
+	/* The file's text with literal secrets redacted, as the evidence
+	 * stores it, or the canonical JSON when that could not be done
+	 * safely (text_canonical): see plan_text.h. */
+	char *text;
+	bool text_canonical;
 };
 
 struct plan_load_opts {
@@ -139,6 +180,24 @@ struct plan_load_opts {
 	 * the first.  NULL: loading stops at the first error.
 	 */
 	void (*on_error)(const char *msg, void *ctx);
+	/*
+	 * Members from LDAP directories: read them (run, send, members,
+	 * check --resolve).  false: an LDAP audience loads unresolved, with
+	 * no members, and nothing is contacted.  CSV files are always read.
+	 */
+	bool resolve;
+	/*
+	 * A reload in a running service: for a CSV or LDAP source that this
+	 * plan also had (same audience id, same "members" key), a failure
+	 * to read it keeps previous's list (source.failure says why) rather
+	 * than failing the load.  A source for which refetch returns false
+	 * is not read at all: it shares previous's list or, without one,
+	 * stays unresolved (`herald members` reads one audience's only).
+	 * refetch NULL: every source is read.  Lists are shared by
+	 * refcount: either plan may be freed first.
+	 */
+	const struct plan *previous;
+	bool (*refetch)(const struct plan_audience *a, void *ctx);
 };
 
 /* The most errors one load reports (through on_error). */
@@ -165,6 +224,18 @@ enum herald_rc plan_load_buf(const char *path, const char *data, size_t len,
 			     struct plan **out, struct herald_err *err);
 
 void plan_free(struct plan *p);
+
+/*
+ * The plan text data (named path: .yaml/.yml is YAML) as canonical JSON,
+ * in *out (caller frees): its tree as written (member order kept),
+ * indented by two spaces, UTF-8, with one final newline, and every secret
+ * written literally (a secret field of the channel table, header values,
+ * an LDAP bind password) replaced by "[redacted]"; env:NAME references stay.  A plan and its
+ * YAML twin give the same text, whose SHA-256 is content_sha256.  Only
+ * syntax is checked (H_EINVAL, as plan_load).
+ */
+enum herald_rc plan_canonical_json(const char *path, const char *data, size_t len,
+				   char **out, struct herald_err *err);
 
 /* Lookups by id; return the index or -1. */
 long plan_channel_index(const struct plan *p, const char *id);

@@ -13,6 +13,13 @@
  */
 enum herald_rc plan_channels_load(struct pj *c, json_t *j);
 
+/*
+ * In a plan's "channels" tree (modified in place), replaces every secret
+ * written literally (a secret field of its type's row, header values)
+ * with "[redacted]"; env:NAME references stay.
+ */
+void plan_channels_redact(json_t *channels);
+
 /* Frees what plan_channels_load() put in p (secret values are wiped). */
 void plan_channels_free(struct plan *p);
 

@@ -27,6 +27,7 @@
 #define HERALD_PLAN_YAML_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "herald/err.h"
@@ -68,5 +69,29 @@ const struct plan_yaml_mark *plan_yaml_mark_at(const struct plan_yaml_marks *m,
 					       const char *key, size_t index);
 
 void plan_yaml_marks_free(struct plan_yaml_marks *m);
+
+/*
+ * A value as it is written in the text, for editing the text in place
+ * (plan_text.c): where it is (keys[i] the mapping key at depth i, NULL
+ * for a sequence item) and its bytes [start, end), anchor, tag and
+ * quotes included.  alias: the value is an alias (*name), a copy of a
+ * value written elsewhere.
+ */
+struct plan_yaml_span {
+	const char *const *keys;
+	size_t depth;
+	size_t start, end;
+	bool alias;
+};
+
+/*
+ * Calls fn for every scalar and alias written as a value (not as a key),
+ * in the order of the text.  H_EINVAL when data is not YAML that libyaml
+ * reads, or nests deeper than PLAN_YAML_MAX_DEPTH (plan_yaml_parse says
+ * why); values passed to fn before stay passed.
+ */
+enum herald_rc plan_yaml_spans(const char *data, size_t len,
+			       void (*fn)(const struct plan_yaml_span *s, void *ctx),
+			       void *ctx);
 
 #endif

@@ -10,7 +10,8 @@
 struct store;
 struct plan;
 
-/* event: "loaded" (start) or "reloaded". */
+/* event: "loaded" (start) or "reloaded".  The plan's text (plan->text)
+ * is stored with it, once (texts are content-addressed). */
 enum herald_rc record_plan(struct store *s, const struct plan *p,
 			   const char *event, struct herald_err *err);
 

@@ -4,14 +4,26 @@
  *
  * Contents: plan metadata and approval status; per communication and
  * audience the planned, on-time, late, failed, missed, pending and
- * acknowledged counts and rates; a timeline chart of the period; the
- * `check` warnings in force; the verification result and the chain head.
+ * acknowledged counts and rates; per acknowledgement-required
+ * communication and occurrence the people asked, acknowledged and
+ * outstanding, the rate, and the names outstanding (in <details>, folded
+ * beyond ten); a timeline chart of the period; the `check` warnings in
+ * force; the verification result and the chain head.
+ *
+ * Acknowledgements count people (ack links, store_each_ack_link), never
+ * deliveries: "acknowledged" is people who acknowledged, "ack-rate" is
+ * that ÷ people asked (those whose first message fell due in the period,
+ * not after now); both are "—" for a communication that asks for none.
  *
  * Counts carry stable attributes for machines:
  *   <td data-comm="C" data-aud="A" data-metric="late">3</td>
  * metrics: planned, recorded, on-time, late, failed, missed, pending,
  * dry-run, acknowledged, on-time-rate, ack-rate; the totals row uses
- * data-comm="_total" data-aud="_total".  The chain head is in
+ * data-comm="_total" data-aud="_total".  The acknowledgements table
+ * (<table id="acks">) has <td data-comm="C" data-occ="RFC3339"
+ * data-metric="asked|acknowledged|outstanding|ack-rate"> (a manual send:
+ * its first due time) and <ul class="names" data-comm data-occ> of those
+ * outstanding.  The chain head is in
  * <code id="chain-head-seq"> and <code id="chain-head-sha256">, the
  * verification result in <p id="verify" data-ok="true|false">.
  */

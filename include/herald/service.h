@@ -24,6 +24,8 @@ struct plan;
 struct service_opts {
 	const char *plan;          /* the plan file (reloaded from here) */
 	const char *db;            /* evidence database */
+	const char *keys;          /* key directory; NULL: keys/ beside the database */
+	const char *checkpoint_to; /* a directory or an https URL, or NULL */
 	const char *listen;        /* HOST:PORT */
 	const char *base_url;      /* NULL: http://LISTEN */
 	const char *trust_proxy;   /* numeric address of a reverse proxy, or NULL */

@@ -15,9 +15,11 @@
  * write lock is taken at once, so the chain head cannot move under a
  * writer).  A struct store opened for writing may be shared by threads:
  * store_begin locks a mutex that commit/rollback release.  Reads that
- * need one snapshot (export, reports, verify) take their own read
- * transaction inside the call.  A read-only store is for one thread at a
- * time.
+ * need one snapshot (store_each_*, verify, export, reports) take their own
+ * read transaction inside the call, which on SQLite is the connection's:
+ * never run them on a store that another thread writes through; open a
+ * read-only store of the same path for them.  A read-only store is for one
+ * thread at a time.
  *
  * Errors: H_ERUNTIME for database failures (the message says which
  * operation and why, never a value that could be a secret); H_EINVAL for
@@ -39,6 +41,7 @@ struct store;
 struct store_open_opts {
 	bool readonly;       /* verify, export, report: never writes */
 	bool create;         /* a missing database is created (else an error) */
+	bool check;          /* also PRAGMA quick_check: refuse a damaged file */
 };
 
 /*
@@ -47,6 +50,11 @@ struct store_open_opts {
  * verifying the chain so that an altered log is never rewritten into a
  * new format.  A read-only open reads a database of any schema herald
  * ever wrote, migrated or not.  *out is the caller's (store_close).
+ *
+ * Either way the database is refused (H_ERUNTIME, saying what is missing)
+ * when it is shorter than its head witness (witness.h), or differs at the
+ * witnessed row; and a missing database is never created where a witness
+ * says one was.  Writable stores keep the witness current.
  */
 enum herald_rc store_open(const char *path, const struct store_open_opts *o,
 			  struct store **out, struct herald_err *err);
@@ -55,9 +63,21 @@ void store_close(struct store *s);
 /* The file the store was opened on (borrowed). */
 const char *store_path(const struct store *s);
 
+/* True if it was opened read-only. */
+bool store_is_readonly(const struct store *s);
+
 /* The schema version of the database as opened, and the newest one. */
 int store_schema(const struct store *s);
 int store_schema_current(void);
+
+/* Housekeeping for a long-running writer: moves the write-ahead log into
+ * the database and truncates it, so it stays small. */
+enum herald_rc store_maintain(struct store *s, struct herald_err *err);
+
+/* True while the last write transaction failed (disk full, I/O error,
+ * read-only file); the count of failures since open. */
+bool store_writes_failing(struct store *s);
+int64_t store_write_errors(struct store *s);
 
 /* Cheap health check (a read): H_OK when the database answers. */
 enum herald_rc store_ping(struct store *s, struct herald_err *err);
@@ -76,16 +96,12 @@ bool store_meta_get(struct store *s, const char *key, unsigned char *out,
 enum herald_rc store_meta_set(struct store *s, const char *key,
 			      const unsigned char *val, size_t len,
 			      struct herald_err *err);
+/* Removes a meta value, its bytes overwritten on disk (secure_delete). */
+enum herald_rc store_meta_delete(struct store *s, const char *key,
+				 struct herald_err *err);
 bool store_meta_get_i64(struct store *s, const char *key, int64_t *v);
 enum herald_rc store_meta_set_i64(struct store *s, const char *key, int64_t v,
 				  struct herald_err *err);
-
-/*
- * The server key (32 random bytes, created on first use): HMAC key of
- * feed and acknowledgement tokens.  Runs its own transaction.
- */
-enum herald_rc store_server_key(struct store *s, unsigned char key[32],
-				struct herald_err *err);
 
 /* -------------------------------------------------------- the chain */
 
@@ -227,6 +243,74 @@ enum herald_rc store_ack_add(struct store *s, const struct store_ack *a,
 /* True if the ack link ackid has been acknowledged. */
 bool store_ack_done(struct store *s, const char *ackid);
 
+/* ------------------------------------------- acknowledgement register */
+/* (store_sqlite_acks.c) */
+
+/*
+ * One acknowledgement link: one (communication, occurrence, person) asked
+ * to acknowledge, over every delivery that carried it (every notify
+ * offset, reminder and onboarding message).  Strings are borrowed for the
+ * duration of the callback; absent values are NULL, absent times 0.
+ * Descriptive fields (audience, name, channel, kind) are those of the
+ * link's first delivery.
+ */
+struct store_ack_link {
+	const char *ackid;          /* TOKEN_ACKID_LEN base64url characters */
+	int format;                 /* of its rows: 1 or 2 */
+	const char *communication, *topic, *audience;
+	const char *name;           /* the member's name, or NULL */
+	const char *email;          /* the address; NULL: a shared channel */
+	const char *channel_type, *channel_id;
+	const char *plan_id, *plan_version;
+	const char *kind;           /* scheduled, manual, onboarding */
+	bool has_occurrence;
+	int64_t occurrence;
+	int64_t first_due;          /* when its first message (not a reminder) fell due */
+	int64_t first_sent;         /* its first message sent (or dry-run); 0 = not yet */
+	int64_t reminders;          /* reminders sent (or dry-run) */
+	int64_t acked_at;           /* 0 = outstanding */
+};
+
+struct store_ack_filter {
+	const char *communication;  /* NULL = any */
+	const char *audience;       /* NULL = any; else links that reached it
+				     * (the link's audience is then this one) */
+	bool has_from, has_to;
+	int64_t from, to;           /* first_due in [from, to) */
+	bool has_due_by;
+	int64_t due_by;             /* people already asked: first_due <= due_by,
+				     * or a message of theirs was sent */
+	bool outstanding;           /* only links not acknowledged */
+};
+
+/*
+ * Calls fn for every acknowledgement link matching f (NULL = all), by
+ * communication, occurrence (none last), audience, name and address,
+ * format-1 links first, inside one read transaction; *head (may be NULL)
+ * gets the head that covers them.  fn returns non-zero to stop.
+ */
+enum herald_rc store_each_ack_link(struct store *s, const struct store_ack_filter *f,
+				   int (*fn)(const struct store_ack_link *l, void *ctx),
+				   void *ctx, struct store_head *head,
+				   struct herald_err *err);
+
+/* A delivery waiting in the service's queue, as a cancellation needs it. */
+struct store_queued {
+	int64_t delivery;
+	int recorded;               /* attempts recorded */
+	bool flagged;               /* an attempt was flagged possible duplicate */
+};
+
+/*
+ * The deliveries of audience to recipient (an address, compared without
+ * case) waiting in the service's queue ("pending": not claimed, not a
+ * `herald send` run's), inside the caller's transaction.  *out (caller
+ * frees) and *n.
+ */
+enum herald_rc store_outbox_queued_to(struct store *s, const char *audience,
+				      const char *recipient, struct store_queued **out,
+				      size_t *n, struct herald_err *err);
+
 /* ------------------------------------------------------------- outbox */
 
 /*
@@ -300,6 +384,11 @@ enum herald_rc store_outbox_recover(struct store *s, int64_t now,
 				    bool service_claims, int64_t *n,
 				    struct herald_err *err);
 
+/* Moves every delivery waiting in from (not claimed) to queue to, with
+ * no lease; *n (may be NULL) gets how many. */
+enum herald_rc store_outbox_move(struct store *s, const char *from, const char *to,
+				 int64_t *n, struct herald_err *err);
+
 /* Renews the lease of every claim of queue until lease_until. */
 enum herald_rc store_outbox_renew(struct store *s, const char *queue,
 				  int64_t lease_until, struct herald_err *err);
@@ -307,9 +396,11 @@ enum herald_rc store_outbox_renew(struct store *s, const char *queue,
 struct store_outbox_stats {
 	int64_t pending, inflight, sent, failed, missed, cancelled, dry_run;
 	int64_t oldest_due;         /* of what is pending or in flight; 0 = none */
+	int64_t stuck;              /* in flight for more than 10 minutes at now */
+	int64_t overdue;            /* waiting, due more than 5 minutes before now */
 };
-enum herald_rc store_outbox_stats(struct store *s, struct store_outbox_stats *st,
-				  struct herald_err *err);
+enum herald_rc store_outbox_stats(struct store *s, int64_t now,
+				  struct store_outbox_stats *st, struct herald_err *err);
 
 /* Deliveries still open in queue (queued or claimed from it). */
 int64_t store_outbox_open(struct store *s, const char *queue);
@@ -406,6 +497,21 @@ enum herald_rc store_each_row(struct store *s,
 						   struct herald_err *err),
 			      void *ctx, struct store_head *recorded,
 			      struct herald_err *err);
+
+/* The same for the rows after seq only (a verify that resumes from a
+ * head already verified). */
+enum herald_rc store_each_row_after(struct store *s, int64_t after,
+				    enum herald_rc (*fn)(const struct store_row *r, void *ctx,
+							 struct herald_err *err),
+				    void *ctx, struct store_head *recorded,
+				    struct herald_err *err);
+
+/*
+ * The append-only guard of every evidence table (triggers refusing UPDATE
+ * and DELETE on SQLite): names the first one missing into missing (cap
+ * bytes) and returns false, or returns true when all are there.
+ */
+bool store_guards_present(struct store *s, char *missing, size_t cap);
 
 /* The stored hash of the row at seq, whatever its table. */
 enum herald_rc store_row_hash_at(struct store *s, int64_t seq,

@@ -12,6 +12,7 @@
 #define HERALD_STORE_SQLITE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 
@@ -43,6 +44,14 @@ struct store {
 	struct store_head head;
 	sqlite3_stmt *insert[EV_NTABLES];
 	sqlite3_stmt *st[ST_N];
+	/* Writes the database refused (disk full, I/O error): whether the
+	 * last write transaction failed, and how many have. */
+	atomic_bool write_failing;
+	atomic_llong write_errors;
+	int changes_seen;            /* sqlite3_total_changes at the last commit */
+	/* The head witness (witness.h): the seq last written, and when. */
+	int64_t witnessed;
+	int64_t witness_ms;
 };
 
 /* A failure of the last statement on s, as H_ERUNTIME. */
@@ -62,6 +71,17 @@ void sqlite_read_end(struct store *s);
 void sqlite_bind_value(sqlite3_stmt *st, int i, const struct ev_value *v);
 /* A text column, copied (NULL stays NULL). */
 char *sqlite_col_dup(sqlite3_stmt *st, int i);
+
+/* SQL text tmpl with {D} {S} {A} {K} {P} {E} replaced by the names the
+ * format-1 tables have in this database (caller frees). */
+char *sqlite_v1_sql(const struct store *s, const char *tmpl);
+
+/* store_each_delivery's format-2 half (store_sqlite_deliveries.c), inside
+ * the caller's read snapshot; *stopped when fn asked to stop. */
+enum herald_rc sqlite_each_delivery_v2(struct store *s, const struct store_filter *f,
+				       int (*fn)(const struct store_delivery_view *d,
+						 void *ctx),
+				       void *ctx, bool *stopped, struct herald_err *err);
 
 /* True if the main schema has a table of this name. */
 bool sqlite_has_table(struct store *s, const char *name);

@@ -28,6 +28,9 @@ int weekday_from_days(int64_t days);
 /* "Mon" … "Sun" for 0 … 6; "Jan" … "Dec" for 1 … 12 ("???" outside). */
 const char *weekday_abbr(int wd);
 const char *month_abbr(int m);
+/* "Monday", "January": the same, written out. */
+const char *weekday_name(int wd);
+const char *month_name(int m);
 
 int64_t civil_to_secs(const struct civil *c);
 void secs_to_civil(int64_t secs, struct civil *c);

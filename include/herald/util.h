@@ -54,6 +54,14 @@ void buf_add_html(struct buf *b, const char *s);
  * becomes \ufffd, so the output is always valid JSON.  NULL appends null.
  */
 void buf_add_json(struct buf *b, const char *s);
+/*
+ * Appends s as one RFC 4180 CSV cell (quoted when it holds , " CR LF or
+ * starts with a space; quotes doubled).  A cell a spreadsheet would run
+ * as a formula (starting with = + - @ tab or CR, also after leading
+ * white space or in fullwidth forms) gets a leading apostrophe.  NULL
+ * appends an empty cell.
+ */
+void buf_add_csv(struct buf *b, const char *s);
 /* Hands the contents over to the caller (who frees them); b is reset. */
 char *buf_take(struct buf *b);
 
@@ -91,6 +99,16 @@ bool hex_decode(const char *hex, unsigned char *out, size_t n);
 
 /* SHA-256 of data into out (32 bytes). */
 void sha256(const void *data, size_t n, unsigned char out[32]);
+
+/*
+ * True for the format characters that reorder or hide text on screen
+ * (bidirectional controls, zero-width characters, C1 controls): what a
+ * "Trojan Source" text uses to show one thing and mean another.
+ */
+bool unicode_invisible(unsigned cp);
+
+/* The first such character of the UTF-8 text s (its code point), or 0. */
+unsigned utf8_first_invisible(const char *s);
 
 /* True if s is valid UTF-8 (no overlongs, no surrogates). */
 bool utf8_valid(const char *s, size_t n);

@@ -1,7 +1,7 @@
 /*
  * fuzz_plan.c - libFuzzer target: the plan loader (read as JSON and as
  * YAML, collecting every error), schedule expansion and lint on arbitrary
- * bytes.  `make fuzz` builds and runs it seeded from plans/ and the
+ * bytes; the text stored for the evidence must give back the content.  `make fuzz` builds and runs it seeded from plans/ and the
  * bad-plan corpus (JSON is YAML too, so those seeds reach both readers).
  */
 #include <stdbool.h>
@@ -12,6 +12,8 @@
 #include "herald/agenda.h"
 #include "herald/lint.h"
 #include "herald/plan.h"
+#include "herald/plan_text.h"
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -50,6 +52,11 @@ static void one(const char *path, const uint8_t *data, size_t size, bool all_err
 	if (agenda_collect(p, now - 90 * 86400LL, now + 400 * 86400LL, -1, &items, &k, &err) == H_OK)
 		free(items);
 	lint_plan(p, now, ignore, NULL);
+	/* The text the evidence stores gives back the plan's content. */
+	char hex[65];
+	if (plan_text_content_sha256(path, p->text, hex, &err) != H_OK ||
+	    strcmp(hex, p->content_sha256) != 0)
+		abort();
 	plan_free(p);
 }
 

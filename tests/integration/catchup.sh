@@ -69,7 +69,7 @@ for line in open(sys.argv[1]):
 PY
 )
 check "Ann's message carries her ack link" test -n "$ack"
-check "Ann acknowledges" test "$(curl -s -o /dev/null -w '%{http_code}' "$ack")" = 200
+check "Ann acknowledges (the page's button)" test "$(curl -s -o /dev/null -w '%{http_code}' -d confirm=read "$ack")" = 200
 check "nothing of LATE or MISSED yet" bash -c "! grep -qs . '$T/hook.log'"
 stop
 check "run 1 stopped cleanly" test $? = 0

@@ -14,7 +14,7 @@ N=${MUTATIONS:-240}
 
 # Database 1: from a real run of the service.  Manual sends through the
 # API to a real HTTP receiver (success, retries, a permanent refusal), the
-# ack links clicked, a reload and a refused reload, a clean stop.
+# ack buttons pressed, a reload and a refused reload, a clean stop.
 # True when the first number an SQL query prints is at least $3.
 db_at_least() { [ "$(sqlite3 "$1" "$2" 2>/dev/null || echo 0)" -ge "$3" ]; }
 real_run() {
@@ -52,7 +52,7 @@ import json, sys
 for line in open(sys.argv[1]):
     b = json.loads(json.loads(line)["body"] or "{}") if line.startswith("{") else {}
     if isinstance(b, dict) and b.get("ack_url"): print(b["ack_url"])
-' "$T/recv.log" | head -n 5 | while read -r u; do curl -sf -o /dev/null "$u"; done
+' "$T/recv.log" | head -n 5 | while read -r u; do curl -sf -o /dev/null -d confirm=read "$u"; done
 	sed -i 's/"version": "1"/"version": "2"/' "$T/real.json"
 	kill -HUP "$pid"
 	wait_for 15 db_at_least "$T/live.db" "SELECT count(*) FROM plan_versions WHERE version='2'" 1 || { echo "real_run: reload not recorded"; return 1; }
@@ -70,6 +70,39 @@ mkdir -p "$T/real" "$T/gen"
 # A pristine single-file copy to mutate (also exercises backup).
 check "backup of the real run's db" "$HERALD" evidence backup "$T/real/pristine.db" --db "$T/live.db"
 check "untouched real copy verifies" "$HERALD" evidence verify --db "$T/real/pristine.db"
+# Plan versions are stored whole: each loaded/reloaded row points at its
+# text (a texts row).  Mutations aimed at those rows are caught too.
+check "the real run stored each plan version's text" test "$(sqlite3 "$T/real/pristine.db" \
+	"SELECT count(*) FROM plan_versions p JOIN texts t ON t.sha256=p.text WHERE t.body LIKE '%T-REAL%'")" -ge 2
+check "plan text mutations caught" $PY - "$T/real/pristine.db" "$HERALD" <<'PY'
+import re, shutil, sqlite3, subprocess, sys, tempfile, os
+src, herald = sys.argv[1], sys.argv[2]
+def run(name, sqls):
+    d = tempfile.mkdtemp(); p = os.path.join(d, "m.db"); shutil.copyfile(src, p)
+    c = sqlite3.connect(p, isolation_level=None)
+    for (t,) in c.execute("SELECT name FROM sqlite_master WHERE type='trigger'").fetchall():
+        c.execute(f"DROP TRIGGER {t}")
+    for q in sqls: c.execute(q)
+    c.close()
+    r = subprocess.run([herald, "evidence", "verify", "--db", p], capture_output=True, text=True)
+    shutil.rmtree(d)
+    ok = r.returncode == 1 and re.search(r"seq \d+", r.stderr)
+    if not ok: print(f"NOT CAUGHT: {name}: exit {r.returncode}: {r.stderr.strip()}", file=sys.stderr)
+    return ok
+plan_text = "(SELECT text FROM plan_versions WHERE text IS NOT NULL ORDER BY seq LIMIT 1)"
+other_text = "(SELECT text FROM plan_versions WHERE text IS NOT NULL ORDER BY seq DESC LIMIT 1)"
+cases = {
+    "edit a plan text's body": [f"UPDATE texts SET body=replace(body, 'T-REAL', 'T-FAKE') WHERE sha256={plan_text}"],
+    "null a version's text": ["UPDATE plan_versions SET text=NULL WHERE seq=(SELECT min(seq) FROM plan_versions WHERE text IS NOT NULL)"],
+    "point a version at another text": [f"UPDATE plan_versions SET text={other_text} WHERE seq=(SELECT min(seq) FROM plan_versions WHERE text IS NOT NULL)"],
+    "delete a plan text": [f"DELETE FROM texts WHERE sha256={plan_text}"],
+}
+c = sqlite3.connect(src)
+distinct = c.execute("SELECT count(DISTINCT text) FROM plan_versions WHERE text IS NOT NULL").fetchone()[0]
+c.close()
+if distinct < 2: del cases["point a version at another text"]; print("only one plan text", file=sys.stderr); sys.exit(1)
+sys.exit(0 if all(run(n, q) for n, q in cases.items()) else 1)
+PY
 
 # Database 2: generated through db_append, for the states a short real run
 # cannot reach (late, missed, dry-run, duplicates).
@@ -249,14 +282,22 @@ done
 
 # Checkpoints.
 cp "$T/pristine.db" "$T/c.db"
-"$HERALD" evidence checkpoint --db "$T/c.db" >"$T/ck.txt" 2>"$T/err" || fail "checkpoint: $(cat "$T/err")"
+# The key directory the real run made; a database never run has none, and
+# checkpoint refuses to make one.
+"$HERALD" evidence checkpoint --db "$T/c.db" --keys "$T/none" >/dev/null 2>"$T/err"
+check "no key directory: checkpoint refuses (exit 3)" test $? -eq 3
+check "and makes no keys" test ! -e "$T/none"
+"$HERALD" evidence checkpoint --db "$T/c.db" --keys "$T/keys" >"$T/ck.txt" 2>"$T/err" || fail "checkpoint: $(cat "$T/err")"
+PUB="$T/keys/signing.pub"
+"$HERALD" evidence verify --db "$T/c.db" --checkpoint "$T/ck.txt" >/dev/null 2>&1
+check "verify --checkpoint without --pubkey: usage error" test $? -eq 2
 check "statement is signed" grep -q '^signature: [0-9a-f]\{128\}$' "$T/ck.txt"
-check "verify --checkpoint right away" "$HERALD" evidence verify --db "$T/c.db" --checkpoint "$T/ck.txt"
+check "verify --checkpoint right away" "$HERALD" evidence verify --db "$T/c.db" --checkpoint "$T/ck.txt" --pubkey "$PUB"
 "$GEN" --append "$T/c.db" 20 9 >/dev/null
-check "log grew: verify --checkpoint ok" "$HERALD" evidence verify --db "$T/c.db" --checkpoint "$T/ck.txt"
+check "log grew: verify --checkpoint ok" "$HERALD" evidence verify --db "$T/c.db" --checkpoint "$T/ck.txt" --pubkey "$PUB"
 # An altered statement fails.
 sed 's/^time: ./time: 1/' "$T/ck.txt" >"$T/ck-alt.txt"
-"$HERALD" evidence verify --db "$T/c.db" --checkpoint "$T/ck-alt.txt" >/dev/null 2>&1
+"$HERALD" evidence verify --db "$T/c.db" --checkpoint "$T/ck-alt.txt" --pubkey "$PUB" >/dev/null 2>&1
 check "altered statement refused (exit 1)" test $? -eq 1
 # Cut the log back to before the checkpoint and rewrite the head record:
 # plain verify cannot tell, the checkpoint can.
@@ -266,15 +307,25 @@ import sqlite3, struct, sys
 c = sqlite3.connect(sys.argv[1], isolation_level=None); k = int(sys.argv[2])
 names = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")]
 tables = [t for t in names if any(r[1] == "hash" for r in c.execute(f"PRAGMA table_info({t})"))]
-for (name,) in c.execute("SELECT name FROM sqlite_master WHERE type='trigger'").fetchall():
+# The guards are put back afterwards, as a careful forger would.
+guards = c.execute("SELECT name, sql FROM sqlite_master WHERE type='trigger'").fetchall()
+for name, _ in guards:
     c.execute(f"DROP TRIGGER {name}")
 for t in tables:
     c.execute(f"DELETE FROM {t} WHERE seq>?", (k,))
 h = next(r[0] for t in tables for r in c.execute(f"SELECT hash FROM {t} WHERE seq=?", (k,)))
 c.execute("UPDATE internal_meta SET value=? WHERE key='head'", (struct.pack(">q", k) + h,))
+for _, sql in guards:
+    c.execute(sql)
 PY
-check "cut-back log with rewritten head passes plain verify" "$HERALD" evidence verify --db "$T/c.db"
-"$HERALD" evidence verify --db "$T/c.db" --checkpoint "$T/ck.txt" >/dev/null 2>"$T/err"
+"$HERALD" evidence verify --db "$T/c.db" >/dev/null 2>"$T/err"
+check "cut-back log: its witness refuses it (exit 3)" test $? -eq 3
+check "the witness names what is missing" grep -q "5 evidence rows are missing" "$T/err"
+# A forger who also removes the witness: plain verify cannot tell, the
+# checkpoint kept elsewhere can.
+rm -f "$T/c.db.witness"
+check "cut-back log with rewritten head and no witness passes plain verify" "$HERALD" evidence verify --db "$T/c.db"
+"$HERALD" evidence verify --db "$T/c.db" --checkpoint "$T/ck.txt" --pubkey "$PUB" >/dev/null 2>"$T/err"
 check "cut-back log fails verify --checkpoint (exit 1)" test $? -eq 1
 check "names the checkpointed seq" grep -q "seq $seq" "$T/err"
 finish

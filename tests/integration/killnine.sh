@@ -69,7 +69,9 @@ extra = sum(len(v) - 1 for v in copies.values())
 for k, v in copies.items():
     assert len(v) - 1 <= kills, "%s arrived %d times" % (k, len(v))
     if len(v) > 1:
-        assert all(v[1:]), "unflagged extra copy of %s" % k
+        # Only the first send may be unflagged; the receiver may read a
+        # request written just before a kill after the re-send that followed.
+        assert sum(1 for f in v if not f) <= 1, "unflagged extra copy of %s" % k
         assert dup[k] == "1", "delivery %s not flagged duplicate" % k
 # A kill during a send must have happened, or the flags above were never
 # put to the test.

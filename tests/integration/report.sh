@@ -41,14 +41,17 @@ want = {
   ("BRD-REVIEW", "board"): dict(recorded=3, **{"on-time": 1}, late=0, failed=0, missed=1, pending=1, acknowledged=1),
   ("_total", "_total"): dict(recorded=19, **{"on-time": 10}, late=3, failed=2, missed=3, pending=1, acknowledged=7),
 }
-rates = {("AWR-Q", "all-staff", "on-time-rate"): "50%", ("AWR-Q", "all-staff", "ack-rate"): "57%",
+# Acknowledgement rates count people asked (here each delivery is its own
+# link): 4 of 10, whatever happened to the messages.
+rates = {("AWR-Q", "all-staff", "on-time-rate"): "50%", ("AWR-Q", "all-staff", "ack-rate"): "40%",
+         ("AWR-Q", "board", "ack-rate"): "50%", ("_total", "_total", "ack-rate"): "37%",
          ("_total", "_total", "on-time-rate"): "53%"}
 class P(HTMLParser):
     def __init__(s):
         super().__init__(); s.cur = None; s.got = {}; s.ids = {}; s.cid = None
     def handle_starttag(s, tag, attrs):
         a = dict(attrs)
-        if "data-metric" in a: s.cur = (a["data-comm"], a["data-aud"], a["data-metric"]); s.got[s.cur] = ""
+        if "data-metric" in a: s.cur = (a["data-comm"], a.get("data-aud", a.get("data-occ")), a["data-metric"]); s.got[s.cur] = ""
         if a.get("id") in ("chain-head-seq", "verify"): s.cid = a["id"]; s.ids[s.cid] = a
     def handle_endtag(s, tag):
         if tag == "td": s.cur = None

@@ -62,10 +62,12 @@ for line in open(sys.argv[1]):
         print(body["ack_url"]); break
 ' "$T/recv.log")
 check "the message carries an ack link on this service" bash -c "[[ '$ack' == $base/ack/* ]]"
-check "ack link: 200" test "$(status "$ack")" = 200
-check "ack again: still 200" test "$(status "$ack")" = 200
+check "ack page: 200" test "$(status "$ack")" = 200
+check "ack button: 200" test "$(status -d confirm=read "$ack")" = 200
+check "ack again: still 200" test "$(status -d confirm=read "$ack")" = 200
 forged="${ack%?}$([ "${ack: -1}" = A ] && echo B || echo A)"
 check "forged ack token: 404" test "$(status "$forged")" = 404
+check "forged ack token, POST: 404" test "$(status -d confirm=read "$forged")" = 404
 check "made-up ack token: 404" test "$(status "$base/ack/nothing-here")" = 404
 
 # Evidence: one delivery sent, acknowledged once, requested with the note.

@@ -1,0 +1,63 @@
+/*
+ * web_plan.c - GET /plan (see web_plan.h).
+ *
+ * The admin token's hash is read on a read-only connection of the
+ * request's own, as /report does: the shared connection may be inside
+ * another thread's transaction.
+ */
+#include "herald/web_plan.h"
+
+#include "herald/admin.h"
+#include "herald/clock.h"
+#include "herald/httpd.h"
+#include "herald/plandoc.h"
+#include "herald/runtime.h"
+#include "herald/store.h"
+#include "herald/util.h"
+
+static bool admin_ok(struct runtime *rt, const char *authorization, bool *db_ok)
+{
+	struct herald_err err;
+	herald_err_clear(&err);
+	struct store *ro = NULL;
+	struct store_open_opts roo = { .readonly = true };
+	*db_ok = store_open(store_path(rt->store), &roo, &ro, &err) == H_OK;
+	if (!*db_ok)
+		return false;
+	unsigned char want[32];
+	size_t len = 0;
+	bool have = store_meta_get(ro, "admin_token_sha256", want, sizeof want, &len) && len == 32;
+	store_close(ro);
+	return have && admin_check(want, authorization);
+}
+
+void web_plan_page(const struct httpd_req *req, struct httpd_resp *resp, void *ctx)
+{
+	struct runtime *rt = ctx;
+	bool db_ok;
+	if (!admin_ok(rt, httpd_header(req, "Authorization"), &db_ok)) {
+		resp->content_type = "text/plain; charset=utf-8";
+		buf_adds(&resp->headers, "Cache-Control: no-store\r\n");
+		if (!db_ok) {
+			resp->status = 500;
+			buf_adds(&resp->body, "500 the evidence database cannot be read\n");
+			return;
+		}
+		resp->status = 401;
+		buf_adds(&resp->headers, "WWW-Authenticate: Bearer realm=\"herald\"\r\n");
+		buf_adds(&resp->body, "401 the plan document needs the admin token "
+				      "(Authorization: Bearer TOKEN)\n");
+		return;
+	}
+	const struct plan *p = runtime_plan(rt);
+	resp->status = 200;
+	resp->content_type = "text/html; charset=utf-8";
+	buf_adds(&resp->headers, "Cache-Control: no-store\r\n"
+				 "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'\r\n");
+	plandoc_render(p, PLANDOC_HTML, clock_now(), &resp->body);
+}
+
+void web_plan_routes(struct httpd *h, struct runtime *rt)
+{
+	httpd_route(h, "GET", "/plan", web_plan_page, rt);
+}
