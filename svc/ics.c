@@ -666,7 +666,10 @@ static int scan_fn(const struct occurrence *o, void *ctx)
  * Whether a mappable rule can be written as a series: DTSTART is its first
  * instance (RFC 5545 counts DTSTART as one; dateutil does not), and no
  * instance up to the reach is on a DST edge (nor an except there: an
- * EXDATE at a local time in a gap makes Java clients fail).
+ * EXDATE at a local time in a gap makes Java clients fail).  An instance
+ * can only be on an edge around one of the zone's changes, so only those
+ * stretches are expanded (a rule with COUNT counts from DTSTART: all of
+ * it).
  */
 static bool series_safe(const struct schedule *s, bool all_day, int64_t reach)
 {
@@ -674,12 +677,20 @@ static bool series_safe(const struct schedule *s, bool all_day, int64_t reach)
 	probe.nexcept = 0;
 	struct scan sc = { .z = s->tz, .start = s->start };
 	int64_t lo = tz_wall_to_instant(s->tz, s->start, NULL) - 2 * 86400;
-	if (all_day) {
-		sched_expand(&probe, lo, lo + 4 * 86400, scan_fn, &sc);
-		return sc.first_seen && sc.first_ok;
-	}
-	if (sched_expand(&probe, lo, reach, scan_fn, &sc) < 0 || !sc.first_ok || sc.edge)
+	if (sched_expand(&probe, lo, lo + 4 * 86400 + s->duration, scan_fn, &sc) < 0)
 		return false;
+	if (all_day || !sc.first_seen || !sc.first_ok || sc.edge)
+		return !all_day ? false : sc.first_seen && sc.first_ok;
+	if (s->rule_count) {
+		if (sched_expand(&probe, lo, reach, scan_fn, &sc) < 0 || sc.edge)
+			return false;
+	} else {
+		struct tz_change c;
+		for (int64_t t = lo; tz_change_after(s->tz, t, &c) && c.at <= reach; t = c.at)
+			if (sched_expand(&probe, c.at - 2 * 86400 - s->duration, c.at + 2 * 86400,
+					 scan_fn, &sc) < 0 || sc.edge)
+				return false;
+	}
 	for (size_t i = 0; i < s->nexcept; i++) {
 		unsigned fl = 0;
 		tz_wall_to_instant(s->tz, s->except[i], &fl);
