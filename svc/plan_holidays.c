@@ -80,7 +80,8 @@ static bool ics_date(const char *v, int64_t *day, bool *is_date)
 }
 
 struct vevent {
-	int line;
+	int line;                    /* BEGIN:VEVENT */
+	int at_dtstart, at_dtend, at_duration, at_rrule;   /* their lines */
 	char *dtstart, *dtend, *duration, *rrule, *status;
 	struct buf exdates;          /* comma-joined values */
 };
@@ -154,22 +155,22 @@ static enum herald_rc vevent_days(struct reader *r, const struct vevent *e)
 	if (!e->dtstart)
 		return fail(r, e->line, "a VEVENT without DTSTART");
 	if (!ics_date(e->dtstart, &start, &is_date))
-		return fail(r, e->line, "DTSTART \"%.40s\" is not a date or date-time", e->dtstart);
+		return fail(r, e->at_dtstart, "DTSTART \"%.40s\" is not a date or date-time", e->dtstart);
 	int64_t ndays = 1;
 	if (e->dtend) {
 		if (!ics_date(e->dtend, &end, &end_date))
-			return fail(r, e->line, "DTEND \"%.40s\" is not a date or date-time", e->dtend);
+			return fail(r, e->at_dtend, "DTEND \"%.40s\" is not a date or date-time", e->dtend);
 		if (is_date && end_date)
 			ndays = end - start;
 		if (ndays < 1 || ndays > 366)
-			return fail(r, e->line, "DTEND \"%.40s\" is not after DTSTART", e->dtend);
+			return fail(r, e->at_dtend, "DTEND \"%.40s\" is not after DTSTART", e->dtend);
 	} else if (e->duration) {
 		int64_t secs;
 		if (!parse_duration(e->duration, &secs))
-			return fail(r, e->line, "DURATION \"%.40s\" is not a duration", e->duration);
+			return fail(r, e->at_duration, "DURATION \"%.40s\" is not a duration", e->duration);
 		ndays = secs >= 86400 ? secs / 86400 : 1;
 		if (ndays > 366)
-			return fail(r, e->line, "DURATION \"%.40s\" is longer than a year", e->duration);
+			return fail(r, e->at_duration, "DURATION \"%.40s\" is longer than a year", e->duration);
 	}
 	if (!e->rrule) {
 		for (int64_t d = start; d < start + ndays; d++)
@@ -189,11 +190,11 @@ static enum herald_rc vevent_days(struct reader *r, const struct vevent *e)
 	free(rule);
 	if (rc) {
 		sched_clear(&s);
-		return fail(r, e->line, "RRULE: %s", err.msg);
+		return fail(r, e->at_rrule, "RRULE: %s", err.msg);
 	}
 	struct rule_days rd = { r, e, ndays, false };
 	if (sched_expand(&s, s.start, days_from_civil(2101, 1, 1) * 86400, rule_day, &rd) < 0)
-		rc = fail(r, e->line, "RRULE has too many occurrences");
+		rc = fail(r, e->at_rrule, "RRULE has too many occurrences");
 	else if (rd.full)
 		rc = fail(r, 0, "more than %d holiday days", HOLIDAYS_MAX_DAYS);
 	sched_clear(&s);
@@ -285,14 +286,23 @@ static enum herald_rc read_lines(struct reader *r, char *text)
 			if (--depth == 0)
 				ended = true;
 		} else if (in_event && depth == 2) {
-			char **slot = strcasecmp(name, "DTSTART") == 0 ? &e.dtstart
-				: strcasecmp(name, "DTEND") == 0 ? &e.dtend
-				: strcasecmp(name, "DURATION") == 0 ? &e.duration
-				: strcasecmp(name, "RRULE") == 0 ? &e.rrule
-				: strcasecmp(name, "STATUS") == 0 ? &e.status : NULL;
+			int none = 0;
+			int *at = &none;
+			char **slot = NULL;
+			if (strcasecmp(name, "DTSTART") == 0)
+				slot = &e.dtstart, at = &e.at_dtstart;
+			else if (strcasecmp(name, "DTEND") == 0)
+				slot = &e.dtend, at = &e.at_dtend;
+			else if (strcasecmp(name, "DURATION") == 0)
+				slot = &e.duration, at = &e.at_duration;
+			else if (strcasecmp(name, "RRULE") == 0)
+				slot = &e.rrule, at = &e.at_rrule;
+			else if (strcasecmp(name, "STATUS") == 0)
+				slot = &e.status;
 			if (slot) {
 				free(*slot);
 				*slot = xstrdup(value);
+				*at = start_line;
 			} else if (strcasecmp(name, "EXDATE") == 0) {
 				if (e.exdates.len)
 					buf_addc(&e.exdates, ',');
