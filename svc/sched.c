@@ -1018,7 +1018,8 @@ enum herald_rc sched_set_shift(struct schedule *s, enum sched_shift shift,
 {
 	free(s->holidays);
 	s->holidays = xcalloc(n ? n : 1, sizeof *s->holidays);
-	memcpy(s->holidays, holidays, n * sizeof *holidays);
+	if (n)
+		memcpy(s->holidays, holidays, n * sizeof *holidays);
 	qsort(s->holidays, n, sizeof *s->holidays, cmp_i32);
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++)
