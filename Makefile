@@ -57,20 +57,31 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libherald.a $(wildcard tests/*.h) | $(BUILD
 	$(CC) $(HCFLAGS) -Wno-missing-prototypes -Itests $(LDFLAGS) -o $@ $< \
 	    $(BUILD)/libherald.a $(HLDLIBS) $(TESTLIBS)
 
+# A herald with one more channel type, made from the test tree alone:
+# tests/chan_carrier.c and one more line in chan_types.c's list (the
+# proof, in tests/integration/chan_table.sh, that a type is one file plus
+# one row).  Its own list object comes before the library, so the
+# library's chan_types.o is not linked.
+EXTRA    := $(BUILD)/tests/herald-extra
+$(EXTRA): tests/chan_carrier.c svc/chan_types.c $(BUILD)/obj/main.o $(BUILD)/libherald.a | $(BUILD)/tests
+	$(CC) $(HCFLAGS) -Wno-missing-prototypes '-DCHAN_TYPES_EXTRA(X)=X(carrier)' \
+	    $(LDFLAGS) -o $@ tests/chan_carrier.c svc/chan_types.c \
+	    $(BUILD)/obj/main.o $(BUILD)/libherald.a $(HLDLIBS)
+
 # `make run`: the realistic plan, dry-run, demo secrets, database under var/.
 run: deps $(BUILD)/herald
 	@mkdir -p var
 	$(BUILD)/herald run plans/acme-isms.json --db var/herald.db \
 	    --listen 127.0.0.1:8080 --dry-run
 
-test: deps deps-test $(BUILD)/herald $(TESTS)
+test: deps deps-test $(BUILD)/herald $(TESTS) $(EXTRA)
 	@tests/run-tests $(BUILD)
 
-unit: $(BUILD)/herald $(TESTS)
+unit: $(BUILD)/herald $(TESTS) $(EXTRA)
 	@HERALD_ONLY=unit tests/run-tests $(BUILD)
 
 # The integration scripts only, HERALD_JOBS (default 3) at a time.
-integration: deps deps-test $(BUILD)/herald
+integration: deps deps-test $(BUILD)/herald $(EXTRA)
 	@HERALD_ONLY=integration tests/run-tests $(BUILD)
 
 # Includes only point down the layers of contrib/layers.
@@ -83,18 +94,23 @@ asan:
 	    -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	    LDFLAGS="$(LDFLAGS) -fsanitize=address,undefined" test
 
-# libFuzzer target over the plan loader and schedule expansion.
+# libFuzzer targets: FUZZ_TARGET=plan (the plan loader and schedule
+# expansion) or inputs (member CSV files, tokens, times, addresses and the
+# output escapers), seeded from the repository.
 FUZZ_SECONDS ?= 60
+FUZZ_TARGET ?= plan
+FUZZ_SEEDS_plan = plans/*.json plans/*.yaml plans/examples/*.json tests/data/bad/*.json \
+	tests/data/bad/*.yaml tests/fuzz/regressions/*
+FUZZ_SEEDS_inputs = plans/people/*.csv tests/data/bad/people/*.csv tests/fuzz/regressions-inputs/*
 fuzz: deps
-	@mkdir -p build/fuzz fuzz-corpus
+	@mkdir -p build/fuzz fuzz-corpus/$(FUZZ_TARGET)
 	clang -std=c17 -D_GNU_SOURCE -Iinclude -g -O1 \
 	    -fsanitize=fuzzer,address,undefined \
-	    $(shell $(PKG) --cflags $(LIBS_PC)) -o build/fuzz/fuzz_plan \
-	    tests/fuzz/fuzz_plan.c $(LIB_SRC) $(HLDLIBS)
-	cp -n plans/*.json plans/*.yaml plans/examples/*.json tests/data/bad/*.json tests/data/bad/*.yaml fuzz-corpus/ 2>/dev/null || true
-	cp -n tests/fuzz/regressions/* fuzz-corpus/ 2>/dev/null || true
-	build/fuzz/fuzz_plan -max_total_time=$(FUZZ_SECONDS) -timeout=5 \
-	    -rss_limit_mb=2048 -max_len=65536 fuzz-corpus
+	    $(shell $(PKG) --cflags $(LIBS_PC)) -o build/fuzz/fuzz_$(FUZZ_TARGET) \
+	    tests/fuzz/fuzz_$(FUZZ_TARGET).c $(LIB_SRC) $(HLDLIBS)
+	cp -n $(FUZZ_SEEDS_$(FUZZ_TARGET)) fuzz-corpus/$(FUZZ_TARGET)/ 2>/dev/null || true
+	build/fuzz/fuzz_$(FUZZ_TARGET) -max_total_time=$(FUZZ_SECONDS) -timeout=5 \
+	    -rss_limit_mb=2048 -max_len=65536 fuzz-corpus/$(FUZZ_TARGET)
 
 # A soak outside `make test`: kill -9 every few seconds under delivery
 # load, disk-full episodes (as root), bounded by SOAK_SECONDS (600).

@@ -1,7 +1,8 @@
 /*
  * chan.c - the channel core: a libcurl multi pool that runs every send at
- * once, the backend table, the options every transfer shares, and the
- * scrubbing that keeps secrets out of outcome texts (see chan.h).
+ * once (each with the backend of its channel type's row), the options and
+ * the HTTP handling every transfer shares, and the scrubbing that keeps
+ * secrets out of outcome texts (see chan.h).
  */
 #include "herald/chan.h"
 
@@ -13,6 +14,7 @@
 
 #include "herald/chan_backend.h"
 #include "herald/plan.h"
+#include "herald/plan_chan.h"
 #include "herald/version.h"
 
 /* Connect and total timeouts: a receiver that hangs is a temporary failure. */
@@ -21,12 +23,6 @@
 #define RESP_MAX 4096
 
 void chan_null_send(const struct chan_msg *m, struct chan_outcome *o);
-
-static const struct chan_backend *const backends[] = {
-	[CHAN_SLACK] = &chan_slack,
-	[CHAN_EMAIL] = &chan_email,
-	[CHAN_WEBHOOK] = &chan_webhook,
-};
 
 const char *chan_result_name(enum chan_result r)
 {
@@ -169,6 +165,44 @@ void chan_http_post(struct chan_req *r, const char *url)
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
 }
 
+bool chan_post_json(struct chan_req *r, struct chan_outcome *o, const char *url,
+		    void (*payload)(const struct chan_msg *m, struct buf *out))
+{
+	if (!url || !*url) {
+		snprintf(o->error, sizeof o->error, "channel %s has no webhook", r->m->ch->id);
+		return false;
+	}
+	payload(r->m, &r->body);
+	r->headers = curl_slist_append(r->headers, "Content-Type: application/json; charset=utf-8");
+	chan_http_post(r, url);
+	return true;
+}
+
+enum chan_result chan_http_classify(long status, const char *body)
+{
+	(void)body;
+	if (status >= 200 && status < 300)
+		return CHAN_OK;
+	if (status == 0 || status == 408 || status == 429 || status >= 500)
+		return CHAN_TEMP;
+	return CHAN_PERM;
+}
+
+void chan_http_finish(struct chan_req *r, CURLcode cc, struct chan_outcome *o,
+		      enum chan_result (*classify)(long status, const char *body))
+{
+	chan_set_reply(r, o);
+	if (cc != CURLE_OK) {
+		chan_curl_error(r, cc, o);
+		return;
+	}
+	o->result = classify(o->status, r->resp.data);
+	o->retry_after = o->status == 429 || o->status == 503 ? r->retry_after : -1;
+	if (o->result != CHAN_OK)
+		snprintf(o->error, sizeof o->error, "HTTP %ld%s%s", o->status,
+			 o->reply[0] ? ": " : "", o->reply);
+}
+
 /* ------------------------------------------------------------ the pool */
 
 struct done_item {
@@ -217,7 +251,7 @@ static void req_free(struct pool_req *q)
 	curl_slist_free_all(q->r.rcpt);
 	buf_free(&q->r.body);
 	buf_free(&q->r.resp);
-	free(q->r.secrets);
+	chan_secrets_free(q->r.secrets);
 	if (q->r.easy)
 		curl_easy_cleanup(q->r.easy);
 	free(q);
@@ -249,24 +283,53 @@ static void push_done(struct chan_pool *p, void *tag, const struct chan_outcome 
 	p->ndone++;
 }
 
+struct secret_list {
+	struct buf data;   /* the values, each NUL-ended */
+	size_t n;
+};
+
+static void add_part(const char *part, void *ctx)
+{
+	struct secret_list *l = ctx;
+	buf_add(&l->data, part, strlen(part) + 1);
+	l->n++;
+}
+
 static void add_secret(const struct plan_secret_ref *r, void *ctx)
 {
-	struct { const char **v; size_t n, cap; } *l = ctx;
-	if (l->n + 1 >= l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 8;
-		l->v = xreallocarray(l->v, l->cap, sizeof *l->v);
-	}
-	l->v[l->n++] = r->s->value;
-	l->v[l->n] = NULL;
+	plan_secret_parts(r->s->value, add_part, ctx);
 }
 
 const char **chan_secrets(const struct plan_channel *ch)
 {
-	struct { const char **v; size_t n, cap; } l = { 0 };
+	struct secret_list l = { .n = 0 };
+	buf_init(&l.data);
 	plan_channel_secrets(ch, add_secret, &l);
-	if (!l.v)
-		l.v = xcalloc(1, sizeof *l.v);
-	return l.v;
+	/* One block: the pointers, then the strings they point to. */
+	size_t head = (l.n + 1) * sizeof(char *);
+	char *block = xmalloc(head + l.data.len);
+	const char **v = (const char **)(void *)block;
+	char *d = block + head;
+	if (l.data.len)
+		memcpy(d, l.data.data, l.data.len);
+	for (size_t i = 0; i < l.n; i++) {
+		v[i] = d;
+		d += strlen(d) + 1;
+	}
+	v[l.n] = NULL;
+	if (l.data.data)
+		memset(l.data.data, 0, l.data.len);
+	buf_free(&l.data);
+	return v;
+}
+
+void chan_secrets_free(const char **list)
+{
+	if (!list)
+		return;
+	for (size_t i = 0; list[i]; i++)
+		memset((char *)(uintptr_t)list[i], 0, strlen(list[i]));
+	free((void *)(uintptr_t)list);
 }
 
 void chan_pool_add(struct chan_pool *p, const struct chan_msg *m, bool dry_run,
@@ -281,7 +344,7 @@ void chan_pool_add(struct chan_pool *p, const struct chan_msg *m, bool dry_run,
 	struct pool_req *q = xcalloc(1, sizeof *q);
 	q->tag = tag;
 	q->r.m = m;
-	q->r.be = backends[m->ch->type];
+	q->r.be = m->ch->type->backend;
 	q->r.retry_after = -1;
 	buf_init(&q->r.body);
 	buf_init(&q->r.resp);
@@ -303,7 +366,9 @@ void chan_pool_add(struct chan_pool *p, const struct chan_msg *m, bool dry_run,
 	const char *ca = getenv("HERALD_CA_BUNDLE");
 	if (ca && *ca)
 		curl_easy_setopt(e, CURLOPT_CAINFO, ca);
-	if (!q->r.be->prepare(&q->r, &o)) {
+	bool ready = q->r.be->prepare ? q->r.be->prepare(&q->r, &o) :
+		chan_post_json(&q->r, &o, m->ch->webhook.value, q->r.be->payload);
+	if (!ready) {
 		o.result = CHAN_PERM;
 		push_done(p, tag, &o);
 		req_free(q);
@@ -371,7 +436,11 @@ size_t chan_pool_run(struct chan_pool *p, int timeout_ms, chan_done_fn done,
 			struct chan_outcome o = { .retry_after = -1 };
 			o.latency_ms = mono_ms() - q->started;
 			curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &o.status);
-			q->r.be->finish(&q->r, cc, &o);
+			if (q->r.be->finish)
+				q->r.be->finish(&q->r, cc, &o);
+			else
+				chan_http_finish(&q->r, cc, &o, q->r.be->classify ?
+						 q->r.be->classify : chan_http_classify);
 			void *tag = q->tag;
 			req_free(q);
 			done(tag, &o, ctx);

@@ -13,12 +13,15 @@
  */
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "herald/chan_backend.h"
 #include "herald/ics.h"
 #include "herald/members.h"
 #include "herald/plan.h"
+#include "herald/plan_chan.h"
+#include "herald/plan_json.h"
 #include "herald/timeutil.h"
 #include "herald/version.h"
 
@@ -118,22 +121,45 @@ static char *mailbox_name(const char *mb)
 	return e > s ? xstrndup(s, (size_t)(e - s)) : NULL;
 }
 
-/* Text as HTML: escaped, line breaks kept. */
-static void html_escape(const char *s, struct buf *out)
+/* n bytes of text as HTML: escaped, line breaks kept. */
+static void html_escape_n(const char *s, size_t n, struct buf *out)
 {
-	while (*s) {
-		size_t n = strcspn(s, "\r\n");
-		char *line = xstrndup(s, n);
+	const char *end = s + n;
+	while (s < end) {
+		size_t k = 0;
+		while (s + k < end && s[k] != '\r' && s[k] != '\n')
+			k++;
+		char *line = xstrndup(s, k);
 		buf_add_html(out, line);
 		free(line);
-		s += n;
-		if (*s == '\r')
+		s += k;
+		if (s < end && *s == '\r')
 			s++;
-		if (*s == '\n') {
+		if (s < end && *s == '\n') {
 			buf_adds(out, "<br>\n");
 			s++;
 		}
 	}
+}
+
+static void html_escape(const char *s, struct buf *out)
+{
+	html_escape_n(s, strlen(s), out);
+}
+
+static void html_run(void *ctx, const char *s, size_t n, struct buf *out)
+{
+	(void)ctx;
+	html_escape_n(s, n, out);
+}
+
+/* The note stands out: it carries the facts of the incident. */
+static void html_note(void *ctx, const char *s, struct buf *out)
+{
+	(void)ctx;
+	buf_adds(out, "<strong>");
+	html_escape(s, out);
+	buf_adds(out, "</strong>");
 }
 
 void chan_email_message(const struct chan_msg *m, struct buf *out)
@@ -153,10 +179,10 @@ void chan_email_message(const struct chan_msg *m, struct buf *out)
 	buf_adds(out, "\r\nTo: ");
 	mailbox_header(m->recipient_name, m->recipient, 4, out);
 	buf_adds(out, "\r\nSubject: ");
-	char *subject = xasprintf("%s%s", strcmp(m->kind, "reminder") == 0 ? "Reminder: " : "",
-				  m->topic ? m->topic : m->communication);
-	chan_rfc2047(subject, 9, out);
-	free(subject);
+	struct buf title;
+	buf_init(&title);
+	chan_title(m, &title);
+	chan_rfc2047(title.data ? title.data : "", 9, out);
 	buf_printf(out, "\r\nMessage-ID: %s\r\nMIME-Version: 1.0\r\n"
 			"Auto-Submitted: auto-generated\r\nX-Herald-Delivery: %s\r\n",
 		   m->message_id, m->key);
@@ -170,21 +196,24 @@ void chan_email_message(const struct chan_msg *m, struct buf *out)
 		buf_adds(out, "This is a MIME message.\r\n");
 
 	/* text/plain */
-	const char *text = m->text ? m->text : "";
+	struct buf text;
+	buf_init(&text);
+	chan_text_plain(m, &text);
 	buf_printf(out, "--=_alt_%s\r\nContent-Type: text/plain; charset=utf-8\r\n"
 			"Content-Transfer-Encoding: base64\r\n\r\n", bnd);
-	base64_lines(text, strlen(text), out);
+	base64_lines(text.data ? text.data : "", text.len, out);
+	buf_free(&text);
 
 	/* text/html */
 	struct buf h;
 	buf_init(&h);
 	buf_adds(&h, "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>");
-	html_escape(m->topic ? m->topic : "", &h);
+	html_escape(title.data ? title.data : "", &h);
 	buf_adds(&h, "</title></head><body style=\"font-family:sans-serif;"
 		     "max-width:40em;line-height:1.4\">\n<h2>");
-	html_escape(m->topic ? m->topic : "", &h);
+	html_escape(title.data ? title.data : "", &h);
 	buf_adds(&h, "</h2>\n<p>");
-	html_escape(text, &h);
+	chan_text(m, html_run, html_note, NULL, &h);
 	buf_adds(&h, "</p>\n");
 	if (m->ack_url) {
 		buf_adds(&h, "<p><a href=\"");
@@ -205,6 +234,7 @@ void chan_email_message(const struct chan_msg *m, struct buf *out)
 	base64_lines(h.data, h.len, out);
 	buf_free(&h);
 	buf_printf(out, "--=_alt_%s--\r\n", bnd);
+	buf_free(&title);
 
 	if (attach) {
 		buf_printf(out, "--=_mix_%s\r\nContent-Type: text/calendar; charset=utf-8; "
@@ -275,4 +305,52 @@ static void finish(struct chan_req *r, CURLcode cc, struct chan_outcome *o)
 		o->result = CHAN_TEMP;
 }
 
-const struct chan_backend chan_email = { "email", prepare, finish };
+
+/* ------------------------------------------------------------- the plan */
+
+static enum herald_rc load(struct pj *c, json_t *j, struct plan_channel *ch)
+{
+	static const char *const keys[] = { "type", "smtp", "from", "username",
+					    "password", "starttls", NULL };
+	static const char *const smtp_schemes[] = { "smtp://", "smtps://", NULL };
+	struct plan_secret smtp = { 0 }, from = { 0 };
+	size_t before = c->nerrors;
+	pj_check_keys(c, j, keys);
+	plan_chan_url(c, j, "smtp", true, smtp_schemes, "an smtp:// or smtps:// URL", &smtp);
+	if (!pj_get_secret(c, j, "from", true, &from) && !from.demo &&
+	    !members_valid_mailbox(from.value))
+		PJ_FAIL_AT(c, "from", "\"%.80s\" is not a mailbox (\"Name <user@example.org>\" or user@example.org)",
+			   from.env ? "(from the environment)" : from.value);
+	pj_get_secret(c, j, "username", false, &ch->username);
+	if (!pj_get_secret(c, j, "password", false, &ch->password) &&
+	    ch->password.value && !json_object_get(j, "username"))
+		PJ_FAIL_AT(c, "password", "a password needs a username");
+	pj_get_bool(c, j, "starttls", true, &ch->starttls);
+	ch->smtp = smtp.value;
+	ch->from = from.value;
+	free(smtp.env);
+	free(from.env);
+	return pj_since(c, before);
+}
+
+static void describe(const struct plan_channel *ch, struct buf *out)
+{
+	buf_printf(out, "email from %s, %s", ch->from ? ch->from : "?",
+		   ch->starttls ? "TLS required" : "plain SMTP allowed");
+	if (ch->username.value)
+		buf_adds(out, ", authenticated");
+}
+
+static const struct chan_secret_field secrets[] = {
+	CHAN_IDENTITY("username", username), CHAN_SECRET("password", password), { 0 }
+};
+
+const struct chan_type chan_type_email = {
+	.name = "email",
+	.what = "email over SMTP, one transaction per recipient",
+	.load = load,
+	.describe = describe,
+	.secrets = secrets,
+	.addressed = true,
+	.backend = &(const struct chan_backend){ .prepare = prepare, .finish = finish },
+};

@@ -2,49 +2,45 @@
  * chan_slack.c - Slack incoming webhooks: a Block Kit message (header, the
  * text in sections of at most 3,000 characters, a context line with owner
  * and plan version, an Acknowledge button when asked) with a plain `text`
- * fallback of at most 40,000 characters.
+ * fallback of at most 40,000 characters, at most one message a second per
+ * webhook (Slack's documented rate).
+ *
+ * Escaping: plan text is mrkdwn-escaped wherever Slack reads mrkdwn, the
+ * fallback text too: &, < and > become entities, so <!channel>, <@U123>
+ * and <https://evil|click> stay text.  Slack reads no @here without
+ * <!here>, nor [x](url) links, in webhook text.
  *
  * Slack answers 200 with body "ok"; 429 carries Retry-After; 400 (e.g.
  * invalid_payload), 403 (action_prohibited), 404 (no_service) and 410
  * (channel_is_archived) are permanent; 5xx and network errors temporary.
+ *
+ * Mattermost and Rocket.Chat read the same markup: chan_mattermost.c
+ * builds its text with chan_slack_text().
  */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "herald/chan_backend.h"
+#include "herald/chan_text.h"
 #include "herald/plan.h"
+#include "herald/plan_chan.h"
 
 #define SECTION_MAX 3000
 #define TEXT_MAX 40000
 #define HEADER_MAX 150
 #define MAX_SECTIONS 45   /* Slack allows 50 blocks per message */
 
-/* Byte length of the first max code points of s (at most len bytes). */
-static size_t cut_chars(const char *s, size_t len, size_t max)
+bool chan_slack_text(const char *s, unsigned extra, size_t max, struct buf *out)
 {
-	size_t chars = 0, i = 0;
-	for (; i < len; i++) {
-		if (((unsigned char)s[i] & 0xc0) != 0x80) {
-			if (chars == max)
-				break;
-			chars++;
-		}
-	}
-	return i;
-}
-
-/* Slack mrkdwn: &, < and > are control characters. */
-static void escape_mrkdwn(const char *s, size_t n, struct buf *out)
-{
-	for (size_t i = 0; i < n; i++) {
-		switch (s[i]) {
-		case '&': buf_adds(out, "&amp;"); break;
-		case '<': buf_adds(out, "&lt;"); break;
-		case '>': buf_adds(out, "&gt;"); break;
-		default: buf_addc(out, s[i]);
-		}
-	}
+	struct buf esc;
+	buf_init(&esc);
+	chan_text_escape(s, strlen(s), CHAN_TEXT_ENTITIES | extra, &esc);
+	size_t take = chan_text_cut_escaped(esc.data ? esc.data : "", esc.len, max);
+	buf_add(out, esc.data ? esc.data : "", take);
+	bool cut = take < esc.len;
+	buf_free(&esc);
+	return cut;
 }
 
 static json_t *text_obj(const char *type, const char *s)
@@ -55,130 +51,111 @@ static json_t *text_obj(const char *type, const char *s)
 	return t;
 }
 
-void chan_slack_payload(const struct chan_msg *m, struct buf *out)
+static json_t *block(const char *type, const char *key, json_t *v)
 {
-	json_t *j = json_object();
-	const char *text = m->text ? m->text : "";
-	size_t tl = strlen(text);
-	char *fallback = xstrndup(text, cut_chars(text, tl, TEXT_MAX));
-	json_object_set_new(j, "text", json_string(fallback));
-	free(fallback);
+	json_t *b = json_object();
+	json_object_set_new(b, "type", json_string(type));
+	json_object_set_new(b, key, v);
+	return b;
+}
 
-	json_t *blocks = json_array();
-	const char *topic = m->topic ? m->topic : m->communication;
-	char *h = xstrndup(topic, cut_chars(topic, strlen(topic), HEADER_MAX));
-	json_t *hb = json_object();
-	json_object_set_new(hb, "type", json_string("header"));
-	json_object_set_new(hb, "text", text_obj("plain_text", h));
-	json_array_append_new(blocks, hb);
-	free(h);
-
-	/* Sections: the escaped text cut into pieces of at most 3,000
-	 * characters, preferably at a line break. */
+/* The text in sections of at most 3,000 characters, preferably cut at a
+ * line break. */
+static void add_sections(json_t *blocks, const char *text)
+{
 	struct buf esc;
 	buf_init(&esc);
-	escape_mrkdwn(text, tl, &esc);
+	chan_text_escape(text, strlen(text), CHAN_TEXT_ENTITIES, &esc);
 	const char *p = esc.data ? esc.data : "";
 	size_t left = esc.len;
 	for (int n = 0; left > 0 && n < MAX_SECTIONS; n++) {
-		size_t take = cut_chars(p, left, SECTION_MAX);
-		if (take < left) {
-			size_t nl = take;
-			while (nl > take / 2 && p[nl - 1] != '\n')
-				nl--;
-			if (nl > take / 2)
-				take = nl;
-			/* never split an &amp; entity */
-			for (size_t k = take; k > 0 && k + 5 > take; k--)
-				if (p[k - 1] == '&') {
-					take = k - 1;
-					break;
-				}
-		}
+		size_t take = chan_text_cut_escaped(p, left, SECTION_MAX);
 		char *piece = xstrndup(p, take);
-		json_t *sb = json_object();
-		json_object_set_new(sb, "type", json_string("section"));
-		json_object_set_new(sb, "text", text_obj("mrkdwn", piece));
-		json_array_append_new(blocks, sb);
+		json_array_append_new(blocks, block("section", "text", text_obj("mrkdwn", piece)));
 		free(piece);
 		p += take;
 		left -= take;
 	}
 	buf_free(&esc);
+}
 
+static void add_context(json_t *blocks, const struct chan_msg *m)
+{
 	struct buf ctx;
 	buf_init(&ctx);
 	buf_adds(&ctx, "Owner: ");
-	escape_mrkdwn(m->owner ? m->owner : "", strlen(m->owner ? m->owner : ""), &ctx);
+	const char *owner = m->owner ? m->owner : "";
+	chan_text_escape(owner, strlen(owner), CHAN_TEXT_ENTITIES, &ctx);
 	buf_adds(&ctx, " \xc2\xb7 ");
 	const char *pt = m->plan_title ? m->plan_title : m->plan_id;
-	escape_mrkdwn(pt, strlen(pt), &ctx);
-	buf_printf(&ctx, " version %s", m->plan_version ? m->plan_version : "?");
+	chan_text_escape(pt, strlen(pt), CHAN_TEXT_ENTITIES, &ctx);
+	buf_adds(&ctx, " version ");
+	const char *v = m->plan_version ? m->plan_version : "?";
+	chan_text_escape(v, strlen(v), CHAN_TEXT_ENTITIES, &ctx);
 	if (m->possible_duplicate)
 		buf_adds(&ctx, " \xc2\xb7 possibly a repeat of an earlier message");
-	json_t *cb = json_object();
-	json_object_set_new(cb, "type", json_string("context"));
 	json_t *els = json_array();
 	json_array_append_new(els, text_obj("mrkdwn", ctx.data));
-	json_object_set_new(cb, "elements", els);
-	json_array_append_new(blocks, cb);
+	json_array_append_new(blocks, block("context", "elements", els));
 	buf_free(&ctx);
+}
 
-	if (m->ack_url) {
-		json_t *btn = json_object();
-		json_object_set_new(btn, "type", json_string("button"));
-		json_object_set_new(btn, "text", text_obj("plain_text", "Acknowledge"));
-		json_object_set_new(btn, "url", json_string(m->ack_url));
-		json_object_set_new(btn, "style", json_string("primary"));
-		json_object_set_new(btn, "action_id", json_string("herald_ack"));
-		json_t *ab = json_object();
-		json_object_set_new(ab, "type", json_string("actions"));
-		json_t *ae = json_array();
-		json_array_append_new(ae, btn);
-		json_object_set_new(ab, "elements", ae);
-		json_array_append_new(blocks, ab);
-	}
+static void add_ack(json_t *blocks, const char *url)
+{
+	json_t *btn = json_object();
+	json_object_set_new(btn, "type", json_string("button"));
+	json_object_set_new(btn, "text", text_obj("plain_text", "Acknowledge"));
+	json_object_set_new(btn, "url", json_string(url));
+	json_object_set_new(btn, "style", json_string("primary"));
+	json_object_set_new(btn, "action_id", json_string("herald_ack"));
+	json_t *ae = json_array();
+	json_array_append_new(ae, btn);
+	json_array_append_new(blocks, block("actions", "elements", ae));
+}
+
+void chan_slack_payload(const struct chan_msg *m, struct buf *out)
+{
+	json_t *j = json_object();
+	/* The note of a manual send is escaped with the text around it: it
+	 * cannot mention @channel or forge a link either. */
+	struct buf plain, fallback, title;
+	buf_init(&plain);
+	buf_init(&fallback);
+	buf_init(&title);
+	chan_text_plain(m, &plain);
+	const char *text = plain.data ? plain.data : "";
+	chan_slack_text(text, 0, TEXT_MAX, &fallback);
+	json_object_set_new(j, "text", json_string(fallback.data ? fallback.data : ""));
+
+	json_t *blocks = json_array();
+	/* plain_text is never parsed for mentions or links. */
+	chan_title(m, &title);
+	const char *topic = title.data ? title.data : "";
+	char *h = xstrndup(topic, chan_text_cut(topic, title.len, HEADER_MAX));
+	json_array_append_new(blocks, block("header", "text", text_obj("plain_text", h)));
+	free(h);
+	add_sections(blocks, text);
+	add_context(blocks, m);
+	if (m->ack_url)
+		add_ack(blocks, m->ack_url);
 	json_object_set_new(j, "blocks", blocks);
-	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	buf_adds(out, s);
-	free(s);
-	json_decref(j);
+	chan_json_take(j, out);
+	buf_free(&plain);
+	buf_free(&fallback);
+	buf_free(&title);
 }
 
 enum chan_result chan_slack_classify(long status, const char *body)
 {
-	if (status == 200)
-		return body && strncmp(body, "ok", 2) == 0 ? CHAN_OK : CHAN_PERM;
-	if (status == 0 || status == 408 || status == 429 || status >= 500)
-		return CHAN_TEMP;
-	return CHAN_PERM;
+	if (status >= 200 && status < 300)
+		return status == 200 && body && strncmp(body, "ok", 2) == 0 ? CHAN_OK : CHAN_PERM;
+	return chan_http_classify(status, body);
 }
 
-static bool prepare(struct chan_req *r, struct chan_outcome *o)
-{
-	const struct plan_channel *c = r->m->ch;
-	if (!c->webhook.value || !*c->webhook.value) {
-		snprintf(o->error, sizeof o->error, "channel %s has no webhook", c->id);
-		return false;
-	}
-	chan_slack_payload(r->m, &r->body);
-	r->headers = curl_slist_append(r->headers, "Content-Type: application/json; charset=utf-8");
-	chan_http_post(r, c->webhook.value);
-	return true;
-}
-
-static void finish(struct chan_req *r, CURLcode cc, struct chan_outcome *o)
-{
-	chan_set_reply(r, o);
-	if (cc != CURLE_OK) {
-		chan_curl_error(r, cc, o);
-		return;
-	}
-	o->result = chan_slack_classify(o->status, r->resp.data);
-	o->retry_after = o->status == 429 ? r->retry_after : -1;
-	if (o->result != CHAN_OK)
-		snprintf(o->error, sizeof o->error, "HTTP %ld%s%s", o->status,
-			 o->reply[0] ? ": " : "", o->reply);
-}
-
-const struct chan_backend chan_slack = { "slack", prepare, finish };
+const struct chan_type chan_type_slack = {
+	.name = "slack", .what = "Slack incoming webhook",
+	.load = plan_chan_load_webhook, .secrets = plan_chan_webhook_secrets,
+	.pacing = { .interval_ms = 1000 },
+	.backend = &(const struct chan_backend){ .payload = chan_slack_payload,
+						 .classify = chan_slack_classify },
+};

@@ -4,7 +4,9 @@
  *
  * 2xx is success; 408, 429 and 5xx are temporary; any other status is
  * permanent (the receiver refuses this message and would refuse it again).
+ * Every header value is a secret (masked in logs and outcomes).
  */
+#include <ctype.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -13,6 +15,8 @@
 
 #include "herald/chan_backend.h"
 #include "herald/plan.h"
+#include "herald/plan_chan.h"
+#include "herald/plan_json.h"
 #include "herald/timeutil.h"
 
 static void add_str(json_t *o, const char *k, const char *v)
@@ -54,7 +58,14 @@ void chan_webhook_payload(const struct chan_msg *m, struct buf *out)
 	} else {
 		json_object_set_new(j, "occurrence", json_null());
 	}
-	add_str(j, "message", m->text);
+	struct buf text;
+	buf_init(&text);
+	chan_text_plain(m, &text);
+	add_str(j, "message", text.data ? text.data : "");
+	buf_free(&text);
+	add_str(j, "note", m->note);
+	add_str(j, "requested_by", m->requested_by);
+	json_object_set_new(j, "drill", json_boolean(m->drill));
 	add_str(j, "ack_url", m->ack_url);
 	json_object_set_new(j, "possible_duplicate", json_boolean(m->possible_duplicate));
 	char now[40];
@@ -110,15 +121,6 @@ bool chan_webhook_sign(const char *secret, const char *id, int64_t ts,
 	return true;
 }
 
-enum chan_result chan_webhook_classify(long status)
-{
-	if (status >= 200 && status < 300)
-		return CHAN_OK;
-	if (status == 408 || status == 429 || status >= 500 || status == 0)
-		return CHAN_TEMP;
-	return CHAN_PERM;
-}
-
 static bool prepare(struct chan_req *r, struct chan_outcome *o)
 {
 	const struct chan_msg *m = r->m;
@@ -157,17 +159,83 @@ static bool prepare(struct chan_req *r, struct chan_outcome *o)
 	return true;
 }
 
-static void finish(struct chan_req *r, CURLcode cc, struct chan_outcome *o)
+
+/* ------------------------------------------------------------- the plan */
+
+static bool valid_header_name(const char *s)
 {
-	chan_set_reply(r, o);
-	if (cc != CURLE_OK) {
-		chan_curl_error(r, cc, o);
-		return;
-	}
-	o->result = chan_webhook_classify(o->status);
-	o->retry_after = o->status == 429 || o->status == 503 ? r->retry_after : -1;
-	if (o->result != CHAN_OK)
-		snprintf(o->error, sizeof o->error, "HTTP %ld", o->status);
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("!#$%&'*+-.^_`|~", *s))
+			return false;
+	return true;
 }
 
-const struct chan_backend chan_webhook = { "webhook", prepare, finish };
+static enum herald_rc load_headers(struct pj *c, json_t *h,
+				   struct plan_channel *ch)
+{
+	if (!h)
+		return H_OK;
+	size_t o = pj_push_key(c, "headers");
+	size_t before = c->nerrors;
+	if (pj_want_object(c, h)) {
+		pj_pop(c, o);
+		return H_EINVAL;
+	}
+	ch->headers = xcalloc(json_object_size(h) ? json_object_size(h) : 1,
+			      sizeof *ch->headers);
+	const char *name;
+	json_t *v;
+	json_object_foreach(h, name, v) {
+		if (pj_full(c))
+			break;
+		if (!valid_header_name(name)) {
+			PJ_FAIL_AT(c, name, "\"%.60s\" is not a valid HTTP header name", name);
+			continue;
+		}
+		struct plan_header *hd = &ch->headers[ch->nheaders++];
+		hd->name = xstrdup(name);
+		if (!pj_get_secret(c, h, name, true, &hd->value) &&
+		    pj_has_ctl(hd->value.value))
+			PJ_FAIL_AT(c, name, "header value contains control characters");
+	}
+	pj_pop(c, o);
+	return pj_since(c, before);
+}
+
+static enum herald_rc load(struct pj *c, json_t *j, struct plan_channel *ch)
+{
+	static const char *const keys[] = { "type", "url", "headers", "secret",
+					    NULL };
+	size_t before = c->nerrors;
+	pj_check_keys(c, j, keys);
+	plan_chan_http_url(c, j, "url", true, &ch->url);
+	load_headers(c, json_object_get(j, "headers"), ch);
+	pj_get_secret(c, j, "secret", false, &ch->secret);
+	return pj_since(c, before);
+}
+
+static void describe(const struct plan_channel *ch, struct buf *out)
+{
+	buf_adds(out, "HTTPS webhook");
+	if (ch->secret.value)
+		buf_adds(out, ", signed (Standard Webhooks)");
+	for (size_t i = 0; i < ch->nheaders; i++)
+		buf_printf(out, "%s%s", i ? ", " : "; headers ", ch->headers[i].name);
+	plan_chan_url_source(&ch->url, out);
+}
+
+static const struct chan_secret_field secrets[] = {
+	CHAN_SECRET("url", url), CHAN_SECRET("secret", secret), { 0 }
+};
+
+const struct chan_type chan_type_webhook = {
+	.name = "webhook",
+	.what = "HTTP POST of a JSON document, optionally signed",
+	.load = load,
+	.describe = describe,
+	.secrets = secrets,
+	.secret_headers = true,
+	.backend = &(const struct chan_backend){ .prepare = prepare },
+};

@@ -22,9 +22,14 @@ struct ev_args {
 	const char *db, *checkpoint, *pubkey, *keys;
 	struct opt_time from, to;
 	int format; /* index in formats */
+	const char *communication, *audience, *head;
+	int kind;   /* index in kinds, -1 = any */
 };
 
 static const char *const formats[] = { "csv", "json", NULL };
+/* The kinds of message the log holds (store.h, struct store_message). */
+static const char *const kinds[] = { "scheduled", "reminder", "manual", "drill", "onboarding",
+				     NULL };
 
 #define EV_DB CLI_OPT_DB(struct ev_args, db)
 
@@ -53,6 +58,14 @@ static const struct opt export_table[] = {
 	  .help = "only deliveries due at or after T" },
 	{ .name = "to", OPT_TIME_AT(struct ev_args, to),
 	  .help = "only deliveries due before T" },
+	{ .name = "communication", OPT_STRING_AT(struct ev_args, communication), .metavar = "ID",
+	  .help = "only deliveries of communication ID" },
+	{ .name = "audience", OPT_STRING_AT(struct ev_args, audience), .metavar = "ID",
+	  .help = "only deliveries to audience ID" },
+	{ .name = "kind", OPT_CHOICE_AT(struct ev_args, kind), .choices = kinds,
+	  .help = "only deliveries of one kind (a drill is \"drill\")" },
+	{ .name = "head", OPT_STRING_AT(struct ev_args, head), .metavar = "FILE",
+	  .help = "also write the chain head covering the rows to FILE" },
 	{ .name = "format", OPT_CHOICE_AT(struct ev_args, format), .choices = formats,
 	  .help = "csv (default) or json" },
 };
@@ -62,16 +75,19 @@ static const struct opts_spec export_spec = {
 	.summary = "one row per delivery due in [--from, --to) as CSV (default)\n"
 		   "or JSON, with the chain head",
 	OPTS_TABLE(export_table),
-	.notes = "T is YYYY-MM-DD (midnight UTC) or an RFC 3339 instant.\n",
+	.notes = "T is YYYY-MM-DD (midnight UTC) or an RFC 3339 instant.  The CSV holds\n"
+		 "the header and the rows only; the chain head that covers them goes to\n"
+		 "stderr (and to --head FILE).  JSON states it inline.\n",
 };
 
 static int ev_export(int argc, char **argv)
 {
-	struct ev_args o = { .db = "herald.db" };
+	struct ev_args o = { .db = "herald.db", .kind = -1 };
 	int nargs, rc = opts_parse(&export_spec, argc, argv, &o, &nargs);
 	if (rc != OPTS_CONTINUE)
 		return rc;
-	struct store_filter f = { 0 };
+	struct store_filter f = { .communication = o.communication, .audience = o.audience,
+				  .kind = o.kind >= 0 ? kinds[o.kind] : NULL };
 	time_arg(&o.from, &f.has_from, &f.from);
 	time_arg(&o.to, &f.has_to, &f.to);
 	struct store *db;
@@ -79,10 +95,23 @@ static int ev_export(int argc, char **argv)
 		return rc;
 	struct herald_err err;
 	herald_err_clear(&err);
-	rc = evidence_export(db, &f, o.format == 1 ? EVIDENCE_JSON : EVIDENCE_CSV, stdout,
-			     NULL, &err);
+	struct evidence_head h;
+	bool csv = o.format != 1;
+	rc = evidence_export(db, &f, csv ? EVIDENCE_CSV : EVIDENCE_JSON, stdout, NULL, &h, &err);
 	store_close(db);
-	return rc ? cli_fail("evidence export", &err) : 0;
+	if (rc)
+		return cli_fail("evidence export", &err);
+	if (csv)
+		fprintf(stderr, "herald: evidence export: chain head seq %" PRId64 " sha256 %s\n",
+			h.seq, h.hex);
+	if (!o.head)
+		return 0;
+	struct buf b;
+	buf_init(&b);
+	buf_printf(&b, "chain head seq %" PRId64 " sha256 %s\n", h.seq, h.hex);
+	rc = cli_write_output("evidence export --head", o.head, &b);
+	buf_free(&b);
+	return rc;
 }
 
 /* ------------------------------------------------------------- acks */

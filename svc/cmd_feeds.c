@@ -24,7 +24,8 @@ struct feeds_args {
 
 static const struct opt feeds_table[] = {
 	{ .name = "base-url", OPT_STRING_AT(struct feeds_args, base), .metavar = "URL",
-	  .help = "public base URL of herald (default http://127.0.0.1:8080)" },
+	  .help = "public base URL of herald (default: the plan's base_url,\n"
+		  "else http://127.0.0.1:8080)" },
 	{ .name = "db", OPT_STRING_AT(struct feeds_args, db), .metavar = "FILE",
 	  .help = "the service's database (default ./herald.db)" },
 	CLI_OPT_KEYS(struct feeds_args, keys),
@@ -42,27 +43,31 @@ static const struct opts_spec feeds_spec = {
 
 static int feeds_run(int argc, char **argv)
 {
-	struct feeds_args args = { .base = "http://127.0.0.1:8080", .db = "herald.db" };
+	struct feeds_args args = { .db = "herald.db" };
 	int nargs, rc = opts_parse(&feeds_spec, argc, argv, &args, &nargs);
 	if (rc != OPTS_CONTINUE)
 		return rc;
-	const char *base = args.base, *dbpath = args.db;
+	struct plan *p;
+	rc = cli_load_plan(argv[1], SECRETS_UNUSED, &p);
+	if (rc)
+		return rc;
+	const char *base = plan_base_url(p, args.base, "http://127.0.0.1:8080");
+	const char *dbpath = args.db;
 	const char *host;
 	if (strncmp(base, "https://", 8) == 0)
 		host = base + 8;
 	else if (strncmp(base, "http://", 7) == 0)
 		host = base + 7;
 	else
-		return cli_usage(&cmd_feeds, "--base-url must start with https:// or http://");
-	if (!*host || strpbrk(base, " \t\r\n?#"))
-		return cli_usage(&cmd_feeds, "--base-url \"%s\" is not a URL", base);
+		host = NULL;
+	if (!host || !*host || strpbrk(base, " \t\r\n?#")) {
+		plan_free(p);
+		return host ? cli_usage(&cmd_feeds, "--base-url \"%s\" is not a URL", base)
+			    : cli_usage(&cmd_feeds, "--base-url must start with https:// or http://");
+	}
 	size_t blen = strlen(base), hlen = strlen(host);
 	while (blen && base[blen - 1] == '/')
 		blen--, hlen--;
-	struct plan *p;
-	rc = cli_load_plan(argv[1], SECRETS_UNUSED, &p);
-	if (rc)
-		return rc;
 	struct store *db = NULL;
 	struct keyring *kr = NULL;
 	struct herald_err err;

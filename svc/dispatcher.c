@@ -196,7 +196,8 @@ enum herald_rc dispatcher_start(struct runtime *rt, struct dispatcher **out,
 	outbox_policy_default(&d->pol);
 	pthread_mutex_init(&d->lock, NULL);
 	struct engine_opts eo = { .store = rt->store, .queue = "pending", .dry_run = rt->dry_run,
-				  .base_url = rt->base_url, .keys = current_keys,
+				  .base_url = rt->base_url, .base_default = rt->listen_url,
+				  .keys = current_keys,
 				  .plan = current_plan, .ctx = d };
 	d->e = engine_new(&eo);
 	if (rt->dry_run)
@@ -270,12 +271,12 @@ void dispatcher_metrics(struct buf *out, void *arg)
 }
 
 enum herald_rc dispatcher_send_manual(struct dispatcher *d, const struct plan *p,
-				      const struct plan_comm *c, const char *requested_by,
-				      const char *note, char ***keys, size_t *nkeys,
+				      const struct plan_comm *c, const struct outbox_manual *m,
+				      struct outbox_made **made, size_t *n,
 				      struct herald_err *err)
 {
-	enum herald_rc rc = outbox_create_manual(d->rt->store, p, c, clock_now(), requested_by,
-						 note, "pending", keys, nkeys, err);
+	enum herald_rc rc = outbox_create_manual(d->rt->store, p, c, clock_now(), m, "pending",
+						 made, n, err);
 	if (!rc)
 		engine_wakeup(d->e);
 	return rc;

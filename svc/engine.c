@@ -16,12 +16,13 @@
 #include "herald/keys.h"
 #include "herald/log.h"
 #include "herald/plan.h"
+#include "herald/plan_chan.h"
 #include "herald/timeutil.h"
 #include "herald/token.h"
 #include "herald/tz.h"
 #include "herald/util.h"
 
-#define SLACK_INTERVAL_MS 1000
+#define NO_PACE ((size_t)-1)
 #define BATCH_MS 25       /* gather finished sends this long per transaction */
 #define BATCH_MAX 512
 
@@ -30,6 +31,7 @@ struct job {
 	struct chan_msg m;
 	char *text, *ack_url, *when, *calendar;
 	size_t chan;              /* index into the engine's channel states */
+	size_t pace;              /* index into its pacing states, or NO_PACE */
 	struct job *next;
 	struct engine *e;
 };
@@ -37,7 +39,12 @@ struct job {
 struct chan_state {
 	char *id;
 	int active;
-	int64_t next_ms;          /* Slack: earliest start of the next message */
+};
+
+/* Messages sharing a pacing key (plan_chan.h) start interval_ms apart. */
+struct pace_state {
+	char *key;
+	int64_t next_ms;          /* earliest start of the next message */
 };
 
 struct engine {
@@ -48,6 +55,8 @@ struct engine {
 	size_t held;              /* claimed and not yet recorded */
 	struct chan_state *chans;
 	size_t nchans;
+	struct pace_state *paces;
+	size_t npaces;
 	struct outbox_result *res;
 	size_t nres, capres;
 	struct engine_counters c;
@@ -114,6 +123,9 @@ void engine_free(struct engine *e)
 	for (size_t i = 0; i < e->nchans; i++)
 		free(e->chans[i].id);
 	free(e->chans);
+	for (size_t i = 0; i < e->npaces; i++)
+		free(e->paces[i].key);
+	free(e->paces);
 	free(e->res);
 	free(e);
 }
@@ -141,6 +153,31 @@ static size_t chan_slot(struct engine *e, const char *id)
 	e->chans = xreallocarray(e->chans, e->nchans + 1, sizeof *e->chans);
 	e->chans[e->nchans] = (struct chan_state){ .id = xstrdup(id) };
 	return e->nchans++;
+}
+
+/* The pacing state of channel ch, made on first use; NO_PACE when its
+ * type paces nothing. */
+static size_t pace_slot(struct engine *e, const struct plan_channel *ch)
+{
+	const struct chan_pacing *pc = &ch->type->pacing;
+	if (pc->interval_ms <= 0)
+		return NO_PACE;
+	struct buf k;
+	buf_init(&k);
+	buf_printf(&k, "%s:", ch->type->name);
+	if (pc->key)
+		pc->key(ch, &k);
+	else
+		buf_adds(&k, ch->id);
+	size_t i = 0;
+	while (i < e->npaces && strcmp(e->paces[i].key, k.data) != 0)
+		i++;
+	if (i == e->npaces) {
+		e->paces = xreallocarray(e->paces, e->npaces + 1, sizeof *e->paces);
+		e->paces[e->npaces++] = (struct pace_state){ .key = buf_take(&k) };
+	}
+	buf_free(&k);
+	return i;
 }
 
 static void push_result(struct engine *e, struct job *j, const struct chan_outcome *o)
@@ -197,7 +234,7 @@ static bool job_build(struct engine *e, struct job *j, const struct plan *p,
 {
 	struct outbox_item *it = j->it;
 	long ci = plan_channel_index(p, it->channel_id);
-	if (ci < 0 || strcmp(chan_type_name(p->channels[ci].type), it->channel_type) != 0) {
+	if (ci < 0 || strcmp(plan_channel_type(&p->channels[ci]), it->channel_type) != 0) {
 		snprintf(o->error, sizeof o->error,
 			 "channel %s (%s) is no longer in the plan", it->channel_id,
 			 it->channel_type);
@@ -209,8 +246,8 @@ static bool job_build(struct engine *e, struct job *j, const struct plan *p,
 	if (ackid) {
 		char tok[TOKEN_ACK_LEN + 1];
 		keys_ack_token(e->o.keys(e->o.ctx), ackid, tok);
-		j->ack_url = xasprintf("%s/ack/%s",
-				       e->o.base_url ? e->o.base_url : "http://127.0.0.1:8080", tok);
+		const char *base = plan_base_url(p, e->o.base_url, e->o.base_default);
+		j->ack_url = xasprintf("%s/ack/%s", base ? base : "http://127.0.0.1:8080", tok);
 	}
 	j->text = fill_person(it->message, j->ack_url,
 			      it->recipient_name ? it->recipient_name : it->recipient);
@@ -219,6 +256,7 @@ static bool job_build(struct engine *e, struct job *j, const struct plan *p,
 	long ax = plan_audience_index(p, it->audience);
 	struct chan_msg *m = &j->m;
 	m->ch = &p->channels[ci];
+	j->pace = pace_slot(e, m->ch);
 	m->key = it->key;
 	m->kind = it->kind;
 	m->plan_id = it->plan_id;
@@ -243,7 +281,7 @@ static bool job_build(struct engine *e, struct job *j, const struct plan *p,
 	}
 	/* Email attaches the occurrence as the audience's feed writes it
 	 * (same UID and SEQUENCE), so calendars merge the two. */
-	if (m->start && c && p->channels[ci].type == CHAN_EMAIL) {
+	if (m->start && c && strcmp(p->channels[ci].type->name, "email") == 0) {
 		struct buf cal;
 		buf_init(&cal);
 		struct herald_err err;
@@ -257,7 +295,13 @@ static bool job_build(struct engine *e, struct job *j, const struct plan *p,
 	m->recipient = it->recipient;
 	m->recipient_name = it->recipient_name;
 	m->text = j->text;
+	m->note = it->note;
+	m->requested_by = it->requested_by;
+	m->drill = strcmp(it->kind, "drill") == 0;
 	m->ack_url = j->ack_url;
+	/* The acknowledgement page is the one page per message herald
+	 * serves: a channel that must cut the text links there. */
+	m->full_url = j->ack_url;
 	m->message_id = it->message_id;
 	m->possible_duplicate = it->possible_duplicate;
 	m->now = clock_now();
@@ -284,19 +328,21 @@ static void start_ready(struct engine *e, int64_t *next_wake_ms)
 		if (chan_pool_active(e->pool) >= e->o.max_parallel)
 			break;
 		struct chan_state *cs = &e->chans[j->chan];
-		bool slack = j->m.ch->type == CHAN_SLACK && !e->o.dry_run;
-		bool ok = cs->active < ENGINE_PER_CHANNEL && (!slack || now >= cs->next_ms);
+		/* A dry run reaches no receiver: nothing to pace. */
+		struct pace_state *ps = j->pace != NO_PACE && !e->o.dry_run ?
+			&e->paces[j->pace] : NULL;
+		bool ok = cs->active < ENGINE_PER_CHANNEL && (!ps || now >= ps->next_ms);
 		if (!ok) {
-			if (slack && cs->next_ms > now &&
-			    (*next_wake_ms == 0 || cs->next_ms < *next_wake_ms))
-				*next_wake_ms = cs->next_ms;
+			if (ps && ps->next_ms > now &&
+			    (*next_wake_ms == 0 || ps->next_ms < *next_wake_ms))
+				*next_wake_ms = ps->next_ms;
 			last = j;
 			pp = &j->next;
 			continue;
 		}
 		*pp = j->next;
-		if (slack)
-			cs->next_ms = now + SLACK_INTERVAL_MS;
+		if (ps)
+			ps->next_ms = now + j->m.ch->type->pacing.interval_ms;
 		cs->active++;
 		j->it->started = clock_now();
 		j->m.now = j->it->started;
@@ -394,6 +440,7 @@ enum herald_rc engine_step(struct engine *e, int64_t now, int wait_ms, bool clai
 			j->it = items[i];
 			j->e = e;
 			j->chan = chan_slot(e, items[i]->channel_id);
+			j->pace = NO_PACE;
 			e->held++;
 			struct chan_outcome o = { .retry_after = -1 };
 			if (!job_build(e, j, p, &o)) {

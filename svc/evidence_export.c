@@ -35,55 +35,6 @@ static void flags_text(const struct store_delivery_view *d, char *out, size_t n)
 		 d->possible_duplicate ? "possible-duplicate" : "");
 }
 
-/*
- * A spreadsheet may run a cell as a formula when it starts with = + - @
- * (or a tab or CR), also after leading white space, and also in their
- * fullwidth forms (＝ ＋ － ＠), which some spreadsheets read as the ASCII
- * ones: such cells get a leading apostrophe.
- */
-static bool formula_like(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	for (;;) {
-		if (*p == ' ' || *p == '\n')
-			p++;
-		else if (p[0] == 0xc2 && p[1] == 0xa0)                  /* no-break space */
-			p += 2;
-		else if (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80)  /* ideographic space */
-			p += 3;
-		else
-			break;
-	}
-	if (*p && strchr("=+-@\t\r", *p))
-		return true;
-	/* U+FF0B ＋, U+FF0D －, U+FF1D ＝, U+FF20 ＠ */
-	return p[0] == 0xef && ((p[1] == 0xbc && (p[2] == 0x8b || p[2] == 0x8d || p[2] == 0x9d)) ||
-				(p[1] == 0xbc && p[2] == 0xa0));
-}
-
-/* RFC 4180 cell, defused as above. */
-static void csv_cell(struct buf *b, const char *s)
-{
-	if (!s)
-		return;
-	bool formula = formula_like(s);
-	bool quote = formula || strpbrk(s, ",\"\r\n") || s[0] == ' ';
-	if (!quote) {
-		buf_adds(b, s);
-		return;
-	}
-	buf_addc(b, '"');
-	if (formula)
-		buf_addc(b, '\'');
-	/* Runs between quotes are copied whole; a quote is doubled. */
-	for (const char *q; (q = strchr(s, '"')); s = q + 1) {
-		buf_add(b, s, (size_t)(q - s + 1));
-		buf_addc(b, '"');
-	}
-	buf_adds(b, s);
-	buf_addc(b, '"');
-}
-
 /* An instant as RFC 3339 UTC text, or NULL for none. */
 static const char *when(int64_t t, char out[32])
 {
@@ -95,16 +46,30 @@ static const char *when(int64_t t, char out[32])
 
 /*
  * The text as it went out, but for the ack link: a link is a capability
- * and stays the placeholder.  A member's name is filled in.
+ * and stays the placeholder.  A member's name and the note are filled in.
  */
 static void message_text(const struct store_delivery_view *d, struct buf *out)
 {
+	static const char *const marks[] = { "{{name}}", "{{note}}" };
+	const char *vals[] = { d->recipient_name ? d->recipient_name :
+			       d->recipient ? d->recipient : "", d->note ? d->note : "" };
 	buf_reset(out);
 	const char *p = d->text ? d->text : "";
-	for (const char *q; (q = strstr(p, "{{name}}")); p = q + strlen("{{name}}")) {
+	for (;;) {
+		const char *q = NULL;
+		int k = -1;
+		for (int i = 0; i < 2; i++) {
+			const char *h = strstr(p, marks[i]);
+			if (h && (!q || h < q)) {
+				q = h;
+				k = i;
+			}
+		}
+		if (!q)
+			break;
 		buf_add(out, p, (size_t)(q - p));
-		buf_adds(out, d->recipient_name ? d->recipient_name :
-			      d->recipient ? d->recipient : "");
+		buf_adds(out, vals[k]);
+		p = q + strlen(marks[k]);
 	}
 	buf_adds(out, p);
 }
@@ -142,7 +107,7 @@ static int export_row(const struct store_delivery_view *d, void *ctx)
 		for (size_t i = 0; i < NEXPORT; i++) {
 			if (i)
 				buf_addc(b, ',');
-			csv_cell(b, v[i]);
+			buf_add_csv(b, v[i]);
 		}
 		buf_adds(b, "\r\n");
 	} else {
@@ -180,8 +145,8 @@ static int export_row(const struct store_delivery_view *d, void *ctx)
 }
 
 enum herald_rc evidence_export(struct store *s, const struct store_filter *filter,
-			       enum evidence_format format, FILE *f,
-			       int64_t *count, struct herald_err *err)
+			       enum evidence_format format, FILE *f, int64_t *count,
+			       struct evidence_head *head, struct herald_err *err)
 {
 	struct export_ctx x = { .f = f, .format = format };
 	buf_init(&x.line);
@@ -202,27 +167,30 @@ enum herald_rc evidence_export(struct store *s, const struct store_filter *filte
 	fwrite(hdr.data ? hdr.data : "", 1, hdr.len, f);
 	buf_free(&hdr);
 	/* The head and the rows come from one snapshot: the head stated
-	 * covers exactly the rows written.  JSON states it after the rows. */
+	 * covers exactly the rows written.  JSON states it after the rows;
+	 * CSV has rows only (a spreadsheet would take any other line for
+	 * one), so the caller states it elsewhere. */
 	struct store_head h;
 	enum herald_rc rc = store_each_delivery(s, &all, export_row, &x, &h, err);
-	if (!rc) {
+	if (!rc && head) {
+		head->seq = h.seq;
+		memcpy(head->hash, h.hash, 32);
+		hex_encode(h.hash, 32, head->hex);
+	}
+	if (!rc && format == EVIDENCE_JSON) {
 		char hex[65], from[32], to[32];
 		hex_encode(h.hash, 32, hex);
-		if (format == EVIDENCE_CSV) {
-			fprintf(f, "# chain head: seq %" PRId64 " sha256 %s\r\n", h.seq, hex);
-		} else {
-			struct buf b;
-			buf_init(&b);
-			buf_printf(&b, "%s],\"count\":%" PRId64 ",\"chain_head\":{\"seq\":%" PRId64
-				   ",\"sha256\":\"%s\"},\"from\":", x.count ? "\n" : "", x.count,
-				   h.seq, hex);
-			buf_add_json(&b, filter && filter->has_from ? when(filter->from, from) : NULL);
-			buf_adds(&b, ",\"to\":");
-			buf_add_json(&b, filter && filter->has_to ? when(filter->to, to) : NULL);
-			buf_adds(&b, "}\n");
-			fwrite(b.data, 1, b.len, f);
-			buf_free(&b);
-		}
+		struct buf b;
+		buf_init(&b);
+		buf_printf(&b, "%s],\"count\":%" PRId64 ",\"chain_head\":{\"seq\":%" PRId64
+			   ",\"sha256\":\"%s\"},\"from\":", x.count ? "\n" : "", x.count,
+			   h.seq, hex);
+		buf_add_json(&b, filter && filter->has_from ? when(filter->from, from) : NULL);
+		buf_adds(&b, ",\"to\":");
+		buf_add_json(&b, filter && filter->has_to ? when(filter->to, to) : NULL);
+		buf_adds(&b, "}\n");
+		fwrite(b.data, 1, b.len, f);
+		buf_free(&b);
 	}
 	buf_free(&x.line);
 	buf_free(&x.text);

@@ -150,7 +150,7 @@ static void on_index(const struct httpd_req *req, struct httpd_resp *resp, void 
 	struct pages *pg = ctx;
 	struct buf *b = &resp->body;
 	const struct plan *p = runtime_plan(pg->rt);
-	const char *base = pg->rt->base_url ? pg->rt->base_url : "";
+	const char *base = runtime_base_url(pg->rt, runtime_plan(pg->rt));
 	buf_adds(b, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 		    "<meta name=\"viewport\" content=\"width=device-width\">"
 		    "<title>");

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "herald/fanout.h"
 #include "herald/plan.h"
+#include "herald/plan_chan.h"
 #include "herald/sched.h"
 #include "herald/timeutil.h"
 #include "herald/tz.h"
@@ -35,6 +37,15 @@ static void warn(struct lint *l, const char *code, const char *path,
 	va_end(ap);
 	l->count++;
 	l->fn(&w, l->ctx);
+}
+
+/* A channel drills go through is in use, though no audience delivers to it. */
+static bool drill_uses(const struct plan_drill *d, size_t ch)
+{
+	for (size_t i = 0; d->given && d->channels_given && i < d->nchannels; i++)
+		if (d->channels[i] == ch)
+			return true;
+	return false;
 }
 
 static bool comm_uses_audience(const struct plan_comm *c, size_t a)
@@ -102,7 +113,9 @@ static void check_unused(struct lint *l)
 			     p->audiences[a].id);
 	}
 	for (size_t ch = 0; ch < p->nchannels; ch++) {
-		bool used = false;
+		bool used = drill_uses(&p->drill, ch);
+		for (size_t c = 0; c < p->ncomms && !used; c++)
+			used = drill_uses(&p->comms[c].drill, ch);
 		for (size_t a = 0; a < p->naudiences && !used; a++)
 			for (size_t d = 0; d < p->audiences[a].ndeliver; d++)
 				used |= p->audiences[a].deliver[d].channel == ch;
@@ -121,7 +134,7 @@ static void check_email_only(struct lint *l)
 	if (p->nchannels == 0)
 		return;
 	for (size_t i = 0; i < p->nchannels; i++)
-		if (p->channels[i].type != CHAN_EMAIL)
+		if (!p->channels[i].type->addressed)
 			return;
 	warn(l, "W-EMAIL-ONLY", "channels",
 	     "add a second way to reach people (chat, intranet webhook, calendar feed): email alone is easily missed",
@@ -296,7 +309,7 @@ static void check_smtp(struct lint *l)
 	char path[160];
 	for (size_t i = 0; i < p->nchannels; i++) {
 		const struct plan_channel *ch = &p->channels[i];
-		if (ch->type != CHAN_EMAIL || ch->starttls ||
+		if (!ch->smtp || ch->starttls ||
 		    strncasecmp(ch->smtp, "smtps://", 8) == 0 || loopback_smtp(ch->smtp))
 			continue;
 		snprintf(path, sizeof path, "channels.%s.starttls", ch->id);
@@ -450,6 +463,58 @@ static void check_except(struct lint *l)
 	}
 }
 
+/* An incident path that can only be tested on its real audience is not
+ * tested: every manual communication needs drill recipients. */
+static void check_drill(struct lint *l)
+{
+	const struct plan *p = l->p;
+	char path[160];
+	for (size_t c = 0; c < p->ncomms; c++) {
+		const struct plan_comm *m = &p->comms[c];
+		if (m->sched.kind != SCHED_MANUAL || fanout_drill_count(p, m) > 0)
+			continue;
+		snprintf(path, sizeof path, "communications[%zu](%s)", c, m->id);
+		warn(l, "W-NO-DRILL-TARGET", path,
+		     "add \"drill\": {\"to\": [addresses]} to the plan or the communication and rehearse with herald send --drill",
+		     "manual communication \"%s\" has no drill recipients: it can only be tested on its real audience",
+		     m->id);
+	}
+}
+
+/* One text of the plan: a bidi control or zero-width character in it can
+ * make a topic or a message read differently from what it says. */
+static void bidi_text(struct lint *l, const char *path, const char *text)
+{
+	unsigned cp = utf8_first_invisible(text);
+	if (cp)
+		warn(l, "W-BIDI", path,
+		     "remove it: such characters reorder or hide text, so readers and "
+		     "reviewers see something other than what is sent",
+		     "holds U+%04X, an invisible or bidirectional control character", cp);
+}
+
+static void check_bidi(struct lint *l)
+{
+	const struct plan *p = l->p;
+	bidi_text(l, "plan.title", p->title);
+	bidi_text(l, "plan.owner", p->owner);
+	bidi_text(l, "plan.approved_by", p->approved_by);
+	char path[200];
+	for (size_t i = 0; i < p->naudiences; i++) {
+		snprintf(path, sizeof path, "audiences.%s.name", p->audiences[i].id);
+		bidi_text(l, path, p->audiences[i].name);
+	}
+	for (size_t i = 0; i < p->ncomms; i++) {
+		const struct plan_comm *c = &p->comms[i];
+		const char *field[] = { "topic", "description", "owner", "message" };
+		const char *value[] = { c->topic, c->description, c->owner, c->message };
+		for (size_t k = 0; k < 4; k++) {
+			snprintf(path, sizeof path, "communications[%zu](%s).%s", i, c->id, field[k]);
+			bidi_text(l, path, value[k]);
+		}
+	}
+}
+
 struct weekend_scan {
 	bool found;
 	struct occurrence o;
@@ -536,40 +601,6 @@ static void check_skipped_months(struct lint *l)
 	}
 }
 
-/* One text of the plan: a bidi control or zero-width character in it can
- * make a topic or a message read differently from what it says. */
-static void bidi_text(struct lint *l, const char *path, const char *text)
-{
-	unsigned cp = utf8_first_invisible(text);
-	if (cp)
-		warn(l, "W-BIDI", path,
-		     "remove it: such characters reorder or hide text, so readers and "
-		     "reviewers see something other than what is sent",
-		     "holds U+%04X, an invisible or bidirectional control character", cp);
-}
-
-static void check_bidi(struct lint *l)
-{
-	const struct plan *p = l->p;
-	bidi_text(l, "plan.title", p->title);
-	bidi_text(l, "plan.owner", p->owner);
-	bidi_text(l, "plan.approved_by", p->approved_by);
-	char path[200];
-	for (size_t i = 0; i < p->naudiences; i++) {
-		snprintf(path, sizeof path, "audiences.%s.name", p->audiences[i].id);
-		bidi_text(l, path, p->audiences[i].name);
-	}
-	for (size_t i = 0; i < p->ncomms; i++) {
-		const struct plan_comm *c = &p->comms[i];
-		const char *field[] = { "topic", "description", "owner", "message" };
-		const char *value[] = { c->topic, c->description, c->owner, c->message };
-		for (size_t k = 0; k < 4; k++) {
-			snprintf(path, sizeof path, "communications[%zu](%s).%s", i, c->id, field[k]);
-			bidi_text(l, path, value[k]);
-		}
-	}
-}
-
 size_t lint_plan(const struct plan *p, int64_t now,
 		 void (*fn)(const struct lint_warning *w, void *ctx), void *ctx)
 {
@@ -579,7 +610,7 @@ size_t lint_plan(const struct plan *p, int64_t now,
 		check_manual,   check_reach,    check_cadence, check_secrets,
 		check_smtp,     check_dst,      check_future,  check_ack,
 		check_except,   check_members,  check_bidi,
-		check_weekend,  check_skipped_months,
+		check_drill,    check_weekend,  check_skipped_months,
 	};
 	for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++)
 		checks[i](&l);

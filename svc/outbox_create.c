@@ -5,7 +5,10 @@
  *
  * One text, one message row per (occurrence, offset, audience, channel,
  * reminder): what differs per person (address, name, ack link) is kept on
- * the small deliveries row, and filled into the text when it is sent.
+ * the small deliveries row, and filled into the text when it is sent.  A
+ * manual send's note stays the placeholder {{note}} in the text too (it
+ * is on the message row): each channel renders it in its own markup
+ * (chan.h, chan_text), and a note can never be read as a placeholder.
  */
 #include "herald/outbox.h"
 
@@ -39,7 +42,7 @@ struct creator {
 	const struct plan_comm *c;
 	unsigned char plan_sha[32];
 	bool has_plan_sha;
-	const char *kind;            /* "scheduled" / "manual" */
+	const char *kind;            /* "scheduled" / "manual" / "drill" */
 	const char *key_kind;        /* kind part of the key */
 	const char *occurrence;      /* RFC 3339 UTC, or NULL */
 	const char *ack_scope;       /* occurrence, or the manual request */
@@ -48,16 +51,40 @@ struct creator {
 	int64_t offset;
 	int64_t due;
 	const char *requested_by, *note, *queue, *request;
+	const char *by;              /* manual: the person, for the default text */
 	int64_t created_at;
 	int64_t lease_until;         /* a `herald send` queue's first lease */
 	size_t created;
 	struct slot slots[MAX_SLOTS];
 	size_t nslots;
-	char **keys;                 /* manual: keys created */
-	size_t nkeys;
+	struct outbox_made *made;    /* manual: deliveries made */
+	size_t nmade;
 	bool want_keys;
+	bool drill;
 	struct herald_err *err;
 };
+
+/* The default text of a manual send: the note first, who sent it. */
+static void render_manual_default(const struct creator *cr, const struct template_vars *v,
+				  struct buf *out)
+{
+	const struct plan_comm *c = cr->c;
+	template_render(cr->note ? "{{topic}}\n\n{{note}}\n\n" : "{{topic}}\n\n", v, out);
+	if (c->description)
+		template_render("{{description}}\n\n", v, out);
+	if (cr->start)
+		template_render("When: {{start}} to {{end}}\n", v, out);
+	/* the name as given: not a template (it was checked for "{{") */
+	if (cr->by)
+		buf_printf(out, "Sent by: %s\n", cr->by);
+	template_render(c->acknowledge
+				? "Owner: {{owner}}\n\nPlease acknowledge that you have read this: "
+				  "{{ack_url}}\n\n({{plan}} version {{plan_version}}, communication "
+				  "{{communication}})"
+				: "Owner: {{owner}}\n\n({{plan}} version {{plan_version}}, "
+				  "communication {{communication}})",
+			v, out);
+}
 
 static void render(const struct creator *cr, const struct fanout_target *t,
 		   size_t reminder, struct buf *out)
@@ -75,21 +102,32 @@ static void render(const struct creator *cr, const struct fanout_target *t,
 	/* The ack link and a member's name are kept as placeholders in the
 	 * evidence and filled in when the message is sent: a link is a
 	 * capability (it does not belong in exports), and one text then
-	 * serves every member. */
+	 * serves every member.  So is the note (see the top). */
 	struct template_vars v = {
 		.topic = c->topic, .description = c->description, .audience = aud,
 		.owner = c->owner, .start = s, .end = cr->start ? e : "",
 		.plan = p->title ? p->title : p->id, .plan_version = p->version,
 		.communication = c->id, .ack_url = c->acknowledge ? "{{ack_url}}" : NULL,
-		.name = t->personal ? "{{name}}" : aud, .note = cr->note,
+		.name = t->personal ? "{{name}}" : aud, .note = cr->note ? "{{note}}" : NULL,
 	};
+	if (cr->drill)
+		buf_adds(out, "[DRILL] ");
 	if (reminder)
 		buf_adds(out, "Reminder: you have not acknowledged this yet.\n\n");
 	else if (strcmp(cr->kind, "onboarding") == 0)
 		buf_printf(out, "Welcome to %s. This was sent before you joined, and everyone in it "
 			   "is asked to acknowledge it.\n\n", aud);
 	size_t from = out->len;
-	template_render(c->message ? c->message : template_default(c->acknowledge), &v, out);
+	if (c->message)
+		template_render(c->message, &v, out);
+	else if (cr->request)
+		render_manual_default(cr, &v, out);
+	else
+		template_render(template_default(c->acknowledge), &v, out);
+	/* The facts of a manual send are never dropped: a message that does
+	 * not place the note gets it at the end. */
+	if (cr->note && !strstr(out->data + from, "{{note}}"))
+		buf_adds(out, "\n\nNote: {{note}}");
 	if (c->acknowledge && !strstr(out->data + from, "{{ack_url}}"))
 		buf_adds(out, "\n\nPlease acknowledge that you have read this: {{ack_url}}");
 }
@@ -98,7 +136,7 @@ static void render(const struct creator *cr, const struct fanout_target *t,
 static void mail_domain(const struct plan_channel *ch, char *out, size_t n)
 {
 	out[0] = '\0';
-	if (ch->type != CHAN_EMAIL)
+	if (!ch->from)  /* only email has a From address */
 		return;
 	const char *at = ch->from ? strrchr(ch->from, '@') : NULL;
 	snprintf(out, n, "%s", at ? at + 1 : "herald.invalid");
@@ -133,7 +171,7 @@ static enum herald_rc message_for(struct creator *cr, const struct fanout_target
 		.communication = cr->c->id, .topic = cr->c->topic,
 		.has_occurrence = cr->start != 0, .occurrence = cr->start,
 		.has_offset = cr->has_offset, .notify_offset = cr->offset,
-		.audience = t->a->id, .channel_type = chan_type_name(t->ch->type),
+		.audience = t->a->id, .channel_type = plan_channel_type(t->ch),
 		.channel_id = t->ch->id, .due = due, .text = tsha,
 		.requested_by = cr->requested_by, .note = cr->note, .request = cr->request,
 		.mail_domain = dom[0] ? dom : NULL,
@@ -143,6 +181,29 @@ static enum herald_rc message_for(struct creator *cr, const struct fanout_target
 	if (cr->nslots < MAX_SLOTS)
 		cr->slots[cr->nslots++] = (struct slot){ t->a, t->ch, reminder, *seq };
 	return H_OK;
+}
+
+static void add_made(struct creator *cr, const unsigned char key[32],
+		     const struct fanout_target *t)
+{
+	cr->made = xreallocarray(cr->made, cr->nmade + 1, sizeof *cr->made);
+	struct outbox_made *m = &cr->made[cr->nmade++];
+	hex_encode(key, 32, m->key);
+	m->audience = t->a->id;
+	m->channel = t->ch->id;
+	m->recipient = t->recipient;
+}
+
+/* True for the notice closest to the occurrence (the smallest offset), or
+ * a send without offsets. */
+static bool last_notice(const struct creator *cr)
+{
+	if (!cr->has_offset)
+		return true;
+	for (size_t i = 0; i < cr->c->nnotify; i++)
+		if (cr->c->notify[i] < cr->offset)
+			return false;
+	return true;
 }
 
 /* Creates one delivery (and, for an original, its reminders) unless its
@@ -159,8 +220,12 @@ static enum herald_rc insert_one(struct creator *cr, const struct fanout_target 
 	unsigned char key[32];
 	outbox_key_raw(cr->p->id, c->id, cr->occurrence, cr->has_offset ? cr->offset : 0, kk,
 		       t->a->id, t->ch->id, t->recipient, key);
-	if (store_delivery_exists(cr->s, key, NULL))
+	if (store_delivery_exists(cr->s, key, NULL)) {
+		/* the same request again: the same deliveries, none new */
+		if (cr->want_keys && !reminder)
+			add_made(cr, key, t);
 		return H_OK;
+	}
 	int64_t due = reminder ? cr->due + c->remind_after[reminder - 1] : cr->due;
 	int64_t msg;
 	enum herald_rc rc = message_for(cr, t, reminder, due, &msg);
@@ -188,12 +253,14 @@ static enum herald_rc insert_one(struct creator *cr, const struct fanout_target 
 				   own ? cr->lease_until : 0, cr->err)))
 		return rc;
 	cr->created++;
-	if (cr->want_keys && !reminder) {
-		cr->keys = xreallocarray(cr->keys, cr->nkeys + 1, sizeof *cr->keys);
-		cr->keys[cr->nkeys] = xmalloc(65);
-		hex_encode(key, 32, cr->keys[cr->nkeys++]);
-	}
-	for (size_t i = 0; !reminder && c->acknowledge && i < c->nremind; i++)
+	if (cr->want_keys && !reminder)
+		add_made(cr, key, t);
+	/* Reminders follow the last notice only: one link covers every
+	 * notice, so reminding after each would remind twice.  A drill
+	 * rehearses the message, not days of reminders to the drill
+	 * recipients. */
+	for (size_t i = 0; !reminder && !cr->drill && last_notice(cr) && c->acknowledge &&
+			   i < c->nremind; i++)
 		if ((rc = insert_one(cr, t, i + 1, seq)))
 			return rc;
 	return H_OK;
@@ -292,24 +359,31 @@ enum herald_rc outbox_materialise(struct store *s, const struct plan *p,
 
 enum herald_rc outbox_create_manual(struct store *s, const struct plan *p,
 				    const struct plan_comm *c, int64_t now,
-				    const char *requested_by, const char *note,
-				    const char *queue, char ***keys, size_t *n,
+				    const struct outbox_manual *m, const char *queue,
+				    struct outbox_made **made, size_t *n,
 				    struct herald_err *err)
 {
-	unsigned char rnd[16];
-	random_bytes(rnd, sizeof rnd);
-	char req[33], kk[64];
-	hex_encode(rnd, sizeof rnd, req);
-	snprintf(kk, sizeof kk, "manual:%s", req);
+	char req[72], kk[96], who[OUTBOX_BY_MAX + 200];
+	if (m->request) {
+		snprintf(req, sizeof req, "%s", m->request);
+	} else {
+		unsigned char rnd[16];
+		random_bytes(rnd, sizeof rnd);
+		hex_encode(rnd, sizeof rnd, req);
+	}
+	snprintf(kk, sizeof kk, "%s:%s", m->drill ? "drill" : "manual", req);
+	outbox_requested_by(m, who, sizeof who);
 	struct creator cr;
 	creator_init(&cr, s, p, err);
 	cr.c = c;
-	cr.kind = "manual";
+	cr.kind = m->drill ? "drill" : "manual";
+	cr.drill = m->drill;
 	cr.key_kind = kk;
 	cr.queue = queue;
 	cr.due = now;
-	cr.requested_by = requested_by;
-	cr.note = note;
+	cr.requested_by = who;
+	cr.by = m->by;
+	cr.note = m->note;
 	cr.request = req;
 	cr.ack_scope = req;
 	cr.want_keys = true;
@@ -325,20 +399,19 @@ enum herald_rc outbox_create_manual(struct store *s, const struct plan *p,
 	}
 	enum herald_rc rc = store_begin(s, err);
 	if (!rc) {
-		rc = fanout_each(p, c, on_target, &cr);
+		rc = m->drill ? fanout_drill_each(p, c, on_target, &cr)
+			      : fanout_each(p, c, on_target, &cr);
 		if (rc)
 			store_rollback(s);
 		else
 			rc = store_commit(s, err);
 	}
 	if (rc) {
-		for (size_t i = 0; i < cr.nkeys; i++)
-			free(cr.keys[i]);
-		free(cr.keys);
+		free(cr.made);
 		return rc;
 	}
-	*keys = cr.keys;
-	*n = cr.nkeys;
+	*made = cr.made;
+	*n = cr.nmade;
 	return H_OK;
 }
 

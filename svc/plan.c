@@ -15,6 +15,7 @@
 
 #include "herald/log.h"
 #include "herald/members.h"
+#include "herald/plan_chan.h"
 #include "herald/plan_channels.h"
 #include "herald/plan_json.h"
 #include "herald/plan_members.h"
@@ -111,14 +112,15 @@ static enum herald_rc load_deliver_to(struct pj *c, json_t *j,
 {
 	json_t *to = json_object_get(j, "to");
 	if (!to) {
-		if (ch->type == CHAN_EMAIL)
-			return pj_fail(c, "email delivery needs \"to\": a list of addresses or \"members\"");
+		if (ch->type->addressed)
+			return pj_fail(c, "%s delivery needs \"to\": a list of addresses or \"members\"",
+				       ch->type->name);
 		d->to = TO_CHANNEL;
 		return H_OK;
 	}
-	if (ch->type != CHAN_EMAIL)
+	if (!ch->type->addressed)
 		return PJ_FAIL_AT(c, "to", "\"to\" applies only to email channels (\"%s\" is %s)",
-				  ch->id, chan_type_name(ch->type));
+				  ch->id, ch->type->name);
 	size_t o = pj_push_key(c, "to");
 	enum herald_rc rc = H_OK;
 	if (json_is_string(to) && strcmp(json_string_value(to), "members") == 0) {
@@ -476,14 +478,67 @@ static enum herald_rc load_calendar_keys(struct pj *c, json_t *j, struct plan_co
 	return pj_since(c, before);
 }
 
+/* "drill" of obj (the plan header or a communication); absent leaves d
+ * unset.  Channels are judged only when the channels section was read. */
+static enum herald_rc load_drill(struct pj *c, json_t *obj, struct plan_drill *d)
+{
+	static const char *const keys[] = { "to", "channels", NULL };
+	json_t *j = json_object_get(obj, "drill");
+	if (!j)
+		return H_OK;
+	size_t o = pj_push_key(c, "drill");
+	size_t before = c->nerrors;
+	if (pj_want_object(c, j)) {
+		pj_pop(c, o);
+		return H_EINVAL;
+	}
+	pj_check_keys(c, j, keys);
+	d->given = true;
+	json_t *to = json_object_get(j, "to");
+	if (to) {
+		struct plan_deliver list = { 0 };
+		size_t o2 = pj_push_key(c, "to");
+		if (!json_is_array(to))
+			pj_fail(c, "expected a list of email addresses, found %s", pj_kind(to));
+		else
+			load_address_list(c, to, &list);
+		pj_pop(c, o2);
+		d->to = list.addrs;
+		d->nto = list.naddrs;
+	}
+	json_t *chs = json_object_get(j, "channels");
+	if (chs) {
+		d->channels_given = true;
+		size_t o2 = pj_push_key(c, "channels");
+		if (!json_is_array(chs) || json_array_size(chs) == 0)
+			pj_fail(c, "expected a non-empty list of channel ids");
+		else
+			load_ref_list(c, chs, "channel", plan_channel_index, c->channels_read,
+				      &d->channels, &d->nchannels);
+		pj_pop(c, o2);
+	}
+	if (!to && !chs)
+		pj_fail(c, "a drill names its recipients: \"to\" (email addresses) and/or "
+			"\"channels\" (channel ids)");
+	/* An email channel of the drill needs someone to write to. */
+	for (size_t i = 0; c->nerrors == before && i < d->nchannels; i++) {
+		const struct plan_channel *ch = &c->plan->channels[d->channels[i]];
+		if (ch->type->addressed && d->nto == 0 && c->chan_typed[d->channels[i]])
+			PJ_FAIL_AT(c, "to", "email channel \"%.60s\" in drill.channels needs the "
+				   "drill addresses in \"to\"", ch->id);
+	}
+	pj_pop(c, o);
+	return pj_since(c, before);
+}
+
 static enum herald_rc load_comm(struct pj *c, json_t *j, struct idset *ids,
 				struct plan_comm *m)
 {
 	static const char *const keys[] = { "id", "topic", "description",
 					    "audiences", "channels", "owner",
 					    "schedule", "notify", "message",
-					    "acknowledge", "busy", "location", "url",
-					    "all_day", NULL };
+					    "acknowledge", "drill", "busy", "location",
+					    "url", "all_day", NULL };
 	if (pj_want_object(c, j))
 		return H_EINVAL;
 	size_t before = c->nerrors;
@@ -524,6 +579,7 @@ static enum herald_rc load_comm(struct pj *c, json_t *j, struct idset *ids,
 			PJ_FAIL_AT(c, "message", "%s", msg);
 	}
 	load_acknowledge(c, j, m);
+	load_drill(c, j, &m->drill);
 	return pj_since(c, before);
 }
 
@@ -575,11 +631,36 @@ static enum herald_rc get_date_field(struct pj *c, json_t *obj,
 	return rc;
 }
 
+/*
+ * plan.base_url: http(s)://host[:port][/path], the address people reach
+ * herald at (links in messages, feed URLs).  Kept without trailing '/'.
+ */
+static enum herald_rc load_base_url(struct pj *c, json_t *j)
+{
+	struct plan *p = c->plan;
+	if (pj_get_string(c, j, "base_url", false, &p->base_url) || !p->base_url)
+		return H_OK;
+	const char *u = p->base_url;
+	const char *host = strncmp(u, "https://", 8) == 0 ? u + 8 :
+			   strncmp(u, "http://", 7) == 0 ? u + 7 : NULL;
+	if (!host)
+		return PJ_FAIL_AT(c, "base_url", "\"%.80s\" does not start with https:// or http://", u);
+	if (!*host || *host == '/' || strpbrk(u, " ?#\"<>\\") || pj_has_ctl(u) ||
+	    strchr(host, '@'))
+		return PJ_FAIL_AT(c, "base_url", "\"%.80s\" is not a base URL such as "
+				  "https://herald.acme.example", u);
+	size_t n = strlen(p->base_url);
+	while (n && p->base_url[n - 1] == '/')
+		p->base_url[--n] = '\0';
+	return H_OK;
+}
+
 static enum herald_rc load_header(struct pj *c, json_t *j)
 {
 	static const char *const keys[] = { "id", "title", "version", "owner",
 					    "approved_by", "approved_on",
-					    "next_review", "timezone", "strict_approval", NULL };
+					    "next_review", "timezone", "strict_approval",
+					    "base_url", "drill", NULL };
 	struct plan *p = c->plan;
 	size_t o = pj_push_key(c, "plan");
 	size_t before = c->nerrors;
@@ -608,6 +689,7 @@ static enum herald_rc load_header(struct pj *c, json_t *j)
 			PJ_FAIL_AT(c, "timezone", "unknown time zone \"%.60s\" (an IANA name such as Europe/London)",
 				   p->tzid);
 	}
+	load_base_url(c, j);
 	if (!p->title)
 		p->title = xstrdup(p->id ? p->id : "");
 	pj_pop(c, o);
@@ -635,6 +717,12 @@ static enum herald_rc load_root(struct pj *c, json_t *root)
 	if ((v = json_object_get(root, "channels"))) {
 		plan_channels_load(c, v);
 		c->channels_read = json_is_object(v);
+	}
+	/* The plan's drill names channels: read once they are known. */
+	if ((v = json_object_get(root, "plan")) && json_is_object(v)) {
+		size_t o = pj_push_key(c, "plan");
+		load_drill(c, v, &c->plan->drill);
+		pj_pop(c, o);
 	}
 	if ((v = json_object_get(root, "audiences"))) {
 		load_audiences(c, v);
@@ -664,11 +752,17 @@ enum herald_rc plan_canonical_json(const char *path, const char *data, size_t le
 	return rc;
 }
 
+static void log_part(const char *part, void *ctx)
+{
+	(void)ctx;
+	log_add_secret(part);
+}
+
 static void log_secret(const struct plan_secret_ref *r, void *ctx)
 {
 	(void)ctx;
 	if (!r->identity && !r->s->demo)
-		log_add_secret(r->s->value);
+		plan_secret_parts(r->s->value, log_part, NULL);
 }
 
 /*
@@ -750,6 +844,14 @@ enum herald_rc plan_load(const char *path, const struct plan_load_opts *opts,
 
 /* --------------------------------------------------------------- freeing */
 
+static void drill_free(struct plan_drill *d)
+{
+	for (size_t i = 0; i < d->nto; i++)
+		free(d->to[i]);
+	free(d->to);
+	free(d->channels);
+}
+
 void plan_free(struct plan *p)
 {
 	if (!p)
@@ -783,6 +885,7 @@ void plan_free(struct plan *p)
 		free(m->remind_after);
 		free(m->location);
 		free(m->url);
+		drill_free(&m->drill);
 	}
 	free(p->comms);
 	free(p->path);
@@ -794,6 +897,8 @@ void plan_free(struct plan *p)
 	free(p->approved_on);
 	free(p->next_review);
 	free(p->tzid);
+	free(p->base_url);
+	drill_free(&p->drill);
 	free(p->text);
 	free(p);
 }
@@ -822,6 +927,19 @@ long plan_comm_index(const struct plan *p, const char *id)
 		if (strcmp(p->comms[i].id, id) == 0)
 			return (long)i;
 	return -1;
+}
+
+const struct plan_drill *plan_comm_drill(const struct plan *p, const struct plan_comm *c)
+{
+	return c->drill.given ? &c->drill : p->drill.given ? &p->drill : NULL;
+}
+
+const char *plan_base_url(const struct plan *p, const char *override,
+			  const char *fallback)
+{
+	if (override && *override)
+		return override;
+	return p && p->base_url ? p->base_url : fallback;
 }
 
 const struct tz *plan_comm_tz(const struct plan *p, const struct plan_comm *c)

@@ -1,16 +1,16 @@
 /*
  * plan_channels.c - loading the channels of a plan (see plan_channels.h):
- * Slack webhooks, SMTP email, generic webhooks with secret headers.
+ * each channel's type is looked up in the table of types (plan_chan.h),
+ * whose row loads its keys; the pieces loaders share are here too.
  */
 #include "herald/plan_channels.h"
 
-#include <ctype.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "herald/members.h"
+#include "herald/plan_chan.h"
 
 static bool url_scheme(const char *v, const char *const *schemes)
 {
@@ -22,146 +22,48 @@ static bool url_scheme(const char *v, const char *const *schemes)
 	return false;
 }
 
-static enum herald_rc check_url(struct pj *c, const char *key,
-				const struct plan_secret *s,
-				const char *const *schemes, const char *what)
+enum herald_rc plan_chan_url(struct pj *c, json_t *obj, const char *key,
+			     bool required, const char *const *schemes,
+			     const char *what, struct plan_secret *out)
 {
-	if (s->demo)
-		return H_OK;
-	if (!url_scheme(s->value, schemes) || pj_has_ctl(s->value) ||
-	    strchr(s->value, ' '))
+	enum herald_rc rc = pj_get_secret(c, obj, key, required, out);
+	if (rc || !out->value || out->demo)
+		return rc;
+	if (!url_scheme(out->value, schemes) || pj_has_ctl(out->value) ||
+	    strchr(out->value, ' '))
 		return PJ_FAIL_AT(c, key, "not %s%s", what,
-			       s->env ? " (value from the environment, not shown)" : "");
+			       out->env ? " (value from the environment, not shown)" : "");
 	return H_OK;
 }
 
-static const char *const http_schemes[] = { "https://", "http://", NULL };
-static const char *const smtp_schemes[] = { "smtp://", "smtps://", NULL };
+enum herald_rc plan_chan_http_url(struct pj *c, json_t *obj, const char *key,
+				  bool required, struct plan_secret *out)
+{
+	static const char *const http[] = { "https://", "http://", NULL };
+	return plan_chan_url(c, obj, key, required, http, "an http(s) URL", out);
+}
 
-static enum herald_rc load_slack(struct pj *c, json_t *j,
-				 struct plan_channel *ch)
+enum herald_rc plan_chan_load_webhook(struct pj *c, json_t *j,
+				      struct plan_channel *ch)
 {
 	static const char *const keys[] = { "type", "webhook", NULL };
 	size_t before = c->nerrors;
 	pj_check_keys(c, j, keys);
-	if (!pj_get_secret(c, j, "webhook", true, &ch->webhook))
-		check_url(c, "webhook", &ch->webhook, http_schemes, "an http(s) URL");
+	plan_chan_http_url(c, j, "webhook", true, &ch->webhook);
 	return pj_since(c, before);
 }
 
-static enum herald_rc load_email(struct pj *c, json_t *j,
-				 struct plan_channel *ch)
-{
-	static const char *const keys[] = { "type", "smtp", "from", "username",
-					    "password", "starttls", NULL };
-	struct plan_secret smtp = { 0 }, from = { 0 };
-	size_t before = c->nerrors;
-	pj_check_keys(c, j, keys);
-	if (!pj_get_secret(c, j, "smtp", true, &smtp))
-		check_url(c, "smtp", &smtp, smtp_schemes, "an smtp:// or smtps:// URL");
-	if (!pj_get_secret(c, j, "from", true, &from) && !from.demo &&
-	    !members_valid_mailbox(from.value))
-		PJ_FAIL_AT(c, "from", "\"%.80s\" is not a mailbox (\"Name <user@example.org>\" or user@example.org)",
-			   from.env ? "(from the environment)" : from.value);
-	pj_get_secret(c, j, "username", false, &ch->username);
-	if (!pj_get_secret(c, j, "password", false, &ch->password) &&
-	    ch->password.value && !json_object_get(j, "username"))
-		PJ_FAIL_AT(c, "password", "a password needs a username");
-	pj_get_bool(c, j, "starttls", true, &ch->starttls);
-	ch->smtp = smtp.value;
-	ch->from = from.value;
-	free(smtp.env);
-	free(from.env);
-	return pj_since(c, before);
-}
-
-static bool valid_header_name(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr("!#$%&'*+-.^_`|~", *s))
-			return false;
-	return true;
-}
-
-static enum herald_rc load_headers(struct pj *c, json_t *h,
-				   struct plan_channel *ch)
-{
-	if (!h)
-		return H_OK;
-	size_t o = pj_push_key(c, "headers");
-	size_t before = c->nerrors;
-	if (pj_want_object(c, h)) {
-		pj_pop(c, o);
-		return H_EINVAL;
-	}
-	ch->headers = xcalloc(json_object_size(h) ? json_object_size(h) : 1,
-			      sizeof *ch->headers);
-	const char *name;
-	json_t *v;
-	json_object_foreach(h, name, v) {
-		if (pj_full(c))
-			break;
-		if (!valid_header_name(name)) {
-			PJ_FAIL_AT(c, name, "\"%.60s\" is not a valid HTTP header name", name);
-			continue;
-		}
-		struct plan_header *hd = &ch->headers[ch->nheaders++];
-		hd->name = xstrdup(name);
-		if (!pj_get_secret(c, h, name, true, &hd->value) &&
-		    pj_has_ctl(hd->value.value))
-			PJ_FAIL_AT(c, name, "header value contains control characters");
-	}
-	pj_pop(c, o);
-	return pj_since(c, before);
-}
-
-static enum herald_rc load_webhook(struct pj *c, json_t *j,
-				   struct plan_channel *ch)
-{
-	static const char *const keys[] = { "type", "url", "headers", "secret",
-					    NULL };
-	size_t before = c->nerrors;
-	pj_check_keys(c, j, keys);
-	if (!pj_get_secret(c, j, "url", true, &ch->url))
-		check_url(c, "url", &ch->url, http_schemes, "an http(s) URL");
-	load_headers(c, json_object_get(j, "headers"), ch);
-	pj_get_secret(c, j, "secret", false, &ch->secret);
-	return pj_since(c, before);
-}
-
-/* -------------------------------------------------------- the type table */
-
-/* A secret-bearing field: a struct plan_secret inside struct plan_channel. */
-struct secret_field {
-	const char *key;
-	size_t offset;
-	bool identity;   /* an account name, see struct plan_secret_ref */
+const struct chan_secret_field plan_chan_webhook_secrets[] = {
+	CHAN_SECRET("webhook", webhook), { 0 }
 };
 
-#define SECRET(k, member) { k, offsetof(struct plan_channel, member), false }
-#define IDENTITY(k, member) { k, offsetof(struct plan_channel, member), true }
-
-/*
- * One row per channel type: its plan name, the loader of its keys, and
- * where its secrets are (masking and lint read this list, so a new field
- * cannot be forgotten by one of them).  Indexed by enum chan_type.
- */
-static const struct chan_kind {
-	const char *name;
-	enum herald_rc (*load)(struct pj *c, json_t *j, struct plan_channel *ch);
-	struct secret_field secrets[4];  /* ends at a NULL key */
-	bool secret_headers;             /* header values are secrets too */
-} kinds[] = {
-	[CHAN_SLACK] = { "slack", load_slack, { SECRET("webhook", webhook) } },
-	[CHAN_EMAIL] = { "email", load_email,
-			 { IDENTITY("username", username), SECRET("password", password) } },
-	[CHAN_WEBHOOK] = { "webhook", load_webhook,
-			   { SECRET("url", url), SECRET("secret", secret) }, true },
-};
-
-#define NKINDS (sizeof kinds / sizeof kinds[0])
+/* "slack, email, … or mattermost", from the table. */
+static void type_names(struct buf *out)
+{
+	for (size_t i = 0; chan_types[i]; i++)
+		buf_printf(out, "%s%s", i == 0 ? "" : chan_types[i + 1] ? ", " : " or ",
+			   chan_types[i]->name);
+}
 
 /* Loads one channel; *typed says whether its type is known. */
 static enum herald_rc load_channel(struct pj *c, const char *id, json_t *j,
@@ -173,19 +75,14 @@ static enum herald_rc load_channel(struct pj *c, const char *id, json_t *j,
 	char *type = NULL;
 	if (pj_want_object(c, j) || pj_get_string(c, j, "type", true, &type))
 		return H_EINVAL;
-	size_t k = 0;
-	while (k < NKINDS && strcmp(kinds[k].name, type) != 0)
-		k++;
-	if (k < NKINDS) {
-		ch->type = (enum chan_type)k;
+	ch->type = chan_type_find(type);
+	if (ch->type) {
 		*typed = true;
-		kinds[k].load(c, j, ch);
+		ch->type->load(c, j, ch);
 	} else {
 		struct buf names;
 		buf_init(&names);
-		for (size_t i = 0; i < NKINDS; i++)
-			buf_printf(&names, "%s%s", i == 0 ? "" : i + 1 == NKINDS ? " or " : ", ",
-				   kinds[i].name);
+		type_names(&names);
 		PJ_FAIL_AT(c, "type", "unknown channel type \"%.40s\" (%s)", type, names.data);
 		buf_free(&names);
 	}
@@ -221,12 +118,13 @@ enum herald_rc plan_channels_load(struct pj *c, json_t *j)
 
 /* -------------------------------------------------------------- freeing */
 
-static void secret_free(struct plan_secret *s)
+void plan_secret_free(struct plan_secret *s)
 {
 	if (s->value)
 		memset(s->value, 0, strlen(s->value));
 	free(s->value);
 	free(s->env);
+	s->value = s->env = NULL;
 }
 
 void plan_channels_free(struct plan *p)
@@ -234,38 +132,44 @@ void plan_channels_free(struct plan *p)
 	for (size_t i = 0; i < p->nchannels; i++) {
 		struct plan_channel *ch = &p->channels[i];
 		free(ch->id);
-		secret_free(&ch->webhook);
+		plan_secret_free(&ch->webhook);
 		free(ch->smtp);
 		free(ch->from);
-		secret_free(&ch->username);
-		secret_free(&ch->password);
-		secret_free(&ch->url);
+		plan_secret_free(&ch->username);
+		plan_secret_free(&ch->password);
+		plan_secret_free(&ch->url);
 		for (size_t k = 0; k < ch->nheaders; k++) {
 			free(ch->headers[k].name);
-			secret_free(&ch->headers[k].value);
+			plan_secret_free(&ch->headers[k].value);
 		}
 		free(ch->headers);
-		secret_free(&ch->secret);
+		plan_secret_free(&ch->secret);
+		if (ch->opts && ch->type && ch->type->free_opts)
+			ch->type->free_opts(ch->opts);
 	}
 	free(p->channels);
 }
+
+/* --------------------------------------------------------- the rows, read */
 
 void plan_channel_secrets(const struct plan_channel *ch,
 			  void (*fn)(const struct plan_secret_ref *r, void *ctx),
 			  void *ctx)
 {
-	if ((size_t)ch->type >= NKINDS)
+	const struct chan_type *t = ch->type;
+	if (!t)
 		return;
-	const struct chan_kind *k = &kinds[ch->type];
-	for (const struct secret_field *f = k->secrets; f->key; f++) {
-		const struct plan_secret *s =
-			(const struct plan_secret *)((const char *)ch + f->offset);
+	for (const struct chan_secret_field *f = t->secrets; f && f->key; f++) {
+		const char *base = f->in_opts ? ch->opts : (const char *)ch;
+		if (!base)
+			continue;
+		const struct plan_secret *s = (const struct plan_secret *)(base + f->offset);
 		if (!s->value)
 			continue;
 		struct plan_secret_ref r = { .key = f->key, .s = s, .identity = f->identity };
 		fn(&r, ctx);
 	}
-	for (size_t i = 0; k->secret_headers && i < ch->nheaders; i++) {
+	for (size_t i = 0; t->secret_headers && i < ch->nheaders; i++) {
 		struct plan_secret_ref r = { .key = "headers", .header = ch->headers[i].name,
 					     .s = &ch->headers[i].value };
 		if (r.s->value)
@@ -289,11 +193,9 @@ void plan_channels_redact(json_t *channels)
 	json_object_foreach(channels, id, ch) {
 		if (!json_is_object(ch))
 			continue;
-		const char *type = json_string_value(json_object_get(ch, "type"));
-		size_t k = 0;
-		while (type && k < NKINDS && strcmp(kinds[k].name, type) != 0)
-			k++;
-		if (!type || k == NKINDS) {
+		const struct chan_type *t =
+			chan_type_find(json_string_value(json_object_get(ch, "type")));
+		if (!t) {
 			/* Not a known type: which fields are secret is not known
 			 * either, so every value but the type is hidden. */
 			const char *key;
@@ -303,19 +205,81 @@ void plan_channels_redact(json_t *channels)
 					redact_value(ch, key);
 			continue;
 		}
-		for (const struct secret_field *f = kinds[k].secrets; f->key; f++)
+		for (const struct chan_secret_field *f = t->secrets; f && f->key; f++)
 			if (!f->identity)
 				redact_value(ch, f->key);
 		json_t *h = json_object_get(ch, "headers");
 		const char *name;
 		json_t *v;
-		if (kinds[k].secret_headers && json_is_object(h))
+		if (t->secret_headers && json_is_object(h))
 			json_object_foreach(h, name, v)
 				redact_value(h, name);
 	}
 }
 
-const char *chan_type_name(enum chan_type t)
+/* fn on value[0..n) when it is at least min bytes long. */
+static void part(const char *v, size_t n, size_t min,
+		 void (*fn)(const char *part, void *ctx), void *ctx)
 {
-	return (size_t)t < NKINDS ? kinds[t].name : "?";
+	if (n < min)
+		return;
+	char *p = xstrndup(v, n);
+	fn(p, ctx);
+	memset(p, 0, n);
+	free(p);
+}
+
+void plan_secret_parts(const char *value, void (*fn)(const char *part, void *ctx),
+		       void *ctx)
+{
+	fn(value, ctx);
+	const char *auth = strstr(value, "://");
+	if (!auth)
+		return;
+	auth += 3;
+	size_t alen = strcspn(auth, "/?#");
+	const char *at = memchr(auth, '@', alen), *colon = at ? memchr(auth, ':', alen) : NULL;
+	if (colon && colon < at)
+		part(colon + 1, (size_t)(at - colon - 1), 4, fn, ctx);
+	const char *rest = auth + alen;
+	part(rest, strlen(rest), 8, fn, ctx);
+	for (const char *s = rest; *s && *s != '?' && *s != '#';) {
+		s += strspn(s, "/");
+		size_t n = strcspn(s, "/?#");
+		part(s, n, 16, fn, ctx);
+		s += n;
+	}
+	const char *q = strchr(rest, '?');
+	for (const char *s = q; s && *s && *s != '#';) {
+		s++;
+		size_t n = strcspn(s, "&#");
+		const char *eq = memchr(s, '=', n);
+		if (eq)
+			part(eq + 1, n - (size_t)(eq + 1 - s), 8, fn, ctx);
+		s += n;
+	}
+}
+
+void plan_chan_url_source(const struct plan_secret *s, struct buf *out)
+{
+	if (s->env)
+		buf_printf(out, "; URL from the environment (%s)", s->env);
+	else
+		buf_adds(out, "; URL written in the plan (not shown)");
+}
+
+void plan_channel_describe(const struct plan_channel *ch, struct buf *out)
+{
+	const struct chan_type *t = ch->type;
+	if (t && t->describe) {
+		t->describe(ch, out);
+		return;
+	}
+	buf_adds(out, t ? t->what : "?");
+	plan_chan_url_source(&ch->webhook, out);
+}
+
+const char *plan_channel_type(const struct plan_channel *ch)
+{
+	return ch->type ? ch->type->name : "?";
 }

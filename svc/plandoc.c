@@ -417,7 +417,7 @@ static void make_row(const struct plan *p, size_t i, struct row *r)
 	size_t n = comm_channels(p, c, chs);
 	for (size_t k = 0; k < n; k++)
 		buf_printf(&r->how, "%s%s (%s)", k ? ", " : "", p->channels[chs[k]].id,
-			   chan_type_name(p->channels[chs[k]].type));
+			   plan_channel_type(&p->channels[chs[k]]));
 	if (!n)
 		buf_adds(&r->how, "calendar feeds only");
 	free(chs);
@@ -466,34 +466,11 @@ static void add_delivery(struct buf *b, const struct plan *p,
 		buf_adds(b, "calendar feed only");
 }
 
-/* Public facts about a channel: never a URL, a password or a header value. */
+/* Public facts about a channel (its type's row says them): never a URL, a
+ * password or a header value. */
 static void add_channel_details(struct buf *b, const struct plan_channel *ch)
 {
-	const char *env = NULL;
-	switch (ch->type) {
-	case CHAN_SLACK:
-		env = ch->webhook.env;
-		buf_adds(b, "Slack incoming webhook");
-		break;
-	case CHAN_EMAIL:
-		buf_printf(b, "email from %s, %s", ch->from ? ch->from : "?",
-			   ch->starttls ? "TLS required" : "plain SMTP allowed");
-		if (ch->username.value)
-			buf_adds(b, ", authenticated");
-		return;
-	case CHAN_WEBHOOK:
-		env = ch->url.env;
-		buf_adds(b, "HTTPS webhook");
-		if (ch->secret.value)
-			buf_adds(b, ", signed (Standard Webhooks)");
-		for (size_t i = 0; i < ch->nheaders; i++)
-			buf_printf(b, "%s%s", i ? ", " : "; headers ", ch->headers[i].name);
-		break;
-	}
-	if (env)
-		buf_printf(b, "; URL from the environment (%s)", env);
-	else
-		buf_adds(b, "; URL written in the plan (not shown)");
+	plan_channel_describe(ch, b);
 }
 
 struct warnings {
@@ -691,7 +668,7 @@ static void render_text(struct doc *d)
 		struct buf v;
 		buf_init(&v);
 		add_channel_details(&v, &p->channels[i]);
-		buf_printf(b, "%s (%s)\n", p->channels[i].id, chan_type_name(p->channels[i].type));
+		buf_printf(b, "%s (%s)\n", p->channels[i].id, plan_channel_type(&p->channels[i]));
 		text_field(b, "Details", v.data);
 		buf_free(&v);
 	}
@@ -779,7 +756,7 @@ static void render_md(struct doc *d)
 		add_channel_details(&v, &p->channels[i]);
 		buf_adds(b, "|");
 		md_cell(b, p->channels[i].id);
-		md_cell(b, chan_type_name(p->channels[i].type));
+		md_cell(b, plan_channel_type(&p->channels[i]));
 		md_cell(b, v.data);
 		buf_free(&v);
 		buf_adds(b, "\n");
@@ -905,7 +882,7 @@ static void render_html_body(struct doc *d, const struct html_shape *sh)
 		buf_add_html(b, p->channels[i].id);
 		buf_adds(b, "\">");
 		html_cell(b, NULL, "id", p->channels[i].id);
-		html_cell(b, NULL, NULL, chan_type_name(p->channels[i].type));
+		html_cell(b, NULL, NULL, plan_channel_type(&p->channels[i]));
 		html_cell(b, NULL, NULL, v.data);
 		buf_free(&v);
 		buf_adds(b, "</tr>\n");

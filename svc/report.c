@@ -132,6 +132,10 @@ static int on_delivery(const struct store_delivery_view *d, void *ctx)
 	enum outcome o = classify(d);
 	if (o == O_N)
 		return 0;
+	/* A drill reached the drill recipients, not the audience: it has its
+	 * own section (section_drills). */
+	if (d->kind && strcmp(d->kind, "drill") == 0)
+		return 0;
 	if (a->buckets) {
 		if (a->to > a->from) {
 			int64_t k = (due - a->from) * NBUCKETS / (a->to - a->from);
@@ -183,6 +187,9 @@ static struct ackgrp *group_get(struct agg *a, const struct store_ack_link *l)
 static int on_link(const struct store_ack_link *l, void *ctx)
 {
 	struct agg *a = ctx;
+	/* A drill asked its drill recipients, not the audience (section_drills). */
+	if (l->kind && strcmp(l->kind, "drill") == 0)
+		return 0;
 	struct row *r = row_get(a, l->communication, l->audience);
 	if (!r->topic && l->topic)
 		r->topic = xstrdup(l->topic);
@@ -862,6 +869,131 @@ static void section_warnings(struct buf *b, const struct plan *p, int64_t now)
 	buf_adds(b, "</section>");
 }
 
+/* ------------------------------------------------ drills and real sends */
+
+/* One request of a manual send: its deliveries share the time they were
+ * made and who asked. */
+struct send_run {
+	int64_t at;               /* 0 = never */
+	char *by;
+	int64_t n, sent, failed, dry;
+};
+
+struct drill_row {
+	char *comm, *topic;
+	struct send_run drill, real;
+};
+
+struct drills {
+	struct drill_row *rows;
+	size_t n;
+};
+
+static struct drill_row *drill_row(struct drills *x, const char *comm, const char *topic)
+{
+	for (size_t i = 0; i < x->n; i++)
+		if (same(x->rows[i].comm, comm))
+			return &x->rows[i];
+	x->rows = xreallocarray(x->rows, x->n + 1, sizeof *x->rows);
+	struct drill_row *r = &x->rows[x->n++];
+	memset(r, 0, sizeof *r);
+	r->comm = xstrdup(comm ? comm : "");
+	r->topic = topic ? xstrdup(topic) : NULL;
+	return r;
+}
+
+static int on_manual(const struct store_delivery_view *d, void *ctx)
+{
+	struct drill_row *r = drill_row(ctx, d->communication, d->topic);
+	struct send_run *run = strcmp(d->kind, "drill") == 0 ? &r->drill : &r->real;
+	if (d->created_at > run->at) {
+		free(run->by);
+		*run = (struct send_run){ .at = d->created_at, .by = dup_or_null(d->requested_by) };
+	}
+	if (d->created_at != run->at || !same(d->requested_by, run->by))
+		return 0;
+	run->n++;
+	run->sent += strcmp(d->state, "sent") == 0;
+	run->dry += strcmp(d->state, "dry-run") == 0;
+	run->failed += strcmp(d->state, "failed") == 0 || strcmp(d->state, "missed") == 0;
+	return 0;
+}
+
+static void run_cell(struct buf *b, const char *comm, const char *which,
+		     const struct send_run *run)
+{
+	buf_adds(b, "<td data-comm=\"");
+	buf_add_html(b, comm);
+	buf_printf(b, "\" data-run=\"%s\"", which);
+	if (!run->at) {
+		/* never drilled is a finding; never sent for real is good news */
+		buf_adds(b, strcmp(which, "last-drill") == 0
+				    ? " data-at=\"\"><span class=\"bad\">never</span></td>"
+				    : " data-at=\"\">never</td>");
+		return;
+	}
+	char at[32];
+	format_rfc3339_utc(run->at, at, sizeof at);
+	buf_printf(b, " data-at=\"%s\" data-sent=\"%" PRId64 "\" data-failed=\"%" PRId64 "\">"
+		      "<time datetime=\"%s\">%s</time> by ", at, run->sent, run->failed, at, at);
+	buf_add_html(b, run->by ? run->by : "?");
+	buf_printf(b, ": %" PRId64 " of %" PRId64 " sent", run->sent, run->n);
+	if (run->dry)
+		buf_printf(b, ", %" PRId64 " recorded (dry-run)", run->dry);
+	if (run->failed)
+		buf_printf(b, ", <span class=\"bad\">%" PRId64 " failed</span>", run->failed);
+	buf_adds(b, "</td>");
+}
+
+/* Per manual communication, the last drill and the last real send, over
+ * the whole log: a notice nobody has rehearsed is an audit finding. */
+static void section_drills(struct buf *b, struct store *s, const struct plan *p)
+{
+	struct drills x = { 0 };
+	for (size_t i = 0; p && i < p->ncomms; i++)
+		if (p->comms[i].sched.kind == SCHED_MANUAL)
+			drill_row(&x, p->comms[i].id, p->comms[i].topic);
+	static const char *const kinds[] = { "drill", "manual" };
+	for (int k = 0; k < 2; k++) {
+		struct store_filter f = { .kind = kinds[k] };
+		struct herald_err err;
+		herald_err_clear(&err);
+		store_each_delivery(s, &f, on_manual, &x, NULL, &err);
+	}
+	buf_adds(b, "<section aria-labelledby=\"h-drills\"><h2 id=\"h-drills\">Drills and manual sends</h2>"
+		    "<p>For each manual communication (incident and breach notices): the latest "
+		    "drill (<code>herald send --drill</code>, to the drill recipients only) and the "
+		    "latest real send, over the whole log, with who asked.</p>");
+	if (!x.n) {
+		buf_adds(b, "<p id=\"drills\" data-count=\"0\">No manual communication is planned or "
+			    "recorded.</p></section>");
+		return;
+	}
+	buf_printf(b, "<div class=\"wrap\"><table id=\"drills\" data-count=\"%zu\"><thead><tr>"
+		      "<th scope=\"col\">Communication</th><th scope=\"col\">Last drill (UTC)</th>"
+		      "<th scope=\"col\">Last real send (UTC)</th></tr></thead><tbody>", x.n);
+	for (size_t i = 0; i < x.n; i++) {
+		struct drill_row *r = &x.rows[i];
+		buf_adds(b, "<tr><th scope=\"row\"><code>");
+		buf_add_html(b, r->comm);
+		buf_adds(b, "</code>");
+		if (r->topic) {
+			buf_adds(b, " ");
+			buf_add_html(b, r->topic);
+		}
+		buf_adds(b, "</th>");
+		run_cell(b, r->comm, "last-drill", &r->drill);
+		run_cell(b, r->comm, "last-send", &r->real);
+		buf_adds(b, "</tr>");
+		free(r->comm);
+		free(r->topic);
+		free(r->drill.by);
+		free(r->real.by);
+	}
+	free(x.rows);
+	buf_adds(b, "</tbody></table></div></section>");
+}
+
 static void section_integrity(struct buf *b, bool ok, const char *msg, int64_t rows,
 			      const struct evidence_head *vh,
 			      const struct evidence_head *head)
@@ -967,6 +1099,7 @@ enum herald_rc report_render(struct store *s, const struct report_opts *o,
 	section_acks(out, &a);
 	section_timeline(out, &a);
 	section_warnings(out, o->plan, o->now);
+	section_drills(out, s, o->plan);
 	section_versions(out, s);
 	section_plandoc(out, o->plan ? o->plan : stored, o->now);
 	plan_free(stored);

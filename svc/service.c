@@ -77,7 +77,8 @@ struct service {
 	struct planver_verdict **verdicts;  /* theirs, likewise */
 	size_t nverdicts;
 	struct file_id seen;
-	char *base;
+	char *base;                /* --base-url, or NULL */
+	char *listen_url;
 	struct service_members *members;
 	char *text;                /* the serving plan's file bytes, which */
 	size_t text_len;           /* member refreshes build from */
@@ -509,7 +510,9 @@ static enum herald_rc start(struct service *s, struct plan *p, struct herald_err
 		.header_timeout = o->header_timeout,
 		.conn_limit = 1024,
 		.per_ip_limit = 64,
-		.max_body = 64 * 1024,
+		/* a manual send's note may hold 64 KiB: \uXXXX-escaped, three
+		 * times that */
+		.max_body = 256 * 1024,
 		.trust_proxy = o->trust_proxy,
 	};
 	if ((rc = httpd_new(&cfg, &s->h, err))) {
@@ -605,6 +608,7 @@ static void stop(struct service *s, bool clean)
 		free(s->verdicts[i]);
 	free(s->verdicts);
 	free(s->base);
+	free(s->listen_url);
 	free(s->text);
 	service_members_free(s->members);
 }
@@ -624,11 +628,13 @@ enum herald_rc service_run(const struct service_opts *o, struct plan *p,
 		log_event(LOG_INFO, "service.dry-run", "messages are recorded, not sent; "
 			  "missing env: secrets get demo values");
 	file_id_get(o->plan, &s.seen, true);
-	s.base = o->base_url ? xstrdup(o->base_url) : xasprintf("http://%s", o->listen);
-	size_t bl = strlen(s.base);
+	s.base = o->base_url ? xstrdup(o->base_url) : NULL;
+	size_t bl = s.base ? strlen(s.base) : 0;
 	while (bl && s.base[bl - 1] == '/')
 		s.base[--bl] = '\0';
+	s.listen_url = xasprintf("http://%s", o->listen);
 	s.rt.base_url = s.base;
+	s.rt.listen_url = s.listen_url;
 	s.rt.dry_run = o->dry_run;
 	s.rt.started = clock_now();
 	atomic_store(&s.rt.plan, p);
@@ -647,14 +653,21 @@ enum herald_rc service_run(const struct service_opts *o, struct plan *p,
 		return rc;
 	}
 	log_event(LOG_INFO, "service.start", "serving %s (plan %s version %s, sha256 %.12s) on %s, "
-		  "database %s%s%s%s", o->plan, p->id, p->version, p->sha256, s.base, o->db,
+		  "database %s%s%s%s", o->plan, p->id, p->version, p->sha256,
+		  runtime_base_url(&s.rt, p), o->db,
 		  o->trust_proxy ? ", trusting X-Forwarded-For from " : "",
 		  o->trust_proxy ? o->trust_proxy : "", o->dry_run ? ", dry-run" : "");
+	/* Scheduled messages leave on their own: say so when their links
+	 * would open only on this machine (a manual send is refused then). */
+	if (!o->dry_run && outbox_base_local(runtime_base_url(&s.rt, p)))
+		log_event(LOG_WARN, "service.base-url", "links in messages and feeds point at %s, "
+			  "which only this machine reaches: set \"base_url\" in the plan or "
+			  "--base-url", runtime_base_url(&s.rt, p));
 	/* Service up and down times are evidence: they explain late and
 	 * missed deliveries. */
 	char detail[256];
-	snprintf(detail, sizeof detail, "herald %s on %s, pid %ld%s", HERALD_VERSION, s.base,
-		 (long)getpid(), o->dry_run ? ", dry-run" : "");
+	snprintf(detail, sizeof detail, "herald %s on %s, pid %ld%s", HERALD_VERSION,
+		 runtime_base_url(&s.rt, p), (long)getpid(), o->dry_run ? ", dry-run" : "");
 	struct herald_err e2;
 	herald_err_clear(&e2);
 	if (record_event(s.rt.store, "start", detail, &e2))

@@ -526,6 +526,8 @@ enum herald_rc store_open(const char *path, const struct store_open_opts *o,
 			goto fail;
 		if (!s->insert[0] && (rc = prepare_all(s, err)))
 			goto fail;
+		if ((rc = sqlite_exec(s, store_idem_table, err)))
+			goto fail;
 	}
 	*out = s;
 	return H_OK;
@@ -587,6 +589,19 @@ enum herald_rc store_maintain(struct store *s, struct herald_err *err)
 enum herald_rc store_ping(struct store *s, struct herald_err *err)
 {
 	return sqlite_exec(s, "SELECT 1 FROM internal_meta LIMIT 1", err);
+}
+
+void sqlite_bind_scope(sqlite3_stmt *st, bool has_from, int64_t from, bool has_to, int64_t to,
+		       const char *communication, const char *audience)
+{
+	if (has_from)
+		sqlite3_bind_int64(st, 1, from);
+	if (has_to)
+		sqlite3_bind_int64(st, 2, to);
+	if (communication)
+		sqlite3_bind_text(st, 3, communication, -1, SQLITE_STATIC);
+	if (audience)
+		sqlite3_bind_text(st, 4, audience, -1, SQLITE_STATIC);
 }
 
 /* ------------------------------------------------------- transactions */

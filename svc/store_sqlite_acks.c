@@ -118,14 +118,9 @@ static enum herald_rc each_link_part(struct store *s, const char *sql, int forma
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(s->h, sql, -1, &st, NULL) != SQLITE_OK)
 		return sqlite_fail(s, err, "acknowledgement register");
-	if (f && f->has_from)
-		sqlite3_bind_int64(st, 1, f->from);
-	if (f && f->has_to)
-		sqlite3_bind_int64(st, 2, f->to);
-	if (f && f->communication)
-		sqlite3_bind_text(st, 3, f->communication, -1, SQLITE_STATIC);
-	if (f && f->audience)
-		sqlite3_bind_text(st, 4, f->audience, -1, SQLITE_STATIC);
+	if (f)
+		sqlite_bind_scope(st, f->has_from, f->from, f->has_to, f->to, f->communication,
+				  f->audience);
 	if (f && f->has_due_by)
 		sqlite3_bind_int64(st, 5, f->due_by);
 	if (format == 2)

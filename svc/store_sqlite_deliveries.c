@@ -357,14 +357,9 @@ enum herald_rc sqlite_each_delivery_v2(struct store *s, const struct store_filte
 		rc = sqlite_fail(s, err, "deliveries");
 	if (rc)
 		goto out;
-	if (f && f->has_from)
-		sqlite3_bind_int64(st, 1, f->from);
-	if (f && f->has_to)
-		sqlite3_bind_int64(st, 2, f->to);
-	if (f && f->communication)
-		sqlite3_bind_text(st, 3, f->communication, -1, SQLITE_STATIC);
-	if (f && f->audience)
-		sqlite3_bind_text(st, 4, f->audience, -1, SQLITE_STATIC);
+	if (f)
+		sqlite_bind_scope(st, f->has_from, f->from, f->has_to, f->to, f->communication,
+				  f->audience);
 	if (f && f->kind)
 		sqlite3_bind_text(st, 5, f->kind, -1, SQLITE_STATIC);
 	bool with_text = f && f->with_text;

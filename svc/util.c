@@ -461,8 +461,7 @@ unsigned utf8_first_invisible(const char *str)
 /*
  * A spreadsheet may run a cell as a formula when it starts with = + - @
  * (or a tab or CR), also after leading white space, and also in their
- * fullwidth forms, which some spreadsheets read as the ASCII ones (the
- * rule of evidence_export.c).
+ * fullwidth forms, which some spreadsheets read as the ASCII ones.
  */
 static bool csv_formula_like(const char *s)
 {

@@ -75,6 +75,8 @@ SCHEMA_JUDGEABLE = {
     "type-acknowledge-string", "type-starttls-string", "type-comms-object",
     "type-notify-string", "toplevel-array", "toplevel-string", "five-errors",
     "manual-with-shift", "shift-unknown", "comm-url-not-http", "all-day-with-time",
+    "base-url-scheme", "base-url-query", "drill-bad-address", "drill-empty",
+    "drill-unknown-key",
 }
 
 # Harmless values for the env: variables of the bad plans (as run_bad_plans.sh).

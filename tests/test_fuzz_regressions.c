@@ -9,6 +9,8 @@
 
 #include <dirent.h>
 
+#include "fuzz/fuzz_inputs_core.h"
+
 #include "herald/agenda.h"
 #include "herald/lint.h"
 #include "herald/util.h"
@@ -77,8 +79,32 @@ static void replay(void **state)
 	assert_true(n > 0);
 }
 
+/* The other inputs' regressions and seeds, through fuzz_inputs_one. */
+static void replay_inputs(void **state)
+{
+	(void)state;
+	DIR *d = opendir("tests/fuzz/regressions-inputs");
+	assert_non_null(d);
+	struct dirent *e;
+	int n = 0;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char *path = xasprintf("tests/fuzz/regressions-inputs/%s", e->d_name);
+		char *data;
+		size_t len;
+		assert_int_equal(read_file(path, 1 << 24, &data, &len), 0);
+		fuzz_inputs_one((const uint8_t *)data, len);
+		free(data);
+		free(path);
+		n++;
+	}
+	closedir(d);
+	assert_true(n > 0);
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = { cmocka_unit_test(replay) };
+	const struct CMUnitTest tests[] = { cmocka_unit_test(replay), cmocka_unit_test(replay_inputs) };
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,7 +8,8 @@
 static const char *CLEAN =
 	"{\"plan\":{\"id\":\"P\",\"version\":\"1.0\",\"owner\":\"Dana\","
 	"\"timezone\":\"Europe/London\",\"approved_by\":\"CISO\","
-	"\"approved_on\":\"2026-01-12\",\"next_review\":\"2027-01-12\"},"
+	"\"approved_on\":\"2026-01-12\",\"next_review\":\"2027-01-12\","
+	"\"drill\":{\"to\":[\"isms-drill@acme.example\"]}},"
 	"\"channels\":{\"slack\":{\"type\":\"slack\",\"webhook\":\"env:LT_SLACK\"},"
 	"\"mail\":{\"type\":\"email\",\"smtp\":\"smtp://mail.acme.example:587\","
 	"\"from\":\"isms@acme.example\",\"username\":\"env:LT_USER\",\"password\":\"env:LT_PASS\"}},"
@@ -108,6 +109,15 @@ static void unused_audience_and_channel(void **state)
 	       "W-AUDIENCE-UNUSED audiences.board;");
 	expect("\"channels\":{", "\"channels\":{\"spare\":{\"type\":\"webhook\",\"url\":\"env:LT_SLACK\"},",
 	       "W-CHANNEL-UNUSED channels.spare;");
+	/* a channel only drills go through is used */
+	char *j = replace(CLEAN, "\"channels\":{",
+			  "\"channels\":{\"spare\":{\"type\":\"webhook\",\"url\":\"env:LT_SLACK\"},");
+	char *k = replace(j, "\"drill\":{\"to\":[\"isms-drill@acme.example\"]}",
+			  "\"drill\":{\"to\":[\"isms-drill@acme.example\"],\"channels\":[\"spare\"]}");
+	struct seen s = lint_str(k);
+	free(j);
+	free(k);
+	assert_null(strstr(s.codes, "W-CHANNEL-UNUSED"));
 }
 
 static void email_only_and_plain_smtp(void **state)
@@ -219,6 +229,26 @@ static void reminders_need_people(void **state)
 	       "W-ACK-NOT-PERSONAL communications[0](AWR).acknowledge;");
 }
 
+static void manual_needs_drill_recipients(void **state)
+{
+	(void)state;
+	const char *drill = ",\"drill\":{\"to\":[\"isms-drill@acme.example\"]}";
+	expect(drill, "", "W-NO-DRILL-TARGET communications[2](BREACH);");
+	/* drill addresses, but the communication uses no email channel and
+	 * the drill names none: nobody to drill */
+	char *a = replace(CLEAN, "\"audiences\":[\"staff\",\"ext\"],",
+			  "\"audiences\":[\"staff\",\"ext\"],\"channels\":[\"slack\"],");
+	struct seen s = lint_str(a);
+	assert_contains(s.codes, "W-NO-DRILL-TARGET communications[2](BREACH);");
+	/* the communication's own drill, through a chat channel */
+	char *b = replace(a, "\"channels\":[\"slack\"],",
+			  "\"channels\":[\"slack\"],\"drill\":{\"channels\":[\"slack\"]},");
+	s = lint_str(b);
+	assert_null(strstr(s.codes, "W-NO-DRILL-TARGET"));
+	free(a);
+	free(b);
+}
+
 struct first_msg {
 	char code[32], message[400];
 };
@@ -279,6 +309,7 @@ int main(void)
 		cmocka_unit_test(reminders_need_people),
 		cmocka_unit_test(except_must_match),
 		cmocka_unit_test(working_days),
+		cmocka_unit_test(manual_needs_drill_recipients),
 		cmocka_unit_test(bidi_and_zero_width),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);

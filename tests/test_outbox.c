@@ -1,8 +1,9 @@
 /*
  * test_outbox.c - the outbox's logic against the store: keys, backoff,
  * materialising, claims, retries, give-up, catch-up (missed), duplicates
- * after a crash, releases, reminders and shared ack links, and leases of
- * `herald send` queues.  Time is passed in, so nothing here waits.
+ * after a crash, releases, reminders and shared ack links, leases of
+ * `herald send` queues, and the rules of manual sends and drills.  Time is
+ * passed in, so nothing here waits.
  */
 #include "testutil.h"
 
@@ -79,7 +80,15 @@ static const char plan_json[] =
 	"    \"notify\": [\"PT1H\", \"PT0S\"],"
 	"    \"schedule\": {\"at\": [\"2027-02-01T11:00\"]}, \"acknowledge\": {\"remind_after\": [\"P1D\"]}},"
 	"   {\"id\": \"INC\", \"topic\": \"Incident\", \"audiences\": [\"ops\", \"staff\"],"
-	"    \"owner\": \"CISO\", \"schedule\": {\"trigger\": \"manual\"}}]}";
+	"    \"owner\": \"CISO\", \"schedule\": {\"trigger\": \"manual\"}},"
+	"   {\"id\": \"ALERT\", \"topic\": \"Alert\", \"audiences\": [\"ops\", \"staff\"],"
+	"    \"owner\": \"CISO\", \"schedule\": {\"trigger\": \"manual\"},"
+	"    \"acknowledge\": {\"remind_after\": [\"PT1H\"]},"
+	"    \"drill\": {\"to\": [\"drill@acme.example\"], \"channels\": [\"hook\", \"mail\"]}}]}";
+
+/* INC and ALERT with the plan's drill mailbox (ALERT keeps its own). */
+static const char drill_header[] = "\"timezone\": \"UTC\", "
+	"\"drill\": {\"to\": [\"drill@acme.example\"]}";
 
 struct fx {
 	char path[80];
@@ -213,13 +222,14 @@ static void verifies(struct fx *f)
 static void materialise_is_idempotent(void **state)
 {
 	struct fx *f = *state;
-	/* OPS: 1; POLICY: 2 people x 2 offsets, each with a reminder: 8. */
-	assert_int_equal(materialise(f, T0, T0 + 86400), 9);
+	/* OPS: 1; POLICY: 2 people x 2 offsets, and a reminder each after
+	 * the last notice: 6. */
+	assert_int_equal(materialise(f, T0, T0 + 86400), 7);
 	assert_int_equal(materialise(f, T0, T0 + 86400), 0);
 	assert_int_equal(materialise(f, T0 - 86400, T0 + 2 * 86400), 0);
 	struct tally t = tally(f, NULL);
-	assert_int_equal(t.n, 9);
-	assert_int_equal(t.pending, 9);
+	assert_int_equal(t.n, 7);
+	assert_int_equal(t.pending, 7);
 	verifies(f);
 }
 
@@ -248,7 +258,7 @@ static void claim_send_and_done(void **state)
 	struct herald_err err;
 	assert_int_equal(store_outbox_stats(f->s, T0 + 3601, &st, &err), H_OK);
 	assert_int_equal(st.sent, 3);
-	assert_int_equal(st.pending, 6);
+	assert_int_equal(st.pending, 4);
 	verifies(f);
 }
 
@@ -403,10 +413,11 @@ static void one_ack_ends_the_reminders(void **state)
 		assert_string_equal(it[i]->recipient, "bob@example.org");
 		assert_non_null(strstr(it[i]->message, "Reminder"));
 	}
-	assert_int_equal(n, 2);
+	/* One reminder each, after the last notice only. */
+	assert_int_equal(n, 1);
 	free_items(it, n);
 	struct tally tp = tally(f, "POLICY");
-	assert_int_equal(tp.cancelled, 2);
+	assert_int_equal(tp.cancelled, 1);
 	verifies(f);
 }
 
@@ -439,7 +450,7 @@ static void policy_round(struct fx *f)
 	free_items(it, n);
 	ack_ann(f, T0 + 7300);
 	n = claim(f, "pending", T0 + 7200 + 86400, &it);
-	assert_int_equal(n, 2);
+	assert_int_equal(n, 1);
 	record_all(f, it, n, CHAN_OK, T0 + 7201 + 86400);
 	free_items(it, n);
 }
@@ -493,7 +504,7 @@ static void register_of_acknowledgements(void **state)
 	assert_int_equal(x.acked[0], T0 + 7300);
 	assert_int_equal(x.reminders[0], 0);
 	assert_int_equal(x.acked[1], 0);
-	assert_int_equal(x.reminders[1], 2); /* one per offset */
+	assert_int_equal(x.reminders[1], 1); /* after the last notice only */
 	assert_int_equal(x.first_sent[1], T0 + 7201);
 	assert_int_equal(x.first_due[1], T0 + 3600);   /* the PT1H notice */
 	struct store_ack_filter o = { .outstanding = true };
@@ -523,7 +534,7 @@ static void register_of_acknowledgements(void **state)
 	assert_non_null(strstr(json, "{\"communication\": \"POLICY\", \"occurrence\": "
 				     "\"2027-02-01T11:00:00Z\", \"audience\": \"staff\", \"name\": \"Bob\", "
 				     "\"email\": \"bob@example.org\", \"first_sent\": \"2027-02-01T11:00:01Z\", "
-				     "\"reminders\": 2, \"acknowledged_at\": null}"));
+				     "\"reminders\": 1, \"acknowledged_at\": null}"));
 	free(json);
 }
 
@@ -585,11 +596,11 @@ static void joiner_onboarded_leaver_cancelled(void **state)
 	assert_int_equal(outbox_membership(f->s, f->p, p2, now, &k, &err), H_OK);
 	assert_int_equal(k.joined, 1);
 	assert_int_equal(k.left, 1);
-	assert_int_equal(k.cancelled, 2);    /* Bob's two reminders */
+	assert_int_equal(k.cancelled, 1);    /* Bob's reminder */
 	assert_int_equal(k.onboarding, 2);   /* Cara's message and its reminder */
 	struct cancelled c = { 0, "bob@example.org" };
 	assert_int_equal(store_each_delivery(f->s, NULL, on_cancelled, &c, NULL, &err), H_OK);
-	assert_int_equal(c.left, 2);
+	assert_int_equal(c.left, 1);
 	/* Again with the same plans: nothing more. */
 	assert_int_equal(outbox_membership(f->s, f->p, p2, now, &k, &err), H_OK);
 	assert_int_equal(k.onboarding, 0);
@@ -649,8 +660,8 @@ static void new_members_none(void **state)
 	assert_int_equal(outbox_membership(f->s, f->p, p2, T0 + 10000, &k, &err), H_OK);
 	assert_int_equal(k.onboarding, 0);
 	assert_int_equal(k.joined, 1);
-	/* Nothing was sent yet: Bob's two notices and two reminders go. */
-	assert_int_equal(k.cancelled, 4);
+	/* Nothing was sent yet: Bob's two notices and his reminder go. */
+	assert_int_equal(k.cancelled, 3);
 	/* No old plan (a first start): nothing compared. */
 	assert_int_equal(outbox_membership(f->s, NULL, p2, T0 + 10000, &k, &err), H_OK);
 	assert_int_equal(k.joined + k.left + k.onboarding + k.cancelled, 0);
@@ -698,18 +709,17 @@ static void cli_queue_is_adopted_after_its_lease(void **state)
 {
 	struct fx *f = *state;
 	struct herald_err err;
-	char **keys = NULL;
+	struct outbox_made *made = NULL;
 	size_t nk = 0;
 	long ci = plan_comm_index(f->p, "INC");
 	assert_true(ci >= 0);
 	/* herald send's own queue: the service leaves it alone... */
 	int64_t now = T0;
-	assert_int_equal(outbox_create_manual(f->s, f->p, &f->p->comms[ci], now, "dana", "case 42",
-					      "cli:abc", &keys, &nk, &err), H_OK);
+	struct outbox_manual m = { .by = "dana", .note = "case 42" };
+	assert_int_equal(outbox_create_manual(f->s, f->p, &f->p->comms[ci], now, &m,
+					      "cli:abc", &made, &nk, &err), H_OK);
 	assert_int_equal(nk, 3);  /* ops hook, Ann, Bob */
-	for (size_t i = 0; i < nk; i++)
-		free(keys[i]);
-	free(keys);
+	free(made);
 	struct outbox_item **it;
 	assert_int_equal(claim(f, "pending", now, &it), 0);
 	free(it);
@@ -729,14 +739,198 @@ static void cli_queue_is_adopted_after_its_lease(void **state)
 		assert_true(it[i]->possible_duplicate);
 	free_items(it, n);
 	/* A live command keeps its lease. */
-	assert_int_equal(outbox_create_manual(f->s, f->p, &f->p->comms[ci], now, "dana", NULL,
-					      "cli:def", &keys, &nk, &err), H_OK);
-	for (size_t i = 0; i < nk; i++)
-		free(keys[i]);
-	free(keys);
+	m.note = NULL;
+	assert_int_equal(outbox_create_manual(f->s, f->p, &f->p->comms[ci], now, &m,
+					      "cli:def", &made, &nk, &err), H_OK);
+	free(made);
 	assert_int_equal(outbox_renew(f->s, "cli:def", now + 100, &f->pol, &err), H_OK);
 	assert_int_equal(outbox_recover(f->s, now + f->pol.lease + 1, false, &back, &err), H_OK);
 	assert_int_equal(back, 0);
+}
+
+/* --------------------------------------------------- manual sends */
+
+static struct plan *plan_with_drill(void)
+{
+	char *j = replace(plan_json, "\"timezone\": \"UTC\"", drill_header);
+	struct plan *p;
+	struct herald_err err;
+	if (load_str(j, &p, &err))
+		fail_msg("plan: %s", err.msg);
+	free(j);
+	return p;
+}
+
+static enum herald_rc check(const struct plan *p, const char *comm,
+			    const struct outbox_manual *m, char *msg)
+{
+	struct herald_err err;
+	herald_err_clear(&err);
+	enum herald_rc rc = outbox_manual_check(p, &p->comms[plan_comm_index(p, comm)], m, &err);
+	strcpy(msg, err.msg);
+	return rc;
+}
+
+static void manual_rules(void **state)
+{
+	(void)state;
+	struct plan *p = plan_with_drill();
+	char msg[HERALD_ERR_LEN];
+	struct outbox_manual m = { .by = "Dana Reyes", .note = "case 42",
+				   .base_url = "https://herald.example" };
+	assert_int_equal(check(p, "INC", &m, msg), H_OK);
+	/* who asks */
+	struct outbox_manual bad = m;
+	bad.by = NULL;
+	assert_int_equal(check(p, "INC", &bad, msg), H_EUSAGE);
+	assert_contains(msg, "by: ");
+	bad.by = "  ";
+	assert_int_equal(check(p, "INC", &bad, msg), H_EUSAGE);
+	bad.by = "{{ack_url}}";
+	assert_int_equal(check(p, "INC", &bad, msg), H_EUSAGE);
+	bad.by = "Dana\nReyes";
+	assert_int_equal(check(p, "INC", &bad, msg), H_EUSAGE);
+	/* the note: at most 64 KiB of text */
+	char *big = xmalloc(OUTBOX_NOTE_MAX + 2);
+	memset(big, 'x', OUTBOX_NOTE_MAX + 1);
+	big[OUTBOX_NOTE_MAX + 1] = '\0';
+	bad = m;
+	bad.note = big;
+	assert_int_equal(check(p, "INC", &bad, msg), H_EUSAGE);
+	assert_contains(msg, "note: 65537 bytes is more than the 65536");
+	big[OUTBOX_NOTE_MAX] = '\0';
+	assert_int_equal(check(p, "INC", &bad, msg), H_OK);
+	free(big);
+	bad.note = "caf\xc3";
+	assert_int_equal(check(p, "INC", &bad, msg), H_EUSAGE);
+	assert_contains(msg, "UTF-8");
+	bad.note = "line\x07" "bell";
+	assert_int_equal(check(p, "INC", &bad, msg), H_EUSAGE);
+	bad.note = "two\r\nlines\tand a tab";
+	assert_int_equal(check(p, "INC", &bad, msg), H_OK);
+	/* a scheduled communication only out of turn, and with a reason */
+	assert_int_equal(check(p, "OPS", &m, msg), H_EINVAL);
+	assert_contains(msg, "out of turn");
+	bad = m;
+	bad.out_of_turn = true;
+	assert_int_equal(check(p, "OPS", &bad, msg), H_OK);
+	bad.note = NULL;
+	assert_int_equal(check(p, "OPS", &bad, msg), H_EUSAGE);
+	assert_contains(msg, "note: an out-of-turn send needs a note");
+	/* drills need drill recipients: OPS reaches only a webhook */
+	bad = m;
+	bad.drill = true;
+	assert_int_equal(check(p, "INC", &bad, msg), H_OK);
+	assert_int_equal(check(p, "OPS", &bad, msg), H_EINVAL);
+	assert_contains(msg, "communication OPS has no drill recipients");
+	/* links that reach people: ALERT asks for acknowledgements */
+	bad = m;
+	bad.base_url = NULL;
+	assert_int_equal(check(p, "INC", &bad, msg), H_OK);  /* no links in INC */
+	assert_int_equal(check(p, "ALERT", &bad, msg), H_EINVAL);
+	assert_contains(msg, "would have no base URL; set \"base_url\" in the plan");
+	bad.base_url = "http://127.0.0.1:8080";
+	assert_int_equal(check(p, "ALERT", &bad, msg), H_EINVAL);
+	assert_contains(msg, "messages to channel hook would point at http://127.0.0.1:8080");
+	assert_not_contains(msg, "hooks.example");  /* a webhook URL is a secret */
+	bad.dry_run = true;
+	assert_int_equal(check(p, "ALERT", &bad, msg), H_OK);
+	plan_free(p);
+	/* to people on this machine only, a loopback link is fine */
+	char *a = replace(plan_json, "https://hooks.example/x", "http://127.0.0.1:9/x");
+	char *b = replace(a, "ann@example.org", "ann@mail.localhost");
+	char *c = replace(b, "bob@example.org", "bob@localhost.localhost");
+	struct herald_err err;
+	if (load_str(c, &p, &err))
+		fail_msg("plan: %s", err.msg);
+	bad = m;
+	bad.base_url = "http://127.0.0.1:8080";
+	assert_int_equal(check(p, "ALERT", &bad, msg), H_OK);
+	plan_free(p);
+	free(a);
+	free(b);
+	free(c);
+	assert_true(outbox_base_local(NULL));
+	assert_true(outbox_base_local("http://localhost:8080"));
+	assert_true(outbox_base_local("http://[::1]:8080/x"));
+	assert_true(outbox_base_local("http://0.0.0.0:8080"));
+	assert_true(outbox_base_local("https://127.0.0.2"));
+	assert_false(outbox_base_local("https://herald.acme.example"));
+	assert_false(outbox_base_local("http://10.0.0.5:8080"));
+	assert_false(outbox_base_local("https://127.example"));
+}
+
+/* A drill goes through the real channels to the drill recipients only,
+ * kind "drill", the text marked [DRILL] and the note kept a placeholder;
+ * no reminders follow it. */
+static void drill_reaches_drill_recipients_only(void **state)
+{
+	struct fx *f = *state;
+	plan_free(f->p);
+	f->p = plan_with_drill();
+	struct herald_err err;
+	struct outbox_made *made = NULL;
+	size_t n = 0;
+	struct outbox_manual m = { .by = "dana", .via = "CLI, user dana",
+				   .note = "{{ack_url}} <case 42>", .drill = true };
+	/* INC: the plan's drill, through the email channel staff uses */
+	long inc = plan_comm_index(f->p, "INC");
+	assert_int_equal(outbox_create_manual(f->s, f->p, &f->p->comms[inc], T0, &m, "pending",
+					      &made, &n, &err), H_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(made[0].audience, "staff");
+	assert_string_equal(made[0].recipient, "drill@acme.example");
+	free(made);
+	/* ALERT: its own drill, a webhook and a mailbox, for each audience */
+	long al = plan_comm_index(f->p, "ALERT");
+	assert_int_equal(outbox_create_manual(f->s, f->p, &f->p->comms[al], T0, &m, "pending",
+					      &made, &n, &err), H_OK);
+	assert_int_equal(n, 4);
+	free(made);
+	struct outbox_item **it;
+	size_t k = claim(f, "pending", T0, &it);
+	assert_int_equal(k, 5);
+	for (size_t i = 0; i < k; i++) {
+		assert_string_equal(it[i]->kind, "drill");
+		assert_true(!it[i]->recipient || strcmp(it[i]->recipient, "drill@acme.example") == 0);
+		assert_int_equal(strncmp(it[i]->message, "[DRILL] ", 8), 0);
+		assert_contains(it[i]->message, "{{note}}");
+		assert_not_contains(it[i]->message, "case 42");
+		assert_string_equal(it[i]->note, "{{ack_url}} <case 42>");
+		assert_string_equal(it[i]->requested_by, "dana (CLI, user dana)");
+		assert_contains(it[i]->message, "Sent by: dana\n");
+	}
+	record_all(f, it, k, CHAN_OK, T0 + 1);
+	free_items(it, k);
+	/* a drill rehearses the message, not the reminders */
+	assert_int_equal(claim(f, "pending", T0 + 7200, &it), 0);
+	free(it);
+	struct tally t = tally(f, "ALERT");
+	assert_int_equal(t.n, 4);
+	verifies(f);
+}
+
+/* The same request again makes the same deliveries, and no new ones: the
+ * ground an Idempotency-Key stands on. */
+static void same_request_same_deliveries(void **state)
+{
+	struct fx *f = *state;
+	struct herald_err err;
+	struct outbox_made *a = NULL, *b = NULL;
+	size_t na = 0, nb = 0;
+	struct outbox_manual m = { .by = "dana", .note = "case 42", .request = "req-1" };
+	long inc = plan_comm_index(f->p, "INC");
+	assert_int_equal(outbox_create_manual(f->s, f->p, &f->p->comms[inc], T0, &m, "pending",
+					      &a, &na, &err), H_OK);
+	assert_int_equal(outbox_create_manual(f->s, f->p, &f->p->comms[inc], T0 + 5, &m,
+					      "pending", &b, &nb, &err), H_OK);
+	assert_int_equal(na, 3);
+	assert_int_equal(nb, 3);
+	for (size_t i = 0; i < na; i++)
+		assert_string_equal(a[i].key, b[i].key);
+	free(a);
+	free(b);
+	assert_int_equal(tally(f, "INC").n, 3);
 }
 
 int main(void)
@@ -752,6 +946,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(release_undoes_a_claim, setup, teardown),
 		cmocka_unit_test_setup_teardown(one_ack_ends_the_reminders, setup, teardown),
 		cmocka_unit_test_setup_teardown(cli_queue_is_adopted_after_its_lease, setup, teardown),
+		cmocka_unit_test(manual_rules),
+		cmocka_unit_test_setup_teardown(drill_reaches_drill_recipients_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(same_request_same_deliveries, setup, teardown),
 		cmocka_unit_test_setup_teardown(register_of_acknowledgements, setup, teardown),
 		cmocka_unit_test_setup_teardown(name_and_link_placeholders, setup, teardown),
 		cmocka_unit_test_setup_teardown(joiner_onboarded_leaver_cancelled, setup, teardown),

@@ -352,7 +352,7 @@ static void no_cascades(void **state)
 	/* A channel of unknown type: its deliver entries are not judged. */
 	char *j = replace(BASE, "\"type\":\"email\"", "\"type\":\"fax\"");
 	assert_int_equal(count_errors(j, &e, &err), 1);
-	assert_contains(e.msgs, "channels.mail.type: unknown channel type \"fax\" (slack, email or webhook)");
+	assert_contains(e.msgs, "channels.mail.type: unknown channel type \"fax\" (slack, email, webhook, teams, googlechat or mattermost)");
 	free(j);
 	/* channels not an object: no "unknown channel" for each reference. */
 	char *a = replace(BASE, "\"channels\":{\"slack\"", "\"channels\":[{\"slack\"");

@@ -103,6 +103,50 @@ static void copy_file(const char *from, const char *to)
 	free(data);
 }
 
+/* ------------------------------------------------------- idempotency */
+
+static struct store_idem fresh_idem(int64_t at, const char *req, unsigned char fp)
+{
+	struct store_idem v = { .at = at };
+	memset(v.fingerprint, fp, 32);
+	snprintf(v.request, sizeof v.request, "%s", req);
+	return v;
+}
+
+/* The first taker stores its entry; a second gets it back (answered or
+ * not); a day on it is forgotten and the key is new again. */
+static void idempotency_entries(void **state)
+{
+	struct store *s = *state;
+	struct herald_err err;
+	unsigned char key[32];
+	memset(key, 7, 32);
+	struct store_idem a = fresh_idem(1000, "idem:a", 1), b = fresh_idem(1010, "idem:b", 2), got;
+	assert_int_equal(store_idem_take(s, key, &a, 0, &got, &err), H_OK);
+	assert_string_equal(got.request, "idem:a");
+	assert_int_equal(got.status, 0);
+	assert_null(got.body);
+	/* Taken again before the answer: the first request's id, not b's. */
+	assert_int_equal(store_idem_take(s, key, &b, 0, &got, &err), H_OK);
+	assert_string_equal(got.request, "idem:a");
+	assert_int_equal(got.at, 1000);
+	assert_int_equal(got.fingerprint[0], 1);
+	assert_int_equal(store_idem_answer(s, key, 202, "{\"ok\": 1}", &err), H_OK);
+	assert_int_equal(store_idem_take(s, key, &b, 0, &got, &err), H_OK);
+	assert_int_equal(got.status, 202);
+	assert_string_equal(got.body, "{\"ok\": 1}");
+	store_idem_free(&got);
+	/* Past its day: forgotten, b takes the key. */
+	assert_int_equal(store_idem_take(s, key, &b, 1001, &got, &err), H_OK);
+	assert_string_equal(got.request, "idem:b");
+	assert_int_equal(got.status, 0);
+	store_idem_free(&got);
+	/* Not evidence: the chain did not move. */
+	struct store_head h;
+	assert_int_equal(store_head(s, &h, &err), H_OK);
+	assert_int_equal(h.seq, 0);
+}
+
 /* ----------------------------------------------------------- the chain */
 
 static void chain_links_rows(void **state)
@@ -538,6 +582,7 @@ int main(void)
 		cmocka_unit_test(refuses_to_migrate_an_altered_log),
 		cmocka_unit_test(witness_catches_lost_rows),
 		cmocka_unit_test(quick_check_refuses_damage),
+		cmocka_unit_test_setup_teardown(idempotency_entries, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,8 @@
 /*
- * chan.h - channels: Slack incoming webhooks, email over SMTP, generic
- * webhooks, and the null channel of --dry-run, behind one interface.
+ * chan.h - channels: Slack, Microsoft Teams, Google Chat and Mattermost
+ * incoming webhooks, email over SMTP, generic webhooks, and the null
+ * channel of --dry-run, behind one interface.  Which backend sends a
+ * message is its channel type's row (plan_chan.h).
  *
  * A send is asynchronous: chan_pool_add() starts it on a libcurl multi
  * handle, chan_pool_run() drives every transfer at once (one slow receiver
@@ -32,7 +34,7 @@ enum chan_result { CHAN_OK, CHAN_TEMP, CHAN_PERM };
 struct chan_msg {
 	const struct plan_channel *ch;
 	const char *key;            /* delivery key (webhook-id, X-Herald-Delivery) */
-	const char *kind;           /* "scheduled", "reminder", "manual" */
+	const char *kind;           /* "scheduled", "reminder", "manual", "drill" */
 	const char *plan_id, *plan_title, *plan_version;
 	const char *communication, *topic, *owner, *description;
 	const char *audience, *audience_name;
@@ -43,8 +45,18 @@ struct chan_msg {
 	const char *tzid;
 	const char *recipient;      /* email: addr-spec */
 	const char *recipient_name; /* email: display name or NULL */
-	const char *text;           /* the message, ack link already in it */
+	/*
+	 * The message, ack link already in it.  A manual send's note is not:
+	 * where it goes the text holds the placeholder {{note}}, which each
+	 * backend fills with note in its own markup (chan_text).
+	 */
+	const char *text;
+	const char *note;           /* a manual send's note, or NULL */
+	const char *requested_by;   /* who asked, as recorded ("Dana Reyes (API, 10.0.0.5)"), or NULL */
+	bool drill;                 /* a drill: titles start "[DRILL] " (chan_title) */
 	const char *ack_url;        /* NULL without acknowledgement */
+	const char *full_url;       /* a page with the whole message, where a
+				       channel that must cut it links; NULL none */
 	const char *message_id;     /* email: "<…@…>", stable across retries */
 	bool possible_duplicate;
 	int64_t now;                /* instant of the send (Date, webhook-timestamp) */
@@ -94,6 +106,32 @@ size_t chan_pool_run(struct chan_pool *p, int timeout_ms, chan_done_fn done,
 /* Makes a chan_pool_run() waiting on another thread return early. */
 void chan_pool_wakeup(struct chan_pool *p);
 
+/* -------------------------------------------------- for the backends */
+
+/*
+ * The title of a message (email Subject, chat header): "[DRILL] " for a
+ * drill, "Reminder: " for a reminder, then the topic (or the
+ * communication).  Appended to out as plain text; escape it for the
+ * channel.
+ */
+void chan_title(const struct chan_msg *m, struct buf *out);
+
+/*
+ * Renders m->text in a channel's markup: text(ctx, s, n, out) appends
+ * each run of the text (escaped for the channel), note(ctx, m->note, out)
+ * each place the note goes (its own markup, escaped too; NULL: the note as
+ * text through text()).  Without a note those places render empty.  Every
+ * backend sends the text through this, so a note is never lost and never
+ * read as markup.
+ */
+void chan_text(const struct chan_msg *m,
+	       void (*text)(void *ctx, const char *s, size_t n, struct buf *out),
+	       void (*note)(void *ctx, const char *s, struct buf *out), void *ctx,
+	       struct buf *out);
+
+/* m->text with the note filled in as it is (plain text, JSON strings). */
+void chan_text_plain(const struct chan_msg *m, struct buf *out);
+
 /* ------------------------------------------------ pieces, for tests */
 
 /*
@@ -111,6 +149,12 @@ void chan_webhook_payload(const struct chan_msg *m, struct buf *out);
 /* The Block Kit body of a Slack message. */
 void chan_slack_payload(const struct chan_msg *m, struct buf *out);
 
+/* The bodies of a Teams (Adaptive Card), a Google Chat (text and
+ * cardsV2) and a Mattermost message; see chan_teams.c, … */
+void chan_teams_payload(const struct chan_msg *m, struct buf *out);
+void chan_googlechat_payload(const struct chan_msg *m, struct buf *out);
+void chan_mattermost_payload(const struct chan_msg *m, struct buf *out);
+
 /* Builds the whole RFC 5322 message of an email (CRLF line ends). */
 void chan_email_message(const struct chan_msg *m, struct buf *out);
 
@@ -119,8 +163,14 @@ void chan_email_message(const struct chan_msg *m, struct buf *out);
  * header name and ": " already on the line. */
 void chan_rfc2047(const char *s, size_t first, struct buf *out);
 
-/* Classifies an HTTP status of a generic webhook / of Slack. */
-enum chan_result chan_webhook_classify(long status);
+/*
+ * Classifies an HTTP answer.  chan_http_classify: receivers that answer
+ * 2xx on success (generic webhooks, Teams, Google Chat, Mattermost):
+ * 408, 429 and 5xx are temporary, any other status permanent (the
+ * receiver refuses this message and would refuse it again).  Slack also
+ * wants the body "ok".  body may be NULL.
+ */
+enum chan_result chan_http_classify(long status, const char *body);
 enum chan_result chan_slack_classify(long status, const char *body);
 
 /*
@@ -133,10 +183,12 @@ void chan_scrub(const char *text, const char *const *secrets, char *out,
 
 /*
  * Every secret value of channel ch (plan_channel_secrets(): URLs,
- * passwords, usernames, signing keys, all header values), as the
- * NULL-terminated list chan_scrub() takes.  The array is the caller's to
- * free; the strings are borrowed from the plan.
+ * passwords, usernames, signing keys, all header values) and the parts of
+ * each a receiver may quote alone (plan_secret_parts(): a URL's path and
+ * token), as the NULL-terminated list chan_scrub() takes.  It is one
+ * block of copies: chan_secrets_free() wipes and frees it.
  */
 const char **chan_secrets(const struct plan_channel *ch);
+void chan_secrets_free(const char **list);
 
 #endif

@@ -15,6 +15,8 @@
 struct runtime;
 struct plan;
 struct plan_comm;
+struct outbox_manual;
+struct outbox_made;
 
 struct dispatcher;
 
@@ -26,14 +28,14 @@ enum herald_rc dispatcher_start(struct runtime *rt, struct dispatcher **out,
 void dispatcher_plan_changed(struct dispatcher *d);
 
 /*
- * Queues the deliveries of a manual send of communication c of p (see
- * outbox_create_manual; requested_by and note are recorded) and wakes the
- * loop to send them.  Any thread.  keys gets a malloc'd array of the
- * malloc'd idempotency keys made (caller frees), *nkeys their number.
+ * Queues the deliveries of manual send m (checked, outbox_manual_check)
+ * of communication c of p (see outbox_create_manual) and wakes the loop
+ * to send them.  Any thread.  *made gets the malloc'd array of the n
+ * deliveries (caller frees).
  */
 enum herald_rc dispatcher_send_manual(struct dispatcher *d, const struct plan *p,
-				      const struct plan_comm *c, const char *requested_by,
-				      const char *note, char ***keys, size_t *nkeys,
+				      const struct plan_comm *c, const struct outbox_manual *m,
+				      struct outbox_made **made, size_t *n,
 				      struct herald_err *err);
 
 /* Appends Prometheus lines (pending, sent, failed, missed, …). */

@@ -28,7 +28,10 @@ struct engine_opts {
 	struct store *store;
 	const char *queue;            /* "pending" or a `herald send` queue */
 	bool dry_run;
-	const char *base_url;         /* for ack links; NULL = "http://127.0.0.1:8080" */
+	/* The base of ack links: base_url (--base-url) if set, else the
+	 * plan's base_url, else base_default (NULL = "http://127.0.0.1:8080"). */
+	const char *base_url;
+	const char *base_default;
 	/* The keys of ack links (the current one signs): called each round. */
 	const struct keyring *(*keys)(void *ctx);
 	/* The plan whose channels (and secrets) sends use: called each round. */

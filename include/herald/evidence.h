@@ -107,14 +107,16 @@ enum evidence_format { EVIDENCE_CSV, EVIDENCE_JSON };
 
 /*
  * Writes one row per delivery matching f (NULL = all) to f: CSV (RFC 4180, a
- * header line, cells that a spreadsheet would read as a formula prefixed
- * with a quote, and a trailing "# chain head: seq N sha256 H" line) or
- * JSON ({"chain_head": {…}, "deliveries": […]}).  *count (may be NULL)
- * gets the number of deliveries written.
+ * header line and one line per delivery, nothing else, so spreadsheets and
+ * `sqlite3 .import` read it whole; cells that a spreadsheet would read as a
+ * formula prefixed with a quote) or JSON ({"deliveries": […], "count",
+ * "chain_head": {…}, "from", "to"}).  *count and *head (either may be
+ * NULL) get the number of deliveries written and the chain head that
+ * covers them (the CSV's caller states it apart).
  */
 enum herald_rc evidence_export(struct store *s, const struct store_filter *filter,
-			       enum evidence_format format, FILE *f,
-			       int64_t *count, struct herald_err *err);
+			       enum evidence_format format, FILE *f, int64_t *count,
+			       struct evidence_head *head, struct herald_err *err);
 
 /* ----------------------------------------------------- people register */
 

@@ -32,6 +32,19 @@ typedef enum herald_rc (*fanout_fn)(const struct fanout_target *t, void *ctx);
 enum herald_rc fanout_each(const struct plan *p, const struct plan_comm *c,
 			   fanout_fn fn, void *ctx);
 
+/*
+ * The targets of a drill of c (plan_comm_drill): for each audience of c,
+ * the drill's channels, or without "channels" the email channels c uses
+ * for that audience; email ones to each drill address, the others as they
+ * are.  Same contract as fanout_each; nothing is called when c has no
+ * drill.
+ */
+enum herald_rc fanout_drill_each(const struct plan *p, const struct plan_comm *c,
+				 fanout_fn fn, void *ctx);
+
+/* How many messages a drill of c makes (0: c has no drill recipients). */
+int64_t fanout_drill_count(const struct plan *p, const struct plan_comm *c);
+
 /* How many messages one occurrence of c makes for audience a. */
 int64_t fanout_count(const struct plan *p, const struct plan_comm *c,
 		     const struct plan_audience *a);

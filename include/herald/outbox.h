@@ -103,15 +103,66 @@ enum herald_rc outbox_materialise(struct store *s, const struct plan *p,
 				  struct herald_err *err);
 
 /*
- * Creates the deliveries of a manual send of communication c now: one per
- * audience channel and recipient, kind "manual", requested_by and note
- * recorded, queued in queue ("pending" for the service).  keys gets a
- * malloc'd array of malloc'd hex keys (caller frees), *n their number.
+ * A manual send as asked, by `herald send` or the API: the same rules for
+ * both (outbox_manual_check).
+ */
+struct outbox_manual {
+	const char *by;          /* the person who asks (required) */
+	const char *via;         /* how: "CLI, user dana", "API, 10.0.0.5"; may be NULL */
+	const char *note;        /* the facts, at most OUTBOX_NOTE_MAX bytes; NULL = none */
+	bool drill;              /* to the drill recipients only, kind "drill" */
+	bool out_of_turn;        /* a scheduled communication sent by hand */
+	bool dry_run;            /* nothing leaves: the link check does not apply */
+	const char *base_url;    /* base of the links the messages carry; NULL = unset */
+	/*
+	 * The request id (at most 64 characters of [A-Za-z0-9._:-]), NULL
+	 * for a random one.  The delivery keys derive from it, so asking
+	 * again with the same request makes no new deliveries: this is where
+	 * an Idempotency-Key goes (issue 9).
+	 */
+	const char *request;
+};
+
+#define OUTBOX_NOTE_MAX 65536
+#define OUTBOX_BY_MAX 200
+
+/*
+ * Checks a manual send of c before anything is recorded.  H_EUSAGE (the
+ * request itself is wrong: a missing or bad by, a note too long or not
+ * text, an out-of-turn send without a note saying why) or H_EINVAL (the
+ * plan refuses it: a scheduled communication without out_of_turn, a
+ * drill with no drill recipients, or a live send whose acknowledgement
+ * links would point at a loopback or unset base URL while going to
+ * someone on another machine), with a message that says what to do.
+ */
+enum herald_rc outbox_manual_check(const struct plan *p, const struct plan_comm *c,
+				   const struct outbox_manual *m, struct herald_err *err);
+
+/* True if a base URL is one people on other machines cannot reach: NULL,
+ * a loopback or unspecified host (127.0.0.0/8, ::1, localhost, 0.0.0.0). */
+bool outbox_base_local(const char *base_url);
+
+/* What requested_by records: "BY (VIA)", or BY without via. */
+void outbox_requested_by(const struct outbox_manual *m, char *out, size_t n);
+
+/* A delivery made by a manual send; strings borrowed from the plan. */
+struct outbox_made {
+	char key[65];            /* hex */
+	const char *audience, *channel, *recipient;   /* recipient may be NULL */
+};
+
+/*
+ * Creates the deliveries of a manual send m (checked) of communication c
+ * now: one per audience channel and recipient (a drill: per drill target,
+ * fanout_drill_each), kind "manual" or "drill", requested_by and note
+ * recorded, queued in queue ("pending" for the service).  *made gets a
+ * malloc'd array (caller frees) of the n deliveries made; a repeated
+ * request makes none.
  */
 enum herald_rc outbox_create_manual(struct store *s, const struct plan *p,
 				    const struct plan_comm *c, int64_t now,
-				    const char *requested_by, const char *note,
-				    const char *queue, char ***keys, size_t *n,
+				    const struct outbox_manual *m, const char *queue,
+				    struct outbox_made **made, size_t *n,
 				    struct herald_err *err);
 
 /* --------------------------------------------------- joiners, leavers */

@@ -24,7 +24,9 @@
 #include "herald/members.h"
 #include "herald/sched.h"
 
-enum chan_type { CHAN_SLACK, CHAN_EMAIL, CHAN_WEBHOOK };
+/* A channel type: a row of the one table (plan_chan.h). */
+struct chan_type;
+struct buf;
 
 /* A value that may have come from env:; literal secrets are linted. */
 struct plan_secret {
@@ -38,10 +40,14 @@ struct plan_header {
 	struct plan_secret value;
 };
 
+/*
+ * A channel.  The fields below are those the built-in types share; a type
+ * with keys of its own keeps them in opts (its chan_*.c file reads them).
+ */
 struct plan_channel {
 	char *id;
-	enum chan_type type;
-	struct plan_secret webhook;  /* slack */
+	const struct chan_type *type;
+	struct plan_secret webhook;  /* chat types (slack, teams, …) */
 	char *smtp;                  /* email: smtp:// or smtps:// URL */
 	char *from;                  /* email: RFC 5322 mailbox */
 	struct plan_secret username, password;
@@ -50,6 +56,7 @@ struct plan_channel {
 	struct plan_header *headers;
 	size_t nheaders;
 	struct plan_secret secret;   /* webhook signing key (optional) */
+	void *opts;                  /* the type's own settings, or NULL */
 };
 
 enum deliver_to { TO_CHANNEL, TO_LIST, TO_MEMBERS };
@@ -102,6 +109,23 @@ struct plan_audience {
 	bool feed_email;             /* a public feed may show email addresses */
 };
 
+/*
+ * Drill recipients ("drill": {"to": [...], "channels": [...]}, on the plan
+ * or a communication): a drill sends the real message through the real
+ * channels, to these only.  Without "channels", it goes through the email
+ * channels the communication uses, to the "to" addresses; with it, through
+ * exactly those channels (email ones to "to", the others, drill webhooks,
+ * as they are).
+ */
+struct plan_drill {
+	bool given;
+	char **to;                   /* email addresses */
+	size_t nto;
+	size_t *channels;            /* indexes into plan->channels, when */
+	size_t nchannels;
+	bool channels_given;
+};
+
 /* What a member who joins an audience gets of an acknowledgement it was
  * asked before they joined (outbox_membership). */
 enum ack_new_members {
@@ -130,6 +154,7 @@ struct plan_comm {
 	char *location;              /* feeds: LOCATION; NULL = none */
 	char *url;                   /* feeds: URL (a meeting link); NULL = none */
 	bool all_day;                /* date-only schedule (sched.all_day too) */
+	struct plan_drill drill;     /* overrides the plan's when given */
 	enum ack_new_members new_members;  /* acknowledge.new_members */
 };
 
@@ -143,6 +168,8 @@ struct plan {
 	bool strict_approval;        /* refuse a reload changed without approval */
 	char *tzid;
 	const struct tz *tz;
+	char *base_url;              /* base of links, no trailing '/'; may be NULL */
+	struct plan_drill drill;
 	struct plan_channel *channels;
 	size_t nchannels;
 	struct plan_audience *audiences;
@@ -242,6 +269,15 @@ long plan_channel_index(const struct plan *p, const char *id);
 long plan_audience_index(const struct plan *p, const char *id);
 long plan_comm_index(const struct plan *p, const char *id);
 
+/* The drill in force for c: its own, else the plan's; NULL when neither
+ * names one. */
+const struct plan_drill *plan_comm_drill(const struct plan *p, const struct plan_comm *c);
+
+/* The base of the links in messages and feeds: override (--base-url) if
+ * given, else the plan's base_url, else fallback (may be NULL). */
+const char *plan_base_url(const struct plan *p, const char *override,
+			  const char *fallback);
+
 /* The zone in force for a communication (its own or the plan's). */
 const struct tz *plan_comm_tz(const struct plan *p, const struct plan_comm *c);
 
@@ -252,8 +288,12 @@ const struct tz *plan_comm_tz(const struct plan *p, const struct plan_comm *c);
  */
 bool plan_comm_uses_channel(const struct plan_comm *c, size_t channel);
 
-/* The plan name of a channel type ("slack", "email", "webhook"). */
-const char *chan_type_name(enum chan_type t);
+/* The plan name of a channel's type ("slack", "email", …). */
+const char *plan_channel_type(const struct plan_channel *ch);
+
+/* Public facts about a channel (its type's words, where its URL comes
+ * from), never a URL, a password or a header value. */
+void plan_channel_describe(const struct plan_channel *ch, struct buf *out);
 
 /* One secret-bearing value of a channel (see plan_channel_secrets()). */
 struct plan_secret_ref {
@@ -275,5 +315,14 @@ struct plan_secret_ref {
 void plan_channel_secrets(const struct plan_channel *ch,
 			  void (*fn)(const struct plan_secret_ref *r, void *ctx),
 			  void *ctx);
+
+/*
+ * Calls fn with value and then with each part of it a receiver may quote
+ * on its own: for a URL, its path and query, every path segment of 16
+ * bytes or more, every query value of 8 or more and a password in it
+ * (the token of a webhook URL is one of these).  Masking uses them all.
+ */
+void plan_secret_parts(const char *value, void (*fn)(const char *part, void *ctx),
+		       void *ctx);
 
 #endif

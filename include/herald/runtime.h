@@ -21,10 +21,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "herald/plan.h"
+
 struct buf;
 struct keyring;
 struct store;
-struct plan;
 struct planver_verdict;
 
 struct runtime {
@@ -34,7 +35,8 @@ struct runtime {
 	 * with it, kept as long as plans are. */
 	_Atomic(const struct planver_verdict *) approval;
 	bool dry_run;
-	const char *base_url;   /* public base URL for links, no trailing '/' */
+	const char *base_url;   /* --base-url, no trailing '/'; NULL: the plan's */
+	const char *listen_url; /* http://LISTEN: the base when neither says one */
 	int64_t started;        /* instant the service started */
 	/* The keys of tokens and checkpoints: swapped when the key directory
 	 * changes (a rotation); kept, like plans, until exit. */
@@ -68,6 +70,13 @@ size_t runtime_conditions_json(struct runtime *rt, struct buf *out);
 static inline const struct plan *runtime_plan(struct runtime *rt)
 {
 	return atomic_load(&rt->plan);
+}
+
+/* The public base URL of links under plan p: --base-url, else the plan's
+ * base_url, else http://LISTEN (see plan_base_url). */
+static inline const char *runtime_base_url(const struct runtime *rt, const struct plan *p)
+{
+	return plan_base_url(p, rt->base_url, rt->listen_url);
 }
 
 static inline const struct keyring *runtime_keys(struct runtime *rt)

@@ -526,4 +526,37 @@ enum herald_rc store_row_hash_at(struct store *s, int64_t seq,
 enum herald_rc store_copy(struct store *s, const char *dest,
 			  const char *const *omit, struct herald_err *err);
 
+/* ------------------------------------------------------- idempotency */
+
+/*
+ * What a send request with an Idempotency-Key left behind (not evidence:
+ * the deliveries it made are).  key is the SHA-256 of the client's key
+ * (the raw key is never stored).  status 0 means the request was taken
+ * but its answer not yet stored (a crash in between: its deliveries, if
+ * any were made, carry request, so asking again makes none).
+ */
+struct store_idem {
+	unsigned char fingerprint[32];  /* of the request it answered */
+	char request[72];               /* the request id the deliveries carry */
+	int64_t at;                     /* when it was first taken */
+	int status;                     /* 0, or the HTTP status answered */
+	char *body;                     /* the answer (NULL while status is 0) */
+};
+
+/*
+ * Takes key for a request, in one transaction: entries taken before since
+ * are forgotten first; then *out gets the entry key already has, or, if
+ * none, fresh (its fingerprint, request id and time) is stored as the
+ * entry and copied to *out.  out->body is malloc'd (store_idem_free).
+ */
+enum herald_rc store_idem_take(struct store *s, const unsigned char key[32],
+			       const struct store_idem *fresh, int64_t since,
+			       struct store_idem *out, struct herald_err *err);
+
+/* Stores the answer of the request that took key. */
+enum herald_rc store_idem_answer(struct store *s, const unsigned char key[32], int status,
+				 const char *body, struct herald_err *err);
+
+void store_idem_free(struct store_idem *v);
+
 #endif

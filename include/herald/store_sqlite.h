@@ -54,6 +54,15 @@ struct store {
 	int64_t witness_ms;
 };
 
+/* The send API's idempotency table (outside the evidence), made when a
+ * store opens for writing. */
+extern const char store_idem_table[];
+
+/* Binds what the register's and the deliveries' filters share: ?1 from,
+ * ?2 to (instants), ?3 communication, ?4 audience; unset ones stay NULL. */
+void sqlite_bind_scope(sqlite3_stmt *st, bool has_from, int64_t from, bool has_to, int64_t to,
+		       const char *communication, const char *audience);
+
 /* A failure of the last statement on s, as H_ERUNTIME. */
 enum herald_rc sqlite_fail(struct store *s, struct herald_err *err,
 			   const char *what);

@@ -1,10 +1,16 @@
 /*
  * web_api.h - the HTTP API of the service:
- *   POST /api/communications/ID/send   manual send of a manual
- *        communication (bearer admin token); body, optional, JSON
- *        {"note": TEXT}; 202 with {"communication", "deliveries": [keys],
- *        "note"}, 401 without the token, 404 for an unknown or scheduled
- *        communication, 400 for a bad body.
+ *   POST /api/communications/ID/send   manual send (bearer admin token),
+ *        the same rules as `herald send` (outbox_manual_check).  Body JSON
+ *        {"by": NAME (required), "note": TEXT, "drill": BOOL,
+ *        "out_of_turn": BOOL}; the caller's address is recorded with the
+ *        name.  202 with {"communication", "kind", "requested_by", "note",
+ *        "dry_run", "deliveries": [{"key", "audience", "channel",
+ *        "recipient", "state"}]}; 400 for a bad body (the message names
+ *        the key), 401 without the token, 404 for an unknown
+ *        communication, 409 when the plan refuses the send (a scheduled
+ *        communication without out_of_turn, a drill without drill
+ *        recipients, links that would point at a loopback base URL).
  */
 #ifndef HERALD_WEB_API_H
 #define HERALD_WEB_API_H

@@ -46,7 +46,7 @@ wrk.headers["Content-Type"] = "application/json"
 LUA
 wrk_rate=$(wrk -t2 -c32 -d5s -s "$T/post.lua" "http://127.0.0.1:$port/h/0" | awk '/Requests\/sec/ {print $2}')
 t0=$(now)
-"$HERALD" send "$T/hooks.json" M --db "$T/a.db" >/dev/null 2>"$T/a.err"
+"$HERALD" send "$T/hooks.json" M --db "$T/a.db" --by bench >/dev/null 2>"$T/a.err"
 rc=$?
 t1=$(now)
 sent=$(sqlite3 "$T/a.db" "select count(*) from delivery_states where state='sent'")
@@ -75,7 +75,7 @@ t0=$(now)
 t1=$(now)
 src_rate=$(echo "$NM / ($t1 - $t0)" | bc -l)
 t0=$(now)
-"$HERALD" send "$T/mail.json" M --db "$T/b.db" >/dev/null 2>"$T/b.err"
+"$HERALD" send "$T/mail.json" M --db "$T/b.db" --by bench >/dev/null 2>"$T/b.err"
 rc=$?
 t1=$(now)
 sent=$(sqlite3 "$T/b.db" "select count(*) from delivery_states where state='sent'")

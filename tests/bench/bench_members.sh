@@ -64,7 +64,7 @@ echo "CSV, $N people ($(du -h "$T/people.csv" | cut -f1)):"
 read -r q t k < <(run_timed csv-resolve "$HERALD" members "$T/csv.json" all --format csv)
 row "resolve (herald members)" "$q" "$t" "$k"
 csv_kib=$k
-read -r q t k < <(run_timed csv-send "$HERALD" send --dry-run --db "$T/csv.db" "$T/csv.json" M)
+read -r q t k < <(run_timed csv-send "$HERALD" send --dry-run --by bench --db "$T/csv.db" "$T/csv.json" M)
 row "materialise + record (send --dry-run)" "$q" "$t" "$k"
 made=$(sqlite3 "$T/csv.db" "select count(*) from deliveries")
 [ "$made" -eq "$N" ] || { echo "  expected $N deliveries, found $made"; status=1; }
@@ -88,7 +88,7 @@ read -r q t k < <(run_timed ldap-resolve "$HERALD" members "$T/ldap.json" all --
 row "resolve (herald members)" "$q" "$t" "$k"
 [ "$(echo "$t <= 3 * $ref + 1" | bc -l)" -eq 1 ] || { echo "  resolving is slower than 3x ldapsearch"; status=1; }
 [ "$k" -le $((N + 65536)) ] || { echo "  more than 1 KiB a member"; status=1; }
-read -r q t k < <(run_timed ldap-send "$HERALD" send --dry-run --db "$T/ldap.db" "$T/ldap.json" M)
+read -r q t k < <(run_timed ldap-send "$HERALD" send --dry-run --by bench --db "$T/ldap.db" "$T/ldap.json" M)
 row "materialise + record (send --dry-run)" "$q" "$t" "$k"
 made=$(sqlite3 "$T/ldap.db" "select count(*) from deliveries")
 [ "$made" -eq "$N" ] || { echo "  expected $N deliveries, found $made"; status=1; }

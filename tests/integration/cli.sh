@@ -47,14 +47,14 @@ check "agenda --days 0" test "$(code "$HERALD" agenda "$P" --days 0)" = 2
 check "agenda json parses" bash -c '"$HERALD" agenda "$0" --from 2027-01-01 --days 60 --format json | "$PY" -c "import json,sys; d=json.load(sys.stdin); assert len(d) > 0"' "$P"
 check "agenda text groups by day" bash -c '"$HERALD" agenda "$0" --from 2027-01-01 --days 60 | grep -Eq "^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) 2027-"' "$P"
 # --log-format json: the log lines of send and run are JSON objects.
-"$HERALD" send "$P" INC-ALERT --db "$T/send.db" --dry-run --log-format json >"$T/out" 2>"$T/err"
+"$HERALD" send "$P" INC-ALERT --db "$T/send.db" --by "Riley Chen" --dry-run --log-format json >"$T/out" 2>"$T/err"
 check "send --log-format json exits 0" test $? = 0
 check "send logs JSON lines" "$PY" -c '
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 assert any(l["event"] == "send.queued" and l["level"] == "info" and l["ts"] for l in lines), lines
 ' "$T/err"
-"$HERALD" send "$P" INC-ALERT --db "$T/send.db" --dry-run >/dev/null 2>"$T/err"
+"$HERALD" send "$P" INC-ALERT --db "$T/send.db" --by "Riley Chen" --dry-run >/dev/null 2>"$T/err"
 check "send logs text by default" grep -q "^herald: .* info send.queued: " "$T/err"
 "$HERALD" run "$P" --db "$T/run.db" --dry-run --listen nohostport --log-format json >/dev/null 2>"$T/err"
 check "run with a bad --listen fails" test $? != 0

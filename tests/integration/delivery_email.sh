@@ -44,7 +44,7 @@ cat >"$T/plan.json" <<JSON
     "schedule": {"cadence": "annually", "start": "2026-01-15T10:00"},
     "notify": ["P7D"], "acknowledge": {"remind_after": ["P3D"]}}]}
 JSON
-"$HERALD" send "$T/plan.json" TRAINING --db "$T/h.db" --note "test" >"$T/out" 2>"$T/err"
+"$HERALD" send "$T/plan.json" TRAINING --db "$T/h.db" --by "Dana Reyes" --out-of-turn --note "test" >"$T/out" 2>"$T/err"
 rc=$?
 check "send exits 3 (one refused, one without STARTTLS) rc=$rc" [ "$rc" -eq 3 ]
 q() { evq "$T/h.db" "$1"; }

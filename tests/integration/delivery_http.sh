@@ -53,7 +53,7 @@ cat >"$T/plan.json" <<'JSON'
 JSON
 export HERALD_RETRY_BASE_MS=300 HERALD_SEND_TIMEOUT_MS=1500 HERALD_BASE_URL=https://herald.example
 start=$SECONDS
-"$HERALD" send "$T/plan.json" INCIDENT --db "$T/h.db" --note "drill" >"$T/out" 2>"$T/err"
+"$HERALD" send "$T/plan.json" INCIDENT --db "$T/h.db" --by "Morgan Lee" --note "drill" >"$T/out" 2>"$T/err"
 rc=$?
 check "send exits 3 when some deliveries failed (rc=$rc)" [ "$rc" -eq 3 ]
 check "send finished in bounded time" [ $((SECONDS - start)) -lt 60 ]
@@ -78,7 +78,7 @@ check "a dropped connection is retried" [ "$(state w-drop)/$(attempts w-drop)" =
 check "the 429 attempt recorded status and outcome" \
 	[ "$(sqv2 "$T/h.db" "select a.status||'/'||a.outcome from attempts a join deliveries d on d.seq=a.delivery join messages m on m.seq=d.message where m.channel_id='w-rate' and a.n=1")" = "429/temporary" ]
 check "who and why recorded" \
-	[ "$(q "sum(1 for x in d if x['note']=='drill' and 'herald send' in x['requested_by'])")" -eq 9 ]
+	[ "$(q "sum(1 for x in d if x['note']=='drill' and x['requested_by'].startswith('Morgan Lee (CLI, user '))")" -eq 9 ]
 
 # Retry-After honoured: the second request to /w/rate came >= 1 s later.
 check "Retry-After honoured" $PY - "$T/recv.log" "$CANARY" <<'PY'

@@ -45,7 +45,7 @@ start() { # DB [more args]
 }
 stop() { kill -TERM "$PID"; wait "$PID"; }
 api_send() { curl -sf -o /dev/null -X POST -H "Authorization: Bearer $HERALD_ADMIN_TOKEN" \
-	-d '{"note": "api"}' "$base/api/communications/INC/send"; }
+	-d '{"by": "Ops", "note": "api"}' "$base/api/communications/INC/send"; }
 q() { evq "$1" "$2"; }
 all_final() { [ "$(q "$1" "sum(1 for x in d if x['state'] == 'pending')")" = 0 ] &&
 	[ "$(q "$1" "len(d)")" -ge "$2" ]; }
@@ -121,7 +121,7 @@ PY
 }
 for sig in TERM KILL; do
 	n0=$(grep -c . "$T/recv.log")
-	"$HERALD" send "$T/plan.json" INC --db "$T/s/h.db" --note "run-$sig" >"$T/s/out.$sig" 2>"$T/s/err.$sig" &
+	"$HERALD" send "$T/plan.json" INC --db "$T/s/h.db" --by Ops --note "run-$sig" >"$T/s/out.$sig" 2>"$T/s/err.$sig" &
 	spid=$!
 	inflight() { [ "$(grep -c . "$T/recv.log")" -gt "$n0" ]; }
 	wait_for 20 inflight

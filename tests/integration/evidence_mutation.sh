@@ -42,7 +42,7 @@ JSON
 	local pid=$LAST_PID
 	wait_for 15 curl -sf "$base/healthz" || { echo "real_run: service did not start"; return 1; }
 	for note in first second third; do
-		curl -sf -o /dev/null -X POST -H "Authorization: Bearer $ADMIN" -d "{\"note\": \"$note\"}" \
+		curl -sf -o /dev/null -X POST -H "Authorization: Bearer $ADMIN" -d "{\"by\": \"Dana Reyes\", \"note\": \"$note\"}" \
 			"$base/api/communications/INC/send" || { echo "real_run: send refused"; return 1; }
 	done
 	# 3 sends x 4 deliveries, each ends sent or failed.
@@ -187,7 +187,12 @@ def edit(c, t):
     col = rnd.choice(cs); s = pick(c, t)
     old = c.execute(f'SELECT "{col}" FROM {t} WHERE seq=?', (s,)).fetchone()[0]
     new = other_value(old)
-    c.execute(f'UPDATE {t} SET "{col}"=? WHERE seq=?', (new, s))
+    try:
+        c.execute(f'UPDATE {t} SET "{col}"=? WHERE seq=?', (new, s))
+    except sqlite3.IntegrityError:
+        # A unique column (a delivery's one final state, a key): a value
+        # no other row has.
+        c.execute(f'UPDATE {t} SET "{col}"=? WHERE seq=?', (forge(old), s))
     return f"edit {t} seq {s} {col}"
 
 def edit_null(c, t):

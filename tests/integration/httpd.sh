@@ -64,7 +64,7 @@ check "POST to a feed 405" [ "$(code -X POST "$base/feeds/public.ics")" = 405 ]
 check "POST with a body to a feed 405" [ "$(code -X POST --data-binary 'x=1' "$base/feeds/public.ics")" = 405 ]
 check "DELETE / 405" [ "$(code -X DELETE "$base/")" = 405 ]
 check "oversize headers 431" [ "$(code -H "X-Big: $(head -c 40000 /dev/zero | tr '\0' a)" "$base/feeds/public.ics")" = 431 ]
-head -c 200000 /dev/zero >"$T/big.bin"
+head -c 300000 /dev/zero >"$T/big.bin"
 check "oversize body 413" [ "$(code -X POST --data-binary @"$T/big.bin" "$base/")" = 413 ]
 # Routes match exactly; the query is not part of the match.
 check "a page's path with more after it 404" [ "$(code "$base/healthz/x")" = 404 ]

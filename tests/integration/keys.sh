@@ -151,6 +151,45 @@ sqlite3 "$T/forged.db" "DROP TRIGGER ev2_events_no_update"
 check "a missing append-only trigger fails verify" test $? -eq 1
 check "naming it" grep -q "ev2_events_no_update" "$T/err"
 
+# --- automatic checkpoints to a URL: Standard-Webhooks signed JSON
+mkdir -p "$T/u" "$T/uck"
+export HERALD_CHECKPOINT_SECRET="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+spawn "$HERALD" run "$T/plan.json" --db "$T/u/u.db" --listen "127.0.0.1:$hport" \
+	--base-url "$base" --checkpoint-to "http://127.0.0.1:$rport/ok/ckpt" 2>>"$T/herald.err"
+PID=$LAST_PID
+wait_for 15 curl -sf "$base/healthz"
+for n in 1 2 3; do send "u$n"; done
+posted() { [ "$(grep -c '"/ok/ckpt"' "$T/recv.log")" -ge 1 ]; }
+check "a checkpoint is posted to the URL" wait_for 20 posted
+stop
+check "the service stops (0)" test $? -eq 0
+check "signed, and the statements verify with the auditor's key" $PY - "$T/recv.log" "$T/uck" \
+	"$HERALD_CHECKPOINT_SECRET" <<'PY'
+import base64, hashlib, hmac, json, sys
+key = base64.b64decode(sys.argv[3][len("whsec_"):])
+n = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["path"] != "/ok/ckpt":
+        continue
+    h = r["headers"]
+    msg = "%s.%s.%s" % (h["webhook-id"], h["webhook-timestamp"], r["body"])
+    sig = base64.b64encode(hmac.new(key, msg.encode(), hashlib.sha256).digest()).decode()
+    assert h["webhook-signature"] == "v1," + sig, h
+    assert h["content-type"] == "application/json", h
+    b = json.loads(r["body"])
+    assert b["type"] == "herald.checkpoint", b
+    assert "head-seq: %d" % b["head_seq"] in b["statement"], b
+    assert b["head_sha256"] in b["statement"], b
+    n += 1
+    open("%s/%012d.txt" % (sys.argv[2], b["head_seq"]), "w").write(b["statement"])
+assert n >= 2, n   # at least one on the way and the last at SIGTERM
+PY
+check "verify through the posted checkpoints" "$HERALD" evidence verify --db "$T/u/u.db" \
+	--checkpoint "$T/uck" --pubkey "$T/u/keys/signing.pub"
+check "the secret is in no log" test -z "$(grep -l MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw "$T/herald.err" "$T/u/u.db")"
+unset HERALD_CHECKPOINT_SECRET
+
 # --- the first release's database, served
 mkdir -p "$T/v1"
 cp "$ROOT/tests/data/fixtures/v1.db" "$T/v1/v1.db"

@@ -43,12 +43,23 @@ check "right token within the penalty window: 429 with Retry-After (got '$retry'
 check "no token needed: served during the penalty" test "$(status "$base/healthz")" = 200
 check "penalty window ends" wait_for 10 bash -c "test \"\$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Authorization: Bearer $ADMIN' '$api/NOPE/send')\" = 404"
 check "unknown communication: 404" test "$(status -X POST -H "Authorization: Bearer $ADMIN" "$api/NOPE/send")" = 404
-check "scheduled communication: 404" test "$(status -X POST -H "Authorization: Bearer $ADMIN" "$api/AWR/send")" = 404
+check "scheduled communication, not out of turn: 409" test "$(status -X POST -H "Authorization: Bearer $ADMIN" -d '{"by": "Dana"}' "$api/AWR/send")" = 409
+check "no by: 400" test "$(status -X POST -H "Authorization: Bearer $ADMIN" -d '{"note": "x"}' "$api/BREACH/send")" = 400
+check "unknown key: 400" test "$(status -X POST -H "Authorization: Bearer $ADMIN" -d '{"by": "Dana", "nope": 1}' "$api/BREACH/send")" = 400
 check "GET on the send API is refused" test "$(status -H "Authorization: Bearer $ADMIN" "$api/BREACH/send")" != 202
 code=$(curl -s -o "$T/send.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $ADMIN" \
-	-H 'Content-Type: application/json' -d '{"note": "ICO notified, case 42"}' "$api/BREACH/send")
+	-H 'Content-Type: application/json' -d '{"by": "Dana Reyes", "note": "ICO notified, case 42"}' "$api/BREACH/send")
 check "manual send accepted: 202 (got $code)" test "$code" = 202
-head -c 200000 /dev/zero | tr '\0' 'x' >"$T/big"
+check "the answer lists the deliveries, queued, and who asked" $PY - "$T/send.json" <<'PY'
+import json, sys
+a = json.load(open(sys.argv[1]))
+assert a["communication"] == "BREACH" and a["kind"] == "manual" and a["dry_run"] is False, a
+assert a["requested_by"] == "Dana Reyes (API, 127.0.0.1)", a
+[d] = a["deliveries"]
+assert len(d["key"]) == 64 and d["state"] == "queued" and d["channel"] == "hook", d
+assert d["audience"] == "regulator" and d["recipient"] is None, d
+PY
+head -c 600000 /dev/zero | tr '\0' 'x' >"$T/big"
 check "oversize body: 413" test "$(status -X POST -H "Authorization: Bearer $ADMIN" --data-binary @"$T/big" "$api/BREACH/send")" = 413
 
 # The receiver gets the message; it carries the recipient's ack link.
@@ -106,7 +117,7 @@ done
 check "no secret in the WAL" bash -c "! grep -qas '$CANARY' '$T/h.db-wal'"
 
 # A rehearsal is recorded as such, never as sent.
-HERALD_BASE_URL=$base "$HERALD" send "$T/plan.json" BREACH --db "$T/dry.db" --dry-run --note rehearsal >/dev/null 2>&1
+HERALD_BASE_URL=$base "$HERALD" send "$T/plan.json" BREACH --db "$T/dry.db" --by "Dana Reyes" --dry-run --note rehearsal >/dev/null 2>&1
 check "dry-run send exits 0" test $? = 0
 check "dry-run state recorded" test "$(evq "$T/dry.db" "[x['state'] for x in d]")" = dry-run
 check "nothing sent by the dry run" test "$(grep -c . "$T/recv.log")" = 1
