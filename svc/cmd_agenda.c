@@ -370,7 +370,7 @@ static int agenda_run(int argc, char **argv)
 		return rc;
 	const char *plan = argv[1];
 	struct plan *p;
-	rc = cli_load_plan(plan, SECRETS_UNUSED, &p);
+	rc = cli_load_plan_schedules(plan, &p);
 	if (rc)
 		return rc;
 	int64_t from = a.from.text ? opt_time_instant(&a.from, p->tz) : clock_now(), to;

@@ -48,7 +48,7 @@ static int feeds_run(int argc, char **argv)
 	if (rc != OPTS_CONTINUE)
 		return rc;
 	struct plan *p;
-	rc = cli_load_plan(argv[1], SECRETS_UNUSED, &p);
+	rc = cli_load_plan_schedules(argv[1], &p);
 	if (rc)
 		return rc;
 	const char *base = plan_base_url(p, args.base, "http://127.0.0.1:8080");

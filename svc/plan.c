@@ -796,11 +796,13 @@ enum herald_rc plan_load_buf(const char *path, const char *data, size_t len,
 		c.plan = xcalloc(1, sizeof *c.plan);
 		c.plan->path = xstrdup(path);
 		unsigned char digest[32];
-		sha256(data, len, digest);
-		hex_encode(digest, 32, c.plan->sha256);
+		if (!(opts && opts->without_text)) {
+			sha256(data, len, digest);
+			hex_encode(digest, 32, c.plan->sha256);
+		}
 		rc = load_root(&c, c.root);
 		rc = plan_members_resolve(&c, rc);
-		if (!rc) {
+		if (!rc && !(opts && opts->without_text)) {
 			char *text = plan_text_canonical(c.root);
 			sha256(text, strlen(text), digest);
 			hex_encode(digest, 32, c.plan->content_sha256);

@@ -214,6 +214,13 @@ struct plan_load_opts {
 	 */
 	bool resolve;
 	/*
+	 * The caller reads only schedules and audiences (agenda, ics, feeds):
+	 * the plan's canonical and redacted texts are not made, nor the
+	 * file's hash (text NULL, sha256 and content_sha256 ""): on a large
+	 * plan that is most of the load.
+	 */
+	bool without_text;
+	/*
 	 * A reload in a running service: for a CSV or LDAP source that this
 	 * plan also had (same audience id, same "members" key), a failure
 	 * to read it keeps previous's list (source.failure says why) rather
