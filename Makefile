@@ -53,7 +53,8 @@ $(BUILD)/libherald.a: $(LIB_OBJ)
 $(BUILD)/herald: $(BUILD)/obj/main.o $(BUILD)/libherald.a
 	$(CC) $(HCFLAGS) $(LDFLAGS) -o $@ $^ $(HLDLIBS)
 
-$(BUILD)/tests/%: tests/%.c $(BUILD)/libherald.a $(wildcard tests/*.h) | $(BUILD)/tests
+# A test is rebuilt when any header changes: it sees structs by value.
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libherald.a $(wildcard tests/*.h tests/fuzz/*.h include/herald/*.h) | $(BUILD)/tests
 	$(CC) $(HCFLAGS) -Wno-missing-prototypes -Itests $(LDFLAGS) -o $@ $< \
 	    $(BUILD)/libherald.a $(HLDLIBS) $(TESTLIBS)
 

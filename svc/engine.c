@@ -17,6 +17,7 @@
 #include "herald/log.h"
 #include "herald/plan.h"
 #include "herald/plan_chan.h"
+#include "herald/template.h"
 #include "herald/timeutil.h"
 #include "herald/token.h"
 #include "herald/tz.h"
@@ -203,27 +204,13 @@ static void on_done(void *tag, const struct chan_outcome *o, void *ctx)
 }
 
 /* Fills the per-person placeholders the stored text keeps: the ack link
- * and the member's name. */
+ * and the member's name (the note is each channel's to render). */
 static char *fill_person(const char *msg, const char *url, const char *name)
 {
 	struct buf b;
 	buf_init(&b);
-	const char *p = msg ? msg : "";
-	for (;;) {
-		const char *a = strstr(p, "{{ack_url}}"), *n = strstr(p, "{{name}}");
-		const char *q = a && (!n || a < n) ? a : n;
-		if (!q)
-			break;
-		buf_add(&b, p, (size_t)(q - p));
-		if (q == a) {
-			buf_adds(&b, url ? url : "");
-			p = q + strlen("{{ack_url}}");
-		} else {
-			buf_adds(&b, name ? name : "");
-			p = q + strlen("{{name}}");
-		}
-	}
-	buf_adds(&b, p);
+	struct template_late v = { .name = name ? name : "", .ack_url = url ? url : "" };
+	template_fill_late(msg, &v, &b);
 	return buf_take(&b);
 }
 

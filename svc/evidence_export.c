@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "herald/store.h"
+#include "herald/template.h"
 #include "herald/timeutil.h"
 
 static const char *const export_columns[] = {
@@ -50,28 +51,12 @@ static const char *when(int64_t t, char out[32])
  */
 static void message_text(const struct store_delivery_view *d, struct buf *out)
 {
-	static const char *const marks[] = { "{{name}}", "{{note}}" };
-	const char *vals[] = { d->recipient_name ? d->recipient_name :
-			       d->recipient ? d->recipient : "", d->note ? d->note : "" };
+	struct template_late v = {
+		.name = d->recipient_name ? d->recipient_name : d->recipient ? d->recipient : "",
+		.note = d->note ? d->note : "",
+	};
 	buf_reset(out);
-	const char *p = d->text ? d->text : "";
-	for (;;) {
-		const char *q = NULL;
-		int k = -1;
-		for (int i = 0; i < 2; i++) {
-			const char *h = strstr(p, marks[i]);
-			if (h && (!q || h < q)) {
-				q = h;
-				k = i;
-			}
-		}
-		if (!q)
-			break;
-		buf_add(out, p, (size_t)(q - p));
-		buf_adds(out, vals[k]);
-		p = q + strlen(marks[k]);
-	}
-	buf_adds(out, p);
+	template_fill_late(d->text, &v, out);
 }
 
 /* The Message-ID an email delivery carried. */

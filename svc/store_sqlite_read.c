@@ -340,7 +340,7 @@ bool store_plan_seen(struct store *s, const char *plan_id,
 void store_ack_target_free(struct store_ack_target *t)
 {
 	char **f[] = { &t->communication, &t->audience, &t->topic, &t->person,
-		       &t->plan_id, &t->plan_version, &t->recipient };
+		       &t->plan_id, &t->plan_version, &t->recipient, &t->text, &t->note };
 	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
 		xfree(f[i]);
 }
@@ -360,6 +360,8 @@ static bool ack_fill(sqlite3_stmt *st, struct store_ack_target *t)
 	t->occurrence = col_i64(st, 8);
 	t->sent_at = col_i64(st, 9);
 	t->acked_at = col_i64(st, 10);
+	t->text = sqlite_col_dup(st, 11);
+	t->note = sqlite_col_dup(st, 12);
 	return true;
 }
 
@@ -379,7 +381,8 @@ bool store_ack_lookup(struct store *s, const char *ackid,
 			" d.recipient, m.occurrence,"
 			" (SELECT min(x.at) FROM deliveries y JOIN delivery_states x ON x.delivery=y.seq"
 			"   WHERE y.ack=?1 AND x.state IN ('sent','dry-run')),"
-			" (SELECT at FROM acks WHERE ack=?1)"
+			" (SELECT at FROM acks WHERE ack=?1),"
+			" (SELECT body FROM texts WHERE sha256=m.text), m.note"
 			" FROM deliveries d JOIN messages m ON m.seq=d.message"
 			" WHERE d.ack=?1 ORDER BY d.seq LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
 			sqlite_fail(s, err, "ack");
@@ -396,7 +399,8 @@ bool store_ack_lookup(struct store *s, const char *ackid,
 			" d.recipient, " UNIX("d.occurrence") ","
 			" " UNIX("(SELECT min(at) FROM {S} x WHERE x.delivery=d.key AND"
 				 " x.state IN ('sent','dry-run'))") ","
-			" " UNIX("(SELECT min(at) FROM {K} k WHERE k.delivery=d.key)")
+			" " UNIX("(SELECT min(at) FROM {K} k WHERE k.delivery=d.key)") ","
+			" d.message, d.note"
 			" FROM {D} d WHERE d.ack_id=?1 ORDER BY d.seq LIMIT 1");
 		int r = sqlite3_prepare_v2(s->h, q, -1, &st, NULL);
 		free(q);

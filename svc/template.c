@@ -95,3 +95,27 @@ const char *template_default(int with_ack)
 		  "Owner: {{owner}}\n\n({{plan}} version {{plan_version}}, "
 		  "communication {{communication}})";
 }
+
+void template_fill_late(const char *text, const struct template_late *v, struct buf *out)
+{
+	static const char *const marks[] = { "{{name}}", "{{note}}", "{{ack_url}}" };
+	const char *vals[] = { v->name, v->note, v->ack_url };
+	const char *p = text ? text : "";
+	for (;;) {
+		const char *q = NULL;
+		int k = -1;
+		for (int i = 0; i < 3; i++) {
+			const char *h = vals[i] ? strstr(p, marks[i]) : NULL;
+			if (h && (!q || h < q)) {
+				q = h;
+				k = i;
+			}
+		}
+		if (!q)
+			break;
+		buf_add(out, p, (size_t)(q - p));
+		buf_adds(out, vals[k]);
+		p = q + strlen(marks[k]);
+	}
+	buf_adds(out, p);
+}

@@ -27,6 +27,7 @@
 #include "herald/report.h"
 #include "herald/runtime.h"
 #include "herald/store.h"
+#include "herald/template.h"
 #include "herald/timeutil.h"
 #include "herald/token.h"
 #include "herald/tz.h"
@@ -64,7 +65,9 @@ static void page_start(struct httpd_resp *resp, int status, const char *title)
 		   "button{font:inherit;font-weight:600;padding:.7rem 1.4rem;border:0;"
 		   "border-radius:.4rem;background:#1a5fb4;color:#fff;cursor:pointer}"
 		   "button:focus{outline:3px solid #f5c211;outline-offset:2px}"
-		   ".small{font-size:.9rem;color:#4a4a4a}"
+		   ".small{font-size:.9rem;color:#4a4a4a}h2{font-size:1.1rem}"
+		   ".message{white-space:pre-wrap;overflow-wrap:anywhere;border-left:4px solid #d0d0d0;"
+		   "padding:.2rem 0 .2rem 1rem;margin:0 0 1.5rem}"
 		   "@media (max-width:30rem){dl{grid-template-columns:1fr}dd{margin-bottom:.4rem}}"
 		   "</style></head><body><main>", title);
 }
@@ -214,6 +217,27 @@ static void describe(struct buf *b, struct runtime *rt, const struct store_ack_t
 	buf_adds(b, "</dd></dl>");
 }
 
+/*
+ * The message the link came with, as sent: chat products cut long texts
+ * and link here for the rest.  The note of a manual send is filled in;
+ * the link itself is this page, its button below.
+ */
+static void message_text(struct buf *b, const struct store_ack_target *t)
+{
+	if (!t->text || !*t->text)
+		return;
+	struct template_late v = { .name = t->person ? t->person : t->audience,
+				   .note = t->note ? t->note : "", .ack_url = "the button below" };
+	struct buf text;
+	buf_init(&text);
+	template_fill_late(t->text, &v, &text);
+	buf_adds(b, "<section aria-labelledby=\"msg\"><h2 id=\"msg\">The message</h2>"
+		    "<div class=\"message\" id=\"message\">");
+	buf_add_html(b, text.data ? text.data : "");
+	buf_adds(b, "</div></section>");
+	buf_free(&text);
+}
+
 static bool lookup(struct runtime *rt, const char *ackid, struct store_ack_target *t,
 		   struct httpd_resp *resp)
 {
@@ -243,6 +267,7 @@ void web_evidence_ack_page(const struct httpd_req *req, struct httpd_resp *resp,
 	page_start(resp, 200, t.acked_at ? "Already acknowledged" : "Please acknowledge");
 	struct buf *b = &resp->body;
 	describe(b, rt, &t);
+	message_text(b, &t);
 	if (t.acked_at) {
 		buf_adds(b, "<p class=\"ok\" role=\"status\" id=\"acked\">You already acknowledged "
 			    "this on ");

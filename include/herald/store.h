@@ -214,6 +214,8 @@ struct store_ack_target {
 	int64_t delivery;
 	char *communication, *audience, *topic, *person;
 	char *plan_id, *plan_version, *recipient;
+	char *text, *note;          /* the message as stored ({{ack_url}} and
+				     * {{note}} kept) and its note; may be NULL */
 	int64_t occurrence;         /* 0 = none */
 	int64_t sent_at;            /* 0 = not (yet) sent */
 	int64_t acked_at;           /* 0 = not acknowledged */

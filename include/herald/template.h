@@ -27,6 +27,19 @@ struct template_vars {
 void template_render(const char *tmpl, const struct template_vars *v,
 		     struct buf *out);
 
+/*
+ * The placeholders a message's stored text keeps until it is sent or
+ * shown: the member's name, the note of a manual send and the ack link
+ * (a capability, never in the evidence).  A NULL value keeps its
+ * placeholder as it is.
+ */
+struct template_late {
+	const char *name, *note, *ack_url;
+};
+
+/* Appends text to out with the late placeholders v gives filled in. */
+void template_fill_late(const char *text, const struct template_late *v, struct buf *out);
+
 /* The message used when a communication has none. */
 const char *template_default(int with_ack);
 

@@ -105,6 +105,9 @@ check "GET: the page says what, from whom, when, to whom" bash -c "grep -q 'New 
 	grep -q 'version 4' '$T/page.html' && grep -q 'Dana Reyes' '$T/page.html' &&
 	grep -q 'T-ACKS, version 1' '$T/page.html' && grep -q 'ann@example.org' '$T/page.html' &&
 	grep -q 'Monday 1 March 2027 at 09:00 (Europe/London, UTC+00:00)' '$T/page.html'"
+check "GET: the page shows the message as sent (chat cards link here for the rest)" \
+	bash -c "grep -q '<div class=\"message\" id=\"message\">Dear Ann Ávila, New ISMS policy is out: please read it.' '$T/page.html'"
+check "GET: no placeholder on the page" bash -c "! grep -q '{{' '$T/page.html'"
 check "GET: no script" bash -c "! grep -qi '<script' '$T/page.html'"
 check "HEAD: 200" test "$(curl -s -I -o /dev/null -w '%{http_code}' "$ANN_LINK")" = 200
 check "Safe Links user agent: 200" test "$(status -A 'Mozilla/5.0 (compatible; Microsoft SafeLinks)' "$ANN_LINK")" = 200
