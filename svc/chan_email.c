@@ -7,7 +7,8 @@
  * the channel has a username.  The message is MIME: multipart/alternative
  * text/plain + text/html (base64, UTF-8), headers RFC 2047 encoded, a Date,
  * the delivery's stable Message-ID (the same on every retry, so a receiver
- * can drop a repeat), and the occurrence attached as text/calendar.
+ * can drop a repeat), and the occurrence attached as text/calendar (the
+ * feed's own event, written by ics.c: chan_msg.calendar).
  * Reply codes 4xx are temporary, 5xx permanent.
  */
 #include <openssl/evp.h>
@@ -161,34 +162,6 @@ static void html_note(void *ctx, const char *s, struct buf *out)
 	buf_adds(out, "</strong>");
 }
 
-/* The occurrence as a one-event VCALENDAR, written by ics.c's text writer. */
-static void calendar(const struct chan_msg *m, struct buf *out)
-{
-	char s[32], e[32], now[32];
-	format_ical(m->start, true, s, sizeof s);
-	format_ical(m->end, true, e, sizeof e);
-	format_ical(m->now, true, now, sizeof now);
-	struct buf l;
-	buf_init(&l);
-	buf_adds(out, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
-		      "PRODID:-//herald//herald " HERALD_VERSION "//EN\r\n"
-		      "METHOD:PUBLISH\r\nBEGIN:VEVENT\r\n");
-	buf_printf(&l, "UID:%s-%s@%s.herald", s, m->communication, m->plan_id);
-	ics_line(out, l.data, l.len);
-	buf_printf(out, "DTSTAMP:%s\r\nDTSTART:%s\r\nDTEND:%s\r\n", now, s, e);
-	buf_reset(&l);
-	buf_adds(&l, "SUMMARY:");
-	ics_escape_text(&l, m->topic ? m->topic : "");
-	ics_line(out, l.data, l.len);
-	buf_reset(&l);
-	buf_adds(&l, "DESCRIPTION:");
-	const char *d = m->description ? m->description : m->topic;
-	ics_escape_text(&l, d ? d : "");
-	ics_line(out, l.data, l.len);
-	buf_adds(out, "END:VEVENT\r\nEND:VCALENDAR\r\n");
-	buf_free(&l);
-}
-
 void chan_email_message(const struct chan_msg *m, struct buf *out)
 {
 	char date[64];
@@ -213,7 +186,7 @@ void chan_email_message(const struct chan_msg *m, struct buf *out)
 	buf_printf(out, "\r\nMessage-ID: %s\r\nMIME-Version: 1.0\r\n"
 			"Auto-Submitted: auto-generated\r\nX-Herald-Delivery: %s\r\n",
 		   m->message_id, m->key);
-	bool attach = m->start != 0;
+	bool attach = m->calendar != NULL;
 	if (attach)
 		buf_printf(out, "Content-Type: multipart/mixed; boundary=\"=_mix_%s\"\r\n\r\n"
 				"This is a MIME message.\r\n--=_mix_%s\r\n", bnd, bnd);
@@ -264,15 +237,11 @@ void chan_email_message(const struct chan_msg *m, struct buf *out)
 	buf_free(&title);
 
 	if (attach) {
-		struct buf c;
-		buf_init(&c);
-		calendar(m, &c);
 		buf_printf(out, "--=_mix_%s\r\nContent-Type: text/calendar; charset=utf-8; "
 				"method=PUBLISH; name=\"event.ics\"\r\n"
 				"Content-Disposition: attachment; filename=\"event.ics\"\r\n"
 				"Content-Transfer-Encoding: base64\r\n\r\n", bnd);
-		base64_lines(c.data, c.len, out);
-		buf_free(&c);
+		base64_lines(m->calendar, strlen(m->calendar), out);
 		buf_printf(out, "--=_mix_%s--\r\n", bnd);
 	}
 	free(from_name);

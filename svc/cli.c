@@ -38,17 +38,29 @@ static void on_demo(const char *name, void *ctx)
 	fprintf(stderr, "herald: dry-run: using a demo value for env:%s\n", name);
 }
 
-int cli_load_plan(const char *path, enum cli_secrets secrets, struct plan **out)
+static int load_plan(const char *path, enum cli_secrets secrets, bool without_text,
+		     struct plan **out)
 {
 	struct herald_err err;
 	herald_err_clear(&err);
 	struct plan_load_opts o = { .demo_secrets = secrets != SECRETS_REQUIRED,
 				    .on_demo = secrets == SECRETS_DEMO ? on_demo : NULL,
-				    .resolve = secrets != SECRETS_UNUSED };
+				    .resolve = secrets != SECRETS_UNUSED,
+				    .without_text = without_text };
 	enum herald_rc rc = plan_load(path, &o, out, &err);
 	if (rc)
 		fprintf(stderr, "herald: %s: %s\n", path, err.msg);
 	return (int)rc;
+}
+
+int cli_load_plan(const char *path, enum cli_secrets secrets, struct plan **out)
+{
+	return load_plan(path, secrets, false, out);
+}
+
+int cli_load_plan_schedules(const char *path, struct plan **out)
+{
+	return load_plan(path, SECRETS_UNUSED, true, out);
 }
 
 bool cli_parse_uint(const char *s, long max, long *out)

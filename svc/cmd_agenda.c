@@ -19,6 +19,7 @@ struct agenda_args {
 	const char *audience;
 	long days;
 	int format; /* index in formats */
+	bool sends;
 };
 
 static const char *const formats[] = { "text", "json", NULL };
@@ -32,6 +33,8 @@ static const struct opt agenda_table[] = {
 	  .group = 1, .help = "window length in days (default 90)" },
 	{ .name = "audience", OPT_STRING_AT(struct agenda_args, audience), .metavar = "A",
 	  .help = "only occurrences that include audience A" },
+	{ .name = "sends", OPT_FLAG_AT(struct agenda_args, sends),
+	  .help = "also list when each message and reminder goes out" },
 	{ .name = "format", OPT_CHOICE_AT(struct agenda_args, format), .choices = formats,
 	  .help = "text (default) or json" },
 };
@@ -83,22 +86,103 @@ static char *join_audiences(const struct plan *p, const struct plan_comm *c)
 	return buf_take(&b);
 }
 
+/* The channels messages go out through; a calendar-only communication
+ * (no channel, or "notify": []) sends nothing. */
 static char *join_channels(const struct plan *p, const struct plan_comm *c)
 {
 	size_t *ch = xcalloc(p->nchannels + 1, sizeof *ch);
-	size_t n = agenda_comm_channels(p, c, ch);
+	size_t n = c->nnotify ? agenda_comm_channels(p, c, ch) : 0;
 	struct buf b;
 	buf_init(&b);
 	for (size_t i = 0; i < n; i++)
 		buf_printf(&b, "%s%s", i ? "," : "", p->channels[ch[i]].id);
 	free(ch);
 	if (!n)
-		buf_adds(&b, "(feed only)");
+		buf_adds(&b, "(calendar only)");
 	return buf_take(&b);
 }
 
+/* One send of an occurrence: a message (a notify offset) or a reminder. */
+struct send {
+	int64_t at;
+	int64_t offset;            /* notify offset (messages) or delay (reminders) */
+	bool reminder;
+};
+
+static int cmp_send(const void *a, const void *b)
+{
+	const struct send *x = a, *y = b;
+	if (x->at != y->at)
+		return x->at < y->at ? -1 : 1;
+	return x->reminder - y->reminder;
+}
+
+/* The sends of an occurrence starting at `start`, sorted; caller frees. */
+static size_t occurrence_sends(const struct plan *p, const struct plan_comm *c,
+			       int64_t start, struct send **out)
+{
+	size_t n = 0, nch = 0;
+	size_t *ch = xcalloc(p->nchannels + 1, sizeof *ch);
+	nch = agenda_comm_channels(p, c, ch);
+	free(ch);
+	struct send *v = xcalloc(c->nnotify * (c->nremind + 1) + 1, sizeof *v);
+	for (size_t i = 0; nch && i < c->nnotify; i++) {
+		v[n++] = (struct send){ start - c->notify[i], c->notify[i], false };
+		for (size_t k = 0; c->acknowledge && k < c->nremind; k++)
+			v[n++] = (struct send){ start - c->notify[i] + c->remind_after[k],
+						c->remind_after[k], true };
+	}
+	qsort(v, n, sizeof *v, cmp_send);
+	*out = v;
+	return n;
+}
+
+/* "1 day", "14 days 2 hours", "30 minutes". */
+static void human_duration(int64_t secs, char *out, size_t n)
+{
+	static const struct {
+		int64_t len;
+		const char *unit;
+	} units[] = { { 86400, "day" }, { 3600, "hour" }, { 60, "minute" }, { 1, "second" } };
+	size_t len = 0;
+	out[0] = 0;
+	for (size_t i = 0; i < 4 && len < n; i++) {
+		int64_t k = secs / units[i].len;
+		secs %= units[i].len;
+		if (k)
+			len += (size_t)snprintf(out + len, n - len, "%s%lld %s%s", len ? " " : "",
+						(long long)k, units[i].unit, k == 1 ? "" : "s");
+	}
+}
+
+static void print_sends(const struct plan *p, const struct plan_comm *c, int64_t start,
+			size_t indent)
+{
+	struct send *v;
+	size_t n = occurrence_sends(p, c, start, &v);
+	for (size_t i = 0; i < n; i++) {
+		struct civil t;
+		secs_to_civil(tz_instant_to_wall(p->tz, v[i].at), &t);
+		char d[64];
+		human_duration(v[i].offset, d, sizeof d);
+		printf("%*s%s %s %04d-%02d-%02d %02d:%02d  ", (int)indent, "",
+		       i ? "     " : "sends", weekday_abbr(weekday_from_days(
+			       days_from_civil(t.year, t.month, t.day))),
+		       t.year, t.month, t.day, t.hour, t.min);
+		if (v[i].reminder)
+			printf("reminder %s after the message, if not acknowledged\n", d);
+		else if (v[i].offset == 0)
+			printf("message at the start\n");
+		else
+			printf("message %s before the start\n", d);
+	}
+	if (!n)
+		printf("%*ssends nothing (calendar only)\n", (int)indent, "");
+	free(v);
+}
+
 static void print_text(const struct plan *p, const struct agenda_item *it,
-		       size_t n, int64_t from, int64_t to)
+		       size_t n, int64_t from, int64_t to, bool sends)
 {
 	enum { TOPIC_MAX = 48 };
 	size_t wid = 2, wtopic = 5, waud = 9;
@@ -138,8 +222,11 @@ static void print_text(const struct plan *p, const struct agenda_item *it,
 		secs_to_civil(we, &e);
 		char topic[TOPIC_MAX * 4 + 8];
 		clip(c->topic, TOPIC_MAX, topic, sizeof topic);
-		printf("  %02d:%02d-%02d:%02d%s  ", s.hour, s.min, e.hour, e.min,
-		       we / 86400 != d ? "+" : " ");
+		if (c->all_day)
+			printf("  %-12s  ", "all day");
+		else
+			printf("  %02d:%02d-%02d:%02d%s  ", s.hour, s.min, e.hour, e.min,
+			       we / 86400 != d ? "+" : " ");
 		pad(stdout, c->id, wid);
 		fputs("  ", stdout);
 		pad(stdout, topic, wtopic);
@@ -151,7 +238,13 @@ static void print_text(const struct plan *p, const struct agenda_item *it,
 			secs_to_civil(it[i].o.wall_start, &o);
 			printf("  (%02d:%02d %s)", o.hour, o.min, tz_name(c->sched.tz));
 		}
+		if (c->all_day && c->sched.duration > 86400)
+			printf("  (%lld days)", (long long)(c->sched.duration / 86400));
+		if (it[i].o.shifted)
+			fputs("  (moved to a working day)", stdout);
 		putchar('\n');
+		if (sends)
+			print_sends(p, c, it[i].o.start, 16);
 	}
 	for (size_t i = 0; i < p->ncomms; i++) {
 		free(aud[i]);
@@ -174,14 +267,20 @@ static char *comm_json(const struct plan *p, const struct plan_comm *c)
 	buf_add_json(&b, c->id);
 	buf_adds(&b, ",\"topic\":");
 	buf_add_json(&b, c->topic);
-	buf_adds(&b, ",\x1f\"audiences\":[");
+	buf_adds(&b, ",\"description\":");
+	buf_add_json(&b, c->description);
+	buf_adds(&b, ",\x1f\"timezone\":");
+	buf_add_json(&b, tz_name(c->sched.tz));
+	if (c->all_day)
+		buf_adds(&b, ",\"all_day\":true");
+	buf_adds(&b, ",\"audiences\":[");
 	for (size_t i = 0; i < c->naudiences; i++) {
 		buf_adds(&b, i ? "," : "");
 		buf_add_json(&b, p->audiences[c->audiences[i]].id);
 	}
 	buf_adds(&b, "],\"channels\":[");
 	size_t *ch = xcalloc(p->nchannels + 1, sizeof *ch);
-	size_t n = agenda_comm_channels(p, c, ch);
+	size_t n = c->nnotify ? agenda_comm_channels(p, c, ch) : 0;
 	for (size_t i = 0; i < n; i++) {
 		buf_adds(&b, i ? "," : "");
 		buf_add_json(&b, p->channels[ch[i]].id);
@@ -189,36 +288,78 @@ static char *comm_json(const struct plan *p, const struct plan_comm *c)
 	free(ch);
 	buf_adds(&b, "],\"owner\":");
 	buf_add_json(&b, c->owner);
-	buf_addc(&b, '}');
+	buf_adds(&b, ",\"notify\":[");
+	for (size_t i = 0; i < c->nnotify; i++) {
+		char d[32];
+		format_duration(c->notify[i], d, sizeof d);
+		buf_printf(&b, "%s\"%s\"", i ? "," : "", d);
+	}
+	buf_addc(&b, ']');
 	return buf_take(&b);
 }
 
+/* ,"sends":[{"at":…,"kind":"message"|"reminder","offset":…},…] */
+static void json_sends(const struct plan *p, const struct plan_comm *c, int64_t start)
+{
+	struct send *v;
+	size_t n = occurrence_sends(p, c, start, &v);
+	fputs(",\"sends\":[", stdout);
+	for (size_t i = 0; i < n; i++) {
+		char at[40], d[32];
+		format_rfc3339_local(tz_instant_to_wall(p->tz, v[i].at), tz_offset(p->tz, v[i].at),
+				     at, sizeof at);
+		format_duration(v[i].offset, d, sizeof d);
+		printf("%s{\"at\":\"%s\",\"kind\":\"%s\",\"offset\":\"%s\"}", i ? "," : "", at,
+		       v[i].reminder ? "reminder" : "message", d);
+	}
+	fputc(']', stdout);
+	free(v);
+}
+
+/* One buffer, written once: the output of a large plan is tens of MB. */
 static void print_json(const struct plan *p, const struct agenda_item *it,
-		       size_t n)
+		       size_t n, bool sends)
 {
 	char **cache = xcalloc(p->ncomms + 1, sizeof *cache);
+	size_t *sep = xcalloc(p->ncomms + 1, sizeof *sep);
 	char start[40], end[40];
-	fputc('[', stdout);
+	struct buf b;
+	buf_init(&b);
+	buf_addc(&b, '[');
 	for (size_t i = 0; i < n; i++) {
-		char **c = &cache[it[i].comm];
-		if (!*c)
-			*c = comm_json(p, &p->comms[it[i].comm]);
-		const char *sep = strchr(*c, '\x1f');
+		size_t k = it[i].comm;
+		if (!cache[k]) {
+			cache[k] = comm_json(p, &p->comms[k]);
+			sep[k] = (size_t)(strchr(cache[k], '\x1f') - cache[k]);
+		}
 		format_rfc3339_local(it[i].o.wall_start, it[i].o.start_offset, start, sizeof start);
 		format_rfc3339_local(it[i].o.wall_end, it[i].o.end_offset, end, sizeof end);
-		fputs(i ? ",\n" : "\n", stdout);
-		fwrite(*c, 1, (size_t)(sep - *c), stdout);
-		fputs("\"start\":\"", stdout);
-		fputs(start, stdout);
-		fputs("\",\"end\":\"", stdout);
-		fputs(end, stdout);
-		fputs("\",", stdout);
-		fputs(sep + 1, stdout);
+		buf_adds(&b, i ? ",\n" : "\n");
+		buf_add(&b, cache[k], sep[k]);
+		buf_add(&b, "\"start\":\"", 9);
+		buf_adds(&b, start);
+		buf_add(&b, "\",\"end\":\"", 9);
+		buf_adds(&b, end);
+		buf_add(&b, "\",", 2);
+		buf_adds(&b, cache[k] + sep[k] + 1);
+		if (sends) {
+			fwrite(b.data, 1, b.len, stdout);
+			buf_reset(&b);
+			json_sends(p, &p->comms[k], it[i].o.start);
+		}
+		buf_addc(&b, '}');
+		if (b.len > (1u << 20)) {
+			fwrite(b.data, 1, b.len, stdout);
+			buf_reset(&b);
+		}
 	}
-	fputs(n ? "\n]\n" : "]\n", stdout);
+	buf_adds(&b, n ? "\n]\n" : "]\n");
+	fwrite(b.data, 1, b.len, stdout);
+	buf_free(&b);
 	for (size_t i = 0; i < p->ncomms; i++)
 		free(cache[i]);
 	free(cache);
+	free(sep);
 }
 
 static int agenda_run(int argc, char **argv)
@@ -229,7 +370,7 @@ static int agenda_run(int argc, char **argv)
 		return rc;
 	const char *plan = argv[1];
 	struct plan *p;
-	rc = cli_load_plan(plan, SECRETS_UNUSED, &p);
+	rc = cli_load_plan_schedules(plan, &p);
 	if (rc)
 		return rc;
 	int64_t from = a.from.text ? opt_time_instant(&a.from, p->tz) : clock_now(), to;
@@ -253,9 +394,9 @@ static int agenda_run(int argc, char **argv)
 		rc = cli_fail(plan, &err);
 	if (!rc) {
 		if (a.format == 1)
-			print_json(p, items, n);
+			print_json(p, items, n, a.sends);
 		else
-			print_text(p, items, n, from, to);
+			print_text(p, items, n, from, to, a.sends);
 		if (fflush(stdout) != 0 || ferror(stdout)) {
 			cli_error("writing the agenda failed");
 			rc = H_ERUNTIME;

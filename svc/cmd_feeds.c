@@ -2,6 +2,10 @@
  * cmd_feeds.c - `herald feeds`: the subscription URLs of each audience's
  * feed, https:// (or http://) and webcal://, private ones with their token
  * (an HMAC of the audience id under the feed key of the key directory).
+ *
+ * The keys are the running service's: its database is opened read-only
+ * and never created, and its keys are used, never made, since new keys
+ * would give URLs that answer 404 on the service.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +37,8 @@ static const struct opts_spec feeds_spec = {
 	CLI_ONE_PLAN,
 	OPTS_TABLE(feeds_table),
 	.notes = "Prints one line per audience: ID, public|private|none, the https URL\n"
-		 "and the webcal URL, separated by tabs.\n",
+		 "and the webcal URL, separated by tabs.  Private URLs are signed with the\n"
+		 "feed key of the service: give the database `herald run` uses (--db).\n",
 };
 
 static int feeds_run(int argc, char **argv)
@@ -43,7 +48,7 @@ static int feeds_run(int argc, char **argv)
 	if (rc != OPTS_CONTINUE)
 		return rc;
 	struct plan *p;
-	rc = cli_load_plan(argv[1], SECRETS_UNUSED, &p);
+	rc = cli_load_plan_schedules(argv[1], &p);
 	if (rc)
 		return rc;
 	const char *base = plan_base_url(p, args.base, "http://127.0.0.1:8080");
@@ -67,12 +72,15 @@ static int feeds_run(int argc, char **argv)
 	struct keyring *kr = NULL;
 	struct herald_err err;
 	herald_err_clear(&err);
-	struct store_open_opts so = { .create = true };
+	struct store_open_opts so = { .readonly = true };
 	if (store_open(dbpath, &so, &db, &err)) {
-		rc = cli_fail(dbpath, &err);
+		cli_error("%s; feed URLs carry the keys of the service's database: give the "
+			  "database `herald run` uses (--db FILE), or start the service once first",
+			  err.msg);
+		rc = H_ERUNTIME;
 		goto out;
 	}
-	if ((rc = cli_open_keys("feeds", db, args.keys, true, &kr)))
+	if ((rc = cli_open_keys("feeds", db, args.keys, false, &kr)))
 		goto out;
 	printf("# %s version %s: feed URLs (private ones carry a secret token: share\n"
 	       "# each only with its audience; rotating the feed key revokes them)\n",

@@ -44,7 +44,7 @@ static int ics_run(int argc, char **argv)
 		return rc;
 	const char *plan = argv[1];
 	struct plan *p;
-	rc = cli_load_plan(plan, SECRETS_UNUSED, &p);
+	rc = cli_load_plan_schedules(plan, &p);
 	if (rc)
 		return rc;
 	struct ics_opts o = { .audience = -1 };

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "herald/chan.h"
+#include "herald/ics.h"
 #include "herald/keys.h"
 #include "herald/log.h"
 #include "herald/plan.h"
@@ -29,7 +30,7 @@
 struct job {
 	struct outbox_item *it;
 	struct chan_msg m;
-	char *text, *ack_url, *when;
+	char *text, *ack_url, *when, *calendar;
 	size_t chan;              /* index into the engine's channel states */
 	size_t pace;              /* index into its pacing states, or NO_PACE */
 	struct job *next;
@@ -83,6 +84,7 @@ static void job_free(struct job *j)
 	free(j->text);
 	free(j->ack_url);
 	free(j->when);
+	free(j->calendar);
 	free(j);
 }
 
@@ -263,6 +265,19 @@ static bool job_build(struct engine *e, struct job *j, const struct plan *p,
 		j->when = xasprintf("%s to %s", s, en);
 		m->when = j->when;
 		m->tzid = c && plan_comm_tz(p, c) ? tz_name(plan_comm_tz(p, c)) : p->tzid;
+	}
+	/* Email attaches the occurrence as the audience's feed writes it
+	 * (same UID and SEQUENCE), so calendars merge the two. */
+	if (m->start && c && strcmp(p->channels[ci].type->name, "email") == 0) {
+		struct buf cal;
+		buf_init(&cal);
+		struct herald_err err;
+		herald_err_clear(&err);
+		if (ics_occurrence(p, (size_t)cx, ax, m->start, clock_now(), &cal, &err) == H_OK)
+			j->calendar = buf_take(&cal);
+		else
+			buf_free(&cal);
+		m->calendar = j->calendar;
 	}
 	m->recipient = it->recipient;
 	m->recipient_name = it->recipient_name;

@@ -256,7 +256,9 @@ size_t httpd_feeds_public(struct httpd_feeds *f,
 		if (!s->v[i].public)
 			continue;
 		long ai = plan_audience_index(s->plan, s->v[i].audience);
-		fn(s->v[i].audience, ai >= 0 ? s->plan->audiences[ai].name : s->v[i].audience,
+		const struct plan_audience *a = ai >= 0 ? &s->plan->audiences[ai] : NULL;
+		/* The calendar's own name, as subscribers will see it. */
+		fn(s->v[i].audience, !a ? s->v[i].audience : a->feed_name ? a->feed_name : a->name,
 		   ctx);
 		n++;
 	}

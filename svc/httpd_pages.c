@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "herald/clock.h"
@@ -113,6 +114,36 @@ static void index_feed(const char *audience, const char *name, void *ctx)
 	buf_adds(b, ".ics\">download</a></li>\n");
 }
 
+/* The owner's name without an email address ("Dana Reyes <dana@x>" ->
+ * "Dana Reyes"); "" when the owner is only an address. */
+static void owner_name(const char *owner, char *out, size_t n)
+{
+	size_t len = strcspn(owner, "<");
+	while (len && owner[len - 1] == ' ')
+		len--;
+	if (memchr(owner, '@', len))
+		len = 0;
+	snprintf(out, n, "%.*s", (int)len, owner);
+}
+
+/* Health as a sentence for people; /healthz has the details. */
+static void health_sentence(struct pages *pg, struct buf *b)
+{
+	const struct plan *p = runtime_plan(pg->rt);
+	bool dbok = db_ok(pg->rt);
+	if (p && dbok) {
+		buf_adds(b, "The service is running normally: plan version ");
+		buf_add_html(b, p->version);
+		buf_adds(b, " is loaded and calendars are up to date.");
+	} else {
+		buf_adds(b, "The service is degraded: ");
+		buf_adds(b, !p ? "no plan is loaded" : "its records cannot be reached");
+		buf_adds(b, ", so calendars may be out of date.");
+	}
+	if (pg->rt->dry_run)
+		buf_adds(b, " This is a trial run: messages are recorded, not sent.");
+}
+
 static void on_index(const struct httpd_req *req, struct httpd_resp *resp, void *ctx)
 {
 	(void)req;
@@ -145,8 +176,12 @@ static void on_index(const struct httpd_req *req, struct httpd_resp *resp, void 
 				buf_add_html(b, p->approved_on);
 			}
 		}
-		buf_adds(b, ". Owner: ");
-		buf_add_html(b, p->owner);
+		char owner[200];
+		owner_name(p->owner, owner, sizeof owner);
+		if (*owner) {
+			buf_adds(b, ". Owner: ");
+			buf_add_html(b, owner);
+		}
 		buf_adds(b, ".</p>\n");
 	}
 	buf_adds(b, "<h2>Public calendar feeds</h2>\n<ul>\n");
@@ -155,16 +190,9 @@ static void on_index(const struct httpd_req *req, struct httpd_resp *resp, void 
 	if (!httpd_feeds_public(pg->feeds, index_feed, &x))
 		buf_adds(b, "<li>None. Private feeds are shared with their audiences "
 			    "(<code>herald feeds</code>).</li>\n");
-	bool ok;
-	struct buf hj;
-	buf_init(&hj);
-	health_json(pg, &hj, &ok);
-	buf_printf(b, "</ul>\n<h2>Health</h2>\n<p>%s. <a href=\"/healthz\">/healthz</a> "
-		      "&middot; <a href=\"/metrics\">/metrics</a></p>\n<pre>",
-		   ok ? "Service healthy" : "Service degraded");
-	buf_add_html(b, hj.data);
-	buf_free(&hj);
-	buf_adds(b, "</pre>\n<p><small>herald " HERALD_VERSION "</small></p>\n</body></html>\n");
+	buf_adds(b, "</ul>\n<h2>Health</h2>\n<p>");
+	health_sentence(pg, b);
+	buf_adds(b, "</p>\n<p><small>herald " HERALD_VERSION "</small></p>\n</body></html>\n");
 	resp->content_type = "text/html; charset=utf-8";
 }
 

@@ -201,13 +201,13 @@ static void check_cadence(struct lint *l)
 		/* Months between occurrences, at the rule's coarsest. */
 		long months = 0;
 		switch (s->rule_freq) {
-		case 6: /* ICAL_YEARLY_RECURRENCE */
+		case SCHED_YEARLY:
 			months = 12L * s->rule_interval;
 			break;
-		case 5: /* ICAL_MONTHLY_RECURRENCE */
+		case SCHED_MONTHLY:
 			months = s->rule_interval;
 			break;
-		case 4: /* ICAL_WEEKLY_RECURRENCE */
+		case SCHED_WEEKLY:
 			months = s->rule_interval * 7L / 31;
 			break;
 		default:
@@ -345,6 +345,8 @@ static void check_dst(struct lint *l)
 	for (size_t c = 0; c < p->ncomms; c++) {
 		const struct plan_comm *m = &p->comms[c];
 		struct edge_scan e = { .m = m };
+		if (m->all_day)
+			continue;   /* dates: no time of day to be on an edge */
 		/* From the plan's past year to three years ahead. */
 		sched_expand(&m->sched, l->now - 366 * 86400LL,
 			     l->now + 3 * 366 * 86400LL, edge_fn, &e);
@@ -513,6 +515,92 @@ static void check_bidi(struct lint *l)
 	}
 }
 
+struct weekend_scan {
+	bool found;
+	struct occurrence o;
+	size_t n;
+};
+
+static int weekend_fn(const struct occurrence *o, void *ctx)
+{
+	struct weekend_scan *w = ctx;
+	int64_t day = o->wall_start >= 0 ? o->wall_start / 86400
+					 : -((-o->wall_start + 86399) / 86400);
+	if (weekday_from_days(day) >= 5) {
+		w->found = true;
+		w->o = *o;
+		return 1;
+	}
+	return ++w->n > 2000;
+}
+
+/* An occurrence on a Saturday or Sunday (in its zone) without a shift. */
+static void check_weekend(struct lint *l)
+{
+	const struct plan *p = l->p;
+	char path[160], when[40];
+	for (size_t c = 0; c < p->ncomms; c++) {
+		const struct plan_comm *m = &p->comms[c];
+		if (m->sched.kind == SCHED_MANUAL || m->sched.shift != SHIFT_NONE)
+			continue;
+		struct weekend_scan w = { 0 };
+		/* The coming three years: what people will be asked to attend. */
+		sched_expand(&m->sched, l->now, l->now + 3 * 366 * 86400LL, weekend_fn, &w);
+		if (!w.found)
+			continue;
+		format_local(w.o.wall_start, when, sizeof when);
+		if (m->all_day)
+			when[10] = 0;
+		snprintf(path, sizeof path, "communications[%zu](%s).schedule", c, m->id);
+		warn(l, "W-WEEKEND", path,
+		     "add \"shift\": \"next-working-day\" (or previous-working-day, with \"holidays\"), "
+		     "or keep the rule to weekdays (BYDAY=MO,TU,WE,TH,FR)",
+		     "%s (%s) is a %s", when, tz_name(m->sched.tz),
+		     weekday_from_days(w.o.wall_start / 86400) == 5 ? "Saturday" : "Sunday");
+	}
+}
+
+/*
+ * A monthly rule on the 29th-31st (BYMONTHDAY, or the start's day) with
+ * nothing else choosing days: RFC 5545 skips the months without that day
+ * (a "monthly" from 31 January has no February, April, June, …).
+ */
+static void check_skipped_months(struct lint *l)
+{
+	const struct plan *p = l->p;
+	char path[160];
+	for (size_t c = 0; c < p->ncomms; c++) {
+		const struct schedule *s = &p->comms[c].sched;
+		const struct sched_rule *f = &s->rule;
+		if (s->kind != SCHED_RRULE || f->freq != SCHED_MONTHLY || f->wdays || f->nnth ||
+		    f->nsetpos || f->mday_neg || !(f->mday_pos & ~((1u << 29) - 1)))
+			continue;
+		int first = 1;
+		while (!(f->mday_pos >> first & 1))
+			first++;
+		/* The months the rule visits, INTERVAL apart from the start. */
+		struct civil st;
+		secs_to_civil(s->start, &st);
+		int skipped = 0;
+		for (int k = 0; k < 48 && !skipped; k++) {
+			int mi = st.year * 12 + st.month - 1 + k * s->rule_interval;
+			int y = mi / 12, m = mi % 12 + 1;
+			if (f->by_month && !(f->months >> m & 1))
+				continue;
+			if (first > days_in_month(y, m))
+				skipped = m;
+		}
+		if (!skipped)
+			continue;
+		snprintf(path, sizeof path, "communications[%zu](%s).schedule", c, p->comms[c].id);
+		warn(l, "W-SKIPPED-MONTHS", path,
+		     "for the last day of every month use FREQ=MONTHLY;BYMONTHDAY=-1; for the 30th or the "
+		     "month's last day if shorter, FREQ=MONTHLY;BYMONTHDAY=28,29,30;BYSETPOS=-1",
+		     "\"%s\" recurs on day %d of the month, so months without it are skipped (%s)",
+		     p->comms[c].id, first, month_abbr(skipped));
+	}
+}
+
 size_t lint_plan(const struct plan *p, int64_t now,
 		 void (*fn)(const struct lint_warning *w, void *ctx), void *ctx)
 {
@@ -522,7 +610,7 @@ size_t lint_plan(const struct plan *p, int64_t now,
 		check_manual,   check_reach,    check_cadence, check_secrets,
 		check_smtp,     check_dst,      check_future,  check_ack,
 		check_except,   check_members,  check_bidi,
-		check_drill,
+		check_drill,    check_weekend,  check_skipped_months,
 	};
 	for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++)
 		checks[i](&l);

@@ -224,7 +224,7 @@ static enum herald_rc load_audience(struct pj *c, const char *id, json_t *j,
 				    struct plan_audience *a)
 {
 	static const char *const keys[] = { "name", "scope", "feed", "members",
-					    "deliver", NULL };
+					    "deliver", "feed_name", "feed_email", NULL };
 	static const char *const scopes[] = { "internal", "external", NULL };
 	static const int scope_ext[] = { 0, 1 };
 	static const char *const feeds[] = { "public", "private", "none", NULL };
@@ -243,6 +243,13 @@ static enum herald_rc load_audience(struct pj *c, const char *id, json_t *j,
 	get_enum(c, j, "feed", false, feeds, feed_kinds, "a feed kind", &feed);
 	a->external = ext;
 	a->feed = (enum feed_kind)feed;
+	if (!pj_get_string(c, j, "feed_name", false, &a->feed_name) && a->feed_name &&
+	    (pj_has_ctl(a->feed_name) || strlen(a->feed_name) > 200))
+		PJ_FAIL_AT(c, "feed_name", "must be a single line of at most 200 bytes");
+	pj_get_bool(c, j, "feed_email", false, &a->feed_email);
+	if (a->feed == FEED_NONE && (a->feed_name || a->feed_email))
+		PJ_FAIL_AT(c, a->feed_name ? "feed_name" : "feed_email",
+			   "the audience has no feed (\"feed\": \"none\")");
 	plan_members_load(c, json_object_get(j, "members"), a);
 	load_deliver(c, json_object_get(j, "deliver"), a);
 	return pj_since(c, before);
@@ -452,6 +459,25 @@ static enum herald_rc load_acknowledge(struct pj *c, json_t *j,
 	return pj_since(c, before);
 }
 
+/* What a calendar shows beyond the schedule: busy, location, url, all_day. */
+static enum herald_rc load_calendar_keys(struct pj *c, json_t *j, struct plan_comm *m)
+{
+	size_t before = c->nerrors;
+	pj_get_bool(c, j, "busy", false, &m->busy);
+	pj_get_bool(c, j, "all_day", false, &m->all_day);
+	if (!pj_get_string(c, j, "location", false, &m->location) && m->location &&
+	    (pj_has_ctl(m->location) || strlen(m->location) > 500))
+		PJ_FAIL_AT(c, "location", "must be a single line of at most 500 bytes");
+	if (!pj_get_string(c, j, "url", false, &m->url) && m->url) {
+		const char *u = m->url;
+		bool scheme = strncmp(u, "https://", 8) == 0 || strncmp(u, "http://", 7) == 0;
+		if (!scheme || strlen(u) > 2000 || strpbrk(u, " \t\"<>\\^`{|}") || pj_has_ctl(u))
+			PJ_FAIL_AT(c, "url", "\"%.60s\" is not an https:// or http:// URL "
+				   "(no spaces or quotes)", u);
+	}
+	return pj_since(c, before);
+}
+
 /* "drill" of obj (the plan header or a communication); absent leaves d
  * unset.  Channels are judged only when the channels section was read. */
 static enum herald_rc load_drill(struct pj *c, json_t *obj, struct plan_drill *d)
@@ -511,7 +537,8 @@ static enum herald_rc load_comm(struct pj *c, json_t *j, struct idset *ids,
 	static const char *const keys[] = { "id", "topic", "description",
 					    "audiences", "channels", "owner",
 					    "schedule", "notify", "message",
-					    "acknowledge", "drill", NULL };
+					    "acknowledge", "drill", "busy", "location",
+					    "url", "all_day", NULL };
 	if (pj_want_object(c, j))
 		return H_EINVAL;
 	size_t before = c->nerrors;
@@ -532,10 +559,14 @@ static enum herald_rc load_comm(struct pj *c, json_t *j, struct idset *ids,
 	load_comm_audiences(c, j, m);
 	load_comm_channels(c, j, m, c->nerrors == mark && c->audiences_read);
 	pj_get_string(c, j, "owner", true, &m->owner);
+	load_calendar_keys(c, j, m);
+	m->sched.all_day = m->all_day;
 	if (!json_object_get(j, "schedule"))
 		PJ_FAIL_AT(c, "schedule", "required key \"schedule\" is missing (when)");
 	else
 		plan_sched_load(c, json_object_get(j, "schedule"), &m->sched);
+	if (m->all_day && m->sched.kind == SCHED_MANUAL)
+		PJ_FAIL_AT(c, "all_day", "a manual trigger has no calendar event to make all-day");
 	bool given = false;
 	get_duration_list(c, j, "notify", &m->notify, &m->nnotify, &given);
 	if (!given) {
@@ -765,11 +796,13 @@ enum herald_rc plan_load_buf(const char *path, const char *data, size_t len,
 		c.plan = xcalloc(1, sizeof *c.plan);
 		c.plan->path = xstrdup(path);
 		unsigned char digest[32];
-		sha256(data, len, digest);
-		hex_encode(digest, 32, c.plan->sha256);
+		if (!(opts && opts->without_text)) {
+			sha256(data, len, digest);
+			hex_encode(digest, 32, c.plan->sha256);
+		}
 		rc = load_root(&c, c.root);
 		rc = plan_members_resolve(&c, rc);
-		if (!rc) {
+		if (!rc && !(opts && opts->without_text)) {
 			char *text = plan_text_canonical(c.root);
 			sha256(text, strlen(text), digest);
 			hex_encode(digest, 32, c.plan->content_sha256);
@@ -837,6 +870,7 @@ void plan_free(struct plan *p)
 			free(a->deliver[k].addrs);
 		}
 		free(a->deliver);
+		free(a->feed_name);
 	}
 	free(p->audiences);
 	for (size_t i = 0; i < p->ncomms; i++) {
@@ -851,6 +885,8 @@ void plan_free(struct plan *p)
 		free(m->notify);
 		free(m->message);
 		free(m->remind_after);
+		free(m->location);
+		free(m->url);
 		drill_free(&m->drill);
 	}
 	free(p->comms);

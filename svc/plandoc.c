@@ -313,12 +313,16 @@ void plandoc_when(const struct plan *p, size_t comm, struct buf *b)
 		}
 		break;
 	}
-	buf_adds(b, ", for ");
+	buf_adds(b, c->all_day ? ", all day for " : ", for ");
 	add_span(b, s->duration);
 	if (s->nexcept) {
 		buf_adds(b, "; except ");
 		add_list(b, s->nexcept, " and ", at_item, s->except);
 	}
+	if (s->shift != SHIFT_NONE)
+		buf_printf(b, "; on a weekend%s it moves to the %s working day",
+			   s->nholidays ? " or a holiday" : "",
+			   s->shift == SHIFT_NEXT ? "next" : "previous");
 	if (s->kind == SCHED_RRULE && !s->cadence)
 		buf_printf(b, "; RRULE %s", s->rrule);
 }

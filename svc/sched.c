@@ -1,15 +1,24 @@
 /*
  * sched.c - schedule compilation and expansion (see sched.h).
  *
- * libical iterates the RRULE over floating (zone-less) times; herald then
- * applies UNTIL, "until", "except" and the zone itself.  Two libical 3.0.16
- * behaviours shape this file: a start that carries a zone makes the
- * iterator drift after a DST gap, and the iterator has no search bound, so
- * rules that can never match are refused up front.
+ * herald expands RRULEs itself, for every shape RFC 5545 §3.3.10 allows:
+ * period by period (a year, month, week, day, hour, minute or second,
+ * INTERVAL apart), the period's candidate days filtered by the BYxxx parts
+ * (dateutil's defaults fill in what the rule leaves to DTSTART, so parts
+ * only ever filter), times of day from BYHOUR x BYMINUTE x BYSECOND,
+ * BYSETPOS over the period's sorted set, COUNT from DTSTART.  Without
+ * COUNT, expansion starts at the period holding the window.
+ *
+ * libical is not used here: its iterator (3.0.16) mis-expands several
+ * valid shapes (YEARLY BYWEEKNO, BYYEARDAY with BYMONTH, YEARLY BYMONTHDAY
+ * without BYMONTH, BYSETPOS in DAILY or WEEKLY, negative BYMONTHDAY in
+ * DAILY: docs/recurrence.md) and drives every step through an ICU
+ * calendar.  The recurrence vectors (python-dateutil) and the oracle
+ * (dateutil + zoneinfo, random rules) check this file.
  */
 #include "herald/sched.h"
 
-#include <libical/ical.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -38,37 +47,192 @@ const char *sched_cadence_rule(const char *cadence)
 	return NULL;
 }
 
-static struct icaltimetype wall_to_ical(int64_t wall)
+bool sched_freq_is_subdaily(int freq)
 {
-	struct icaltimetype t;
-	tz_fill_icaltime(wall, &t);
-	return t;
+	return freq < SCHED_DAILY;
 }
 
-static int64_t ical_to_wall(struct icaltimetype t)
+static int64_t floor_div(int64_t a, int64_t b)
 {
-	struct civil c = { t.year, t.month, t.day, t.hour, t.minute, t.second };
-	return civil_to_secs(&c);
+	return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
 
-/*
- * RFC 5545 §3.3.10 rule parts; libical accepts some misspellings silently,
- * and a typo must not change a schedule, so the text is checked first.
- */
-static const char *const rule_parts[] = {
+/* ====================================================== parsing rules */
+
+enum part {
+	P_FREQ, P_UNTIL, P_COUNT, P_INTERVAL, P_BYSECOND, P_BYMINUTE, P_BYHOUR,
+	P_BYDAY, P_BYMONTHDAY, P_BYYEARDAY, P_BYWEEKNO, P_BYMONTH, P_BYSETPOS,
+	P_WKST, P_N
+};
+
+/* RFC 5545 §3.3.10 rule parts; a typo must not change a schedule. */
+static const char *const part_names[P_N] = {
 	"FREQ", "UNTIL", "COUNT", "INTERVAL", "BYSECOND", "BYMINUTE",
 	"BYHOUR", "BYDAY", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH",
 	"BYSETPOS", "WKST",
 };
 
-static enum herald_rc check_rule_text(const char *rule, char **until_out,
-				      struct herald_err *err)
+static const char *const freq_names[] = {
+	"SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY",
+};
+
+static const char *const day_names[] = { "MO", "TU", "WE", "TH", "FR", "SA", "SU" };
+
+struct parsed {
+	unsigned seen;             /* bit per enum part */
+	int freq, interval, count, wkst;
+	char until[24];
+	int months[12], mdays[62], ydays[732], wnos[106], hours[24], minutes[60],
+	    seconds[61], setpos[64];
+	int nmonths, nmdays, nydays, nwnos, nhours, nminutes, nseconds, nsetpos;
+	struct { int ord, wd; } days[56];
+	int ndays;
+};
+
+static int day_index(const char *s)
 {
-	unsigned seen = 0;
-	const char *p = rule;
-	*until_out = NULL;
+	for (int i = 0; i < 7; i++)
+		if (s[0] == day_names[i][0] && s[1] == day_names[i][1])
+			return i;
+	return -1;
+}
+
+/* A comma list of integers in [lo, hi]; `signed_ok`: also [-hi, -lo]. */
+static enum herald_rc int_list(const char *name, const char *v, size_t len,
+			       int lo, int hi, bool signed_ok, int *out,
+			       int max, int *n, struct herald_err *err)
+{
+	const char *p = v, *end = v + len;
+	*n = 0;
+	while (p < end) {
+		const char *q = memchr(p, ',', (size_t)(end - p));
+		if (!q)
+			q = end;
+		int sign = 1;
+		const char *d = p;
+		if (signed_ok && (*d == '+' || *d == '-'))
+			sign = *d++ == '-' ? -1 : 1;
+		long x = 0;
+		bool ok = d < q && q - d <= 7;
+		for (const char *c = d; ok && c < q; c++)
+			if (*c < '0' || *c > '9')
+				ok = false;
+			else
+				x = x * 10 + (*c - '0');
+		if (!ok || x < lo || x > hi || *n == max)
+			return herald_err_set(err, H_EINVAL,
+					      "%s value \"%.*s\" is not a number from %d to %d%s",
+					      name, (int)(q - p > 12 ? 12 : q - p), p, lo, hi,
+					      signed_ok ? " (or its negative)" : "");
+		out[(*n)++] = sign * (int)x;
+		p = q + (q < end);
+		if (q < end && p == end)
+			return herald_err_set(err, H_EINVAL, "%s ends with a comma", name);
+	}
+	return H_OK;
+}
+
+static enum herald_rc day_list(const char *v, size_t len, struct parsed *r,
+			       struct herald_err *err)
+{
+	const char *p = v, *end = v + len;
+	while (p < end) {
+		const char *q = memchr(p, ',', (size_t)(end - p));
+		if (!q)
+			q = end;
+		const char *d = p;
+		int sign = 1, ord = 0;
+		if (*d == '+' || *d == '-')
+			sign = *d++ == '-' ? -1 : 1;
+		while (d < q - 2 && *d >= '0' && *d <= '9' && ord < 100)
+			ord = ord * 10 + (*d++ - '0');
+		int wd = q - d == 2 ? day_index(d) : -1;
+		bool has_ord = d > p + (sign < 0 || *p == '+');
+		if (wd < 0 || (has_ord && (ord < 1 || ord > 53)) ||
+		    (!has_ord && d != p) || r->ndays == 56)
+			return herald_err_set(err, H_EINVAL,
+					      "BYDAY value \"%.*s\" is not a weekday such as MO, 2TU or -1FR",
+					      (int)(q - p > 12 ? 12 : q - p), p);
+		r->days[r->ndays].ord = sign * ord;
+		r->days[r->ndays].wd = wd;
+		r->ndays++;
+		p = q + (q < end);
+		if (q < end && p == end)
+			return herald_err_set(err, H_EINVAL, "BYDAY ends with a comma");
+	}
+	return H_OK;
+}
+
+static enum herald_rc part_value(struct parsed *r, enum part k, const char *v,
+				 size_t len, struct herald_err *err)
+{
+	const char *name = part_names[k];
+	int one;
+	switch (k) {
+	case P_FREQ:
+		for (int i = 0; i < 7; i++)
+			if (strlen(freq_names[i]) == len && memcmp(freq_names[i], v, len) == 0) {
+				r->freq = i;
+				return H_OK;
+			}
+		return herald_err_set(err, H_EINVAL,
+				      "FREQ=%.*s is not a frequency (DAILY, WEEKLY, MONTHLY, YEARLY, …)",
+				      (int)(len > 20 ? 20 : len), v);
+	case P_UNTIL:
+		snprintf(r->until, sizeof r->until, "%.*s", (int)(len > 20 ? 20 : len), v);
+		return H_OK;
+	case P_COUNT:
+		if (int_list(name, v, len, 1, 100000, false, &r->count, 1, &one, err) ||
+		    one != 1)
+			return herald_err_set(err, H_EINVAL, "COUNT must be between 1 and 100000");
+		return H_OK;
+	case P_INTERVAL:
+		if (int_list(name, v, len, 1, 1000000, false, &r->interval, 1, &one, err) ||
+		    one != 1)
+			return herald_err_set(err, H_EINVAL, "INTERVAL must be between 1 and 1000000");
+		return H_OK;
+	case P_WKST:
+		r->wkst = len == 2 ? day_index(v) : -1;
+		if (r->wkst < 0)
+			return herald_err_set(err, H_EINVAL, "WKST=%.*s is not a weekday (MO … SU)",
+					      (int)(len > 10 ? 10 : len), v);
+		return H_OK;
+	case P_BYSECOND:
+		if (len == 2 && memcmp(v, "60", 2) == 0)
+			return herald_err_set(err, H_EINVAL,
+					      "BYSECOND=60 (a leap second) is not supported");
+		return int_list(name, v, len, 0, 59, false, r->seconds, 60, &r->nseconds, err);
+	case P_BYMINUTE:
+		return int_list(name, v, len, 0, 59, false, r->minutes, 60, &r->nminutes, err);
+	case P_BYHOUR:
+		return int_list(name, v, len, 0, 23, false, r->hours, 24, &r->nhours, err);
+	case P_BYDAY:
+		return day_list(v, len, r, err);
+	case P_BYMONTHDAY:
+		return int_list(name, v, len, 1, 31, true, r->mdays, 62, &r->nmdays, err);
+	case P_BYYEARDAY:
+		return int_list(name, v, len, 1, 366, true, r->ydays, 732, &r->nydays, err);
+	case P_BYWEEKNO:
+		return int_list(name, v, len, 1, 53, true, r->wnos, 106, &r->nwnos, err);
+	case P_BYMONTH:
+		return int_list(name, v, len, 1, 12, false, r->months, 12, &r->nmonths, err);
+	case P_BYSETPOS:
+		return int_list(name, v, len, 1, 366, true, r->setpos, 64, &r->nsetpos, err);
+	case P_N:
+		break;
+	}
+	return H_OK;
+}
+
+static enum herald_rc parse_rule(const char *rule, struct parsed *r,
+				 struct herald_err *err)
+{
+	memset(r, 0, sizeof *r);
+	r->interval = 1;
+	r->wkst = 0;
 	if (!*rule)
 		return herald_err_set(err, H_EINVAL, "empty RRULE");
+	const char *p = rule;
 	while (*p) {
 		const char *semi = strchr(p, ';');
 		size_t len = semi ? (size_t)(semi - p) : strlen(p);
@@ -78,33 +242,30 @@ static enum herald_rc check_rule_text(const char *rule, char **until_out,
 					      "malformed rule part \"%.*s\" (want NAME=VALUE)",
 					      (int)(len > 40 ? 40 : len), p);
 		size_t nlen = (size_t)(eq - p);
-		size_t k;
-		for (k = 0; k < sizeof rule_parts / sizeof rule_parts[0]; k++)
-			if (strlen(rule_parts[k]) == nlen &&
-			    strncmp(rule_parts[k], p, nlen) == 0)
+		int k;
+		for (k = 0; k < P_N; k++)
+			if (strlen(part_names[k]) == nlen && strncmp(part_names[k], p, nlen) == 0)
 				break;
-		if (k == sizeof rule_parts / sizeof rule_parts[0])
-			return herald_err_set(err, H_EINVAL,
-					      "unknown rule part \"%.*s\"",
+		if (k == P_N)
+			return herald_err_set(err, H_EINVAL, "unknown rule part \"%.*s\"",
 					      (int)(nlen > 40 ? 40 : nlen), p);
-		if (seen & (1u << k))
-			return herald_err_set(err, H_EINVAL,
-					      "rule part %s given twice",
-					      rule_parts[k]);
-		seen |= 1u << k;
-		if (k == 1)
-			*until_out = xstrndup(eq + 1, len - nlen - 1);
+		if (r->seen & (1u << k))
+			return herald_err_set(err, H_EINVAL, "rule part %s given twice",
+					      part_names[k]);
+		r->seen |= 1u << k;
+		enum herald_rc rc = part_value(r, (enum part)k, eq + 1, len - nlen - 1, err);
+		if (rc)
+			return rc;
 		p += len;
 		if (*p == ';') {
 			p++;
 			if (!*p)
-				return herald_err_set(err, H_EINVAL,
-						      "trailing ';' in RRULE");
+				return herald_err_set(err, H_EINVAL, "trailing ';' in RRULE");
 		}
 	}
-	if (!(seen & 1u))
+	if (!(r->seen & (1u << P_FREQ)))
 		return herald_err_set(err, H_EINVAL, "RRULE has no FREQ");
-	if ((seen & 2u) && (seen & 4u))
+	if ((r->seen & (1u << P_UNTIL)) && (r->seen & (1u << P_COUNT)))
 		return herald_err_set(err, H_EINVAL,
 				      "RRULE has both UNTIL and COUNT (RFC 5545 allows one)");
 	return H_OK;
@@ -133,213 +294,342 @@ static bool parse_until_utc(const char *s, int64_t *instant)
 	return true;
 }
 
-/* The rule libical iterates: as written, but without UNTIL. */
-static struct icalrecurrencetype ical_rule(const char *text)
-{
-	icalerror_clear_errno();
-	struct icalrecurrencetype r = icalrecurrencetype_from_string(text);
-	r.until = icaltime_null_time();
-	return r;
-}
+#define HAS(r, k) (((r)->seen >> (k)) & 1u)
 
 /*
- * Monthly day numbers that no listed month has (BYMONTH=2;BYMONTHDAY=30)
- * would make libical search for centuries; refuse them at once.
+ * What RFC 5545 §3.3.10 forbids (python-dateutil accepts some of it
+ * leniently, with meanings of its own); docs/recurrence.md lists each with
+ * the vectors behind it.  Returns the reason, or NULL.
  */
-static bool monthday_impossible(const struct icalrecurrencetype *r)
+static const char *forbidden(const struct parsed *r)
 {
-	if (r->by_month_day[0] == ICAL_RECURRENCE_ARRAY_MAX)
-		return false;
-	int maxlen = 0;
-	if (r->by_month[0] == ICAL_RECURRENCE_ARRAY_MAX) {
-		maxlen = 31;
-	} else {
-		for (int i = 0; r->by_month[i] != ICAL_RECURRENCE_ARRAY_MAX; i++) {
-			int m = r->by_month[i];
-			if (m >= 1 && m <= 12 && days_in_month(2000, m) > maxlen)
-				maxlen = days_in_month(2000, m);
-		}
-	}
-	for (int i = 0; r->by_month_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++) {
-		int d = abs(r->by_month_day[i]);
-		if (d >= 1 && d <= maxlen)
-			return false;
-	}
-	return true;
-}
-
-static bool has(const short *by)
-{
-	return by[0] != ICAL_RECURRENCE_ARRAY_MAX;
-}
-
-/*
- * Rule shapes herald refuses (docs/recurrence.md lists them with the test
- * vectors behind each): those RFC 5545 §3.3.10 forbids, which dateutil
- * accepts leniently, and valid ones libical 3.0.16 expands wrongly, which
- * would otherwise silently produce other dates than the plan means.
- * Returns the reason, or NULL if the shape is fine.
- */
-static const char *unsupported_shape(const struct icalrecurrencetype *r)
-{
-	bool yearly = r->freq == ICAL_YEARLY_RECURRENCE;
-	if (has(r->by_week_no) && !yearly)
+	bool yearly = r->freq == SCHED_YEARLY;
+	if (HAS(r, P_BYWEEKNO) && !yearly)
 		return "BYWEEKNO is only allowed with FREQ=YEARLY (RFC 5545 §3.3.10)";
-	if (has(r->by_week_no))
-		return "BYWEEKNO is not supported: libical 3.0.16 expands it wrongly "
-		       "(BYWEEKNO=1;BYDAY=MO yields a Tuesday, out of order); "
-		       "use BYMONTH with BYDAY or BYMONTHDAY instead";
-	if (has(r->by_year_day) && !yearly)
+	if (HAS(r, P_BYYEARDAY) && (r->freq == SCHED_DAILY || r->freq == SCHED_WEEKLY ||
+				    r->freq == SCHED_MONTHLY))
 		return "BYYEARDAY is not allowed with FREQ=DAILY, WEEKLY or MONTHLY "
 		       "(RFC 5545 §3.3.10); use FREQ=YEARLY";
-	if (has(r->by_year_day) && has(r->by_month))
-		return "BYYEARDAY together with BYMONTH is not supported: libical 3.0.16 "
-		       "finds no occurrence for it; use BYMONTH with BYMONTHDAY";
-	if (has(r->by_month_day) && r->freq == ICAL_WEEKLY_RECURRENCE)
+	if (HAS(r, P_BYMONTHDAY) && r->freq == SCHED_WEEKLY)
 		return "BYMONTHDAY is not allowed with FREQ=WEEKLY (RFC 5545 §3.3.10); "
 		       "use FREQ=MONTHLY";
-	if (has(r->by_month_day) && yearly && !has(r->by_month) &&
-	    !has(r->by_year_day))
-		return "FREQ=YEARLY with BYMONTHDAY needs BYMONTH: RFC 5545 means every "
-		       "month, libical 3.0.16 only the start's month; list the months "
-		       "(BYMONTH=…) or use FREQ=MONTHLY";
-	if (has(r->by_set_pos) && (r->freq == ICAL_DAILY_RECURRENCE ||
-				   r->freq == ICAL_WEEKLY_RECURRENCE))
-		return "BYSETPOS with FREQ=DAILY or WEEKLY is not supported: "
-		       "libical 3.0.16 ignores BYSETPOS there "
-		       "(FREQ=WEEKLY;BYDAY=MO;BYSETPOS=2 gives every Monday)";
-	if (r->freq == ICAL_DAILY_RECURRENCE && has(r->by_month_day))
-		for (int i = 0; r->by_month_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
-			if (r->by_month_day[i] < 0)
-				return "a negative BYMONTHDAY with FREQ=DAILY is not supported: "
-				       "libical 3.0.16 skips most of those days; "
-				       "use FREQ=MONTHLY";
-	if (has(r->by_set_pos) &&
-	    (has(r->by_hour) || has(r->by_minute) || has(r->by_second)))
-		return "BYSETPOS with BYHOUR, BYMINUTE or BYSECOND is not supported: "
-		       "libical 3.0.16 ignores BYSETPOS or finds nothing when times "
-		       "within a day are expanded";
+	for (int i = 0; i < r->ndays; i++) {
+		if (r->days[i].ord && r->freq != SCHED_MONTHLY && !yearly)
+			return "a BYDAY ordinal (2MO, -1FR) is only allowed with FREQ=MONTHLY "
+			       "or YEARLY (RFC 5545 §3.3.10)";
+		if (r->days[i].ord && yearly && HAS(r, P_BYWEEKNO))
+			return "a BYDAY ordinal (2MO, -1FR) is not allowed together with "
+			       "BYWEEKNO (RFC 5545 §3.3.10)";
+	}
+	unsigned by = (1u << P_BYSECOND) | (1u << P_BYMINUTE) | (1u << P_BYHOUR) |
+		      (1u << P_BYDAY) | (1u << P_BYMONTHDAY) | (1u << P_BYYEARDAY) |
+		      (1u << P_BYWEEKNO) | (1u << P_BYMONTH);
+	if (HAS(r, P_BYSETPOS) && !(r->seen & by))
+		return "BYSETPOS needs another BYxxx rule part to pick from (RFC 5545 §3.3.10)";
 	return NULL;
 }
 
-/* ---------- herald's own expansion of the common rule shapes ---------- */
-
-/*
- * libical 3.0.16 as Debian builds it drives every iterator step through an
- * ICU calendar; that was two thirds of `agenda` on a large plan.  The rule
- * shapes plans use are expanded here by calendar arithmetic, period by
- * period (RFC 5545 §3.3.10: BYMONTH limits or expands, BYMONTHDAY and BYDAY
- * expand within the month or limit, BYSETPOS picks from each period's set),
- * and without COUNT the expansion starts at the period of the window
- * instead of DTSTART.  The recurrence vectors and the dateutil oracle check
- * this against independent expansions; test_sched also runs every vector
- * through libical to show the two paths agree.
- */
-
-enum { F_DAILY = 1, F_WEEKLY, F_MONTHLY, F_YEARLY };
-
-/* libical weekdays are 1 = Sunday … 7 = Saturday; herald's 0 = Monday. */
-static int wd_from_ical(int w)
+static void set_bit64(uint64_t *a, int i)
 {
-	return (w + 5) % 7;
+	a[i / 64] |= 1ull << (i % 64);
 }
 
-/* Fills s->fast if herald can expand r itself; leaves on = false if not. */
-static void fast_compile(struct sched_fast *f, const struct icalrecurrencetype *r)
+/* The compiled rule, with dateutil's defaults from the start. */
+static void compile(const struct parsed *r, int64_t start, struct sched_rule *f)
 {
 	memset(f, 0, sizeof *f);
-	switch (r->freq) {
-	case ICAL_DAILY_RECURRENCE: f->freq = F_DAILY; break;
-	case ICAL_WEEKLY_RECURRENCE: f->freq = F_WEEKLY; break;
-	case ICAL_MONTHLY_RECURRENCE: f->freq = F_MONTHLY; break;
-	case ICAL_YEARLY_RECURRENCE: f->freq = F_YEARLY; break;
-	default: return;
-	}
-	if (has(r->by_second) || has(r->by_minute) || has(r->by_hour) ||
-	    has(r->by_year_day) || has(r->by_week_no) || r->rscale)
-		return;
+	struct civil c;
+	secs_to_civil(start, &c);
+	int64_t sday = floor_div(start, 86400);
+	f->freq = (unsigned char)r->freq;
 	f->interval = r->interval;
-	f->wkst = r->week_start == ICAL_NO_WEEKDAY ? 0
-						  : (unsigned char)wd_from_ical(r->week_start);
-	for (int i = 0; r->by_month[i] != ICAL_RECURRENCE_ARRAY_MAX; i++) {
-		int m = r->by_month[i];
-		if (m < 1 || m > 12)
-			return;   /* leap months (RSCALE) */
-		f->months |= 1u << m;
+	f->wkst = (unsigned char)r->wkst;
+	for (int i = 0; i < r->nmonths; i++)
+		f->months |= (uint16_t)(1u << r->months[i]);
+	for (int i = 0; i < r->nmdays; i++) {
+		if (r->mdays[i] > 0)
+			f->mday_pos |= 1u << r->mdays[i];
+		else
+			f->mday_neg |= 1u << -r->mdays[i];
 	}
-	for (int i = 0; r->by_month_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++) {
-		if (f->nmdays == sizeof f->mdays || abs(r->by_month_day[i]) > 31 ||
-		    r->by_month_day[i] == 0)
-			return;
-		f->mdays[f->nmdays++] = (signed char)r->by_month_day[i];
+	for (int i = 0; i < r->nwnos; i++) {
+		if (r->wnos[i] > 0)
+			f->wno_pos |= 1ull << r->wnos[i];
+		else
+			f->wno_neg |= 1ull << -r->wnos[i];
 	}
-	for (int i = 0; r->by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++) {
-		int pos = icalrecurrencetype_day_position(r->by_day[i]);
-		int wd = icalrecurrencetype_day_day_of_week(r->by_day[i]);
-		/* Ordinals belong to MONTHLY and YEARLY only (RFC 5545). */
-		if (f->ndays == sizeof f->days / sizeof f->days[0] || wd < 1 || wd > 7 ||
-		    abs(pos) > 53 || (pos && f->freq <= F_WEEKLY))
-			return;
-		f->days[f->ndays].ord = (signed char)pos;
-		f->days[f->ndays].wd = (unsigned char)wd_from_ical(wd);
-		f->ndays++;
+	for (int i = 0; i < r->nydays; i++) {
+		if (r->ydays[i] > 0)
+			set_bit64(f->yday_pos, r->ydays[i]);
+		else
+			set_bit64(f->yday_neg, -r->ydays[i]);
 	}
-	for (int i = 0; r->by_set_pos[i] != ICAL_RECURRENCE_ARRAY_MAX; i++) {
-		if (f->nsetpos == sizeof f->setpos / sizeof f->setpos[0] ||
-		    r->by_set_pos[i] == 0)
-			return;
-		f->setpos[f->nsetpos++] = r->by_set_pos[i];
-	}
-	if (f->nmdays && f->freq == F_WEEKLY)
-		return;   /* refused earlier; never reached */
-	if (f->nmdays && f->freq == F_YEARLY && !f->months)
-		return;
-	f->on = true;
-}
-
-static bool mday_match(const struct sched_fast *f, int mday, int dim)
-{
-	for (int i = 0; i < f->nmdays; i++) {
-		int v = f->mdays[i];
-		if (v == mday || (v < 0 && dim + v + 1 == mday))
-			return true;
-	}
-	return false;
-}
-
-/* day in [first, last] (days since the epoch): BYDAY with ordinals there. */
-static bool wday_match(const struct sched_fast *f, int64_t day, int64_t first,
-		       int64_t last)
-{
-	int wd = weekday_from_days(day);
-	for (int i = 0; i < f->ndays; i++) {
-		if (f->days[i].wd != wd)
+	for (int i = 0; i < r->ndays; i++) {
+		if (!r->days[i].ord) {
+			f->wdays |= (uint8_t)(1u << r->days[i].wd);
 			continue;
-		int ord = f->days[i].ord;
-		if (ord == 0 || (ord > 0 && (day - first) / 7 + 1 == ord) ||
+		}
+		f->nth[f->nnth].ord = (signed char)r->days[i].ord;
+		f->nth[f->nnth].wd = (unsigned char)r->days[i].wd;
+		f->nnth++;
+	}
+	for (int i = 0; i < r->nhours; i++)
+		f->hours |= 1u << r->hours[i];
+	for (int i = 0; i < r->nminutes; i++)
+		f->minutes |= 1ull << r->minutes[i];
+	for (int i = 0; i < r->nseconds; i++)
+		f->seconds |= 1ull << r->seconds[i];
+	f->by_month = r->nmonths > 0;
+	f->by_mday = r->nmdays > 0;
+	f->by_wno = r->nwnos > 0;
+	f->by_yday = r->nydays > 0;
+	f->by_hour = r->nhours > 0;
+	f->by_minute = r->nminutes > 0;
+	f->by_second = r->nseconds > 0;
+	for (int i = 0; i < r->nsetpos; i++)
+		f->setpos[f->nsetpos++] = (short)r->setpos[i];
+	/* What the rule leaves to DTSTART (RFC 5545 §3.3.10, as dateutil). */
+	if (!r->nwnos && !r->nydays && !r->nmdays && !r->ndays) {
+		if (f->freq == SCHED_YEARLY) {
+			if (!f->by_month)
+				f->months = (uint16_t)(1u << c.month);
+			f->by_month = true;
+			f->mday_pos = 1u << c.day;
+			f->by_mday = true;
+		} else if (f->freq == SCHED_MONTHLY) {
+			f->mday_pos = 1u << c.day;
+			f->by_mday = true;
+		} else if (f->freq == SCHED_WEEKLY) {
+			f->wdays = (uint8_t)(1u << weekday_from_days(sday));
+		}
+	}
+	if (!f->by_hour && f->freq >= SCHED_DAILY)
+		f->hours = 1u << c.hour;
+	if (!f->by_minute && f->freq >= SCHED_HOURLY)
+		f->minutes = 1ull << c.min;
+	if (!f->by_second && f->freq >= SCHED_MINUTELY)
+		f->seconds = 1ull << c.sec;
+}
+
+/* ====================================================== expansion */
+
+/* Week 1 of year y starts on this day (the first week with 4 days in y). */
+static int64_t week1_start(int y, int wkst)
+{
+	int64_t jan1 = days_from_civil(y, 1, 1);
+	int wd = (weekday_from_days(jan1) - wkst + 7) % 7;
+	return wd <= 3 ? jan1 - wd : jan1 - wd + 7;
+}
+
+static bool weekno_match(const struct sched_rule *f, int64_t day, int y)
+{
+	int64_t w = week1_start(y, f->wkst), wn = week1_start(y + 1, f->wkst);
+	int64_t base = w, next = wn;
+	if (day < w) {
+		next = w;
+		base = week1_start(y - 1, f->wkst);
+	} else if (day >= wn) {
+		base = wn;
+		next = week1_start(y + 2, f->wkst);
+	}
+	int no = (int)((day - base) / 7) + 1, nweeks = (int)((next - base) / 7);
+	return (f->wno_pos >> no & 1) || (f->wno_neg >> (nweeks - no + 1) & 1);
+}
+
+/* BYDAY: a plain weekday, or an ordinal one within [first, last]. */
+static bool wday_match(const struct sched_rule *f, int64_t day, int wd,
+		       int64_t first, int64_t last)
+{
+	if (f->wdays >> wd & 1)
+		return true;
+	for (int i = 0; i < f->nnth; i++) {
+		if (f->nth[i].wd != wd)
+			continue;
+		int ord = f->nth[i].ord;
+		if ((ord > 0 && (day - first) / 7 + 1 == ord) ||
 		    (ord < 0 && (last - day) / 7 + 1 == -ord))
 			return true;
 	}
 	return false;
 }
 
-/* Candidate days of one month (MONTHLY, or YEARLY with BYMONTH). */
-static size_t month_days(const struct sched_fast *f, int y, int m, int sday,
-			 int64_t *out, size_t n)
+static bool bit64(const uint64_t *a, int i)
 {
-	int dim = days_in_month(y, m);
-	int64_t first = days_from_civil(y, m, 1), last = first + dim - 1;
-	if (!f->nmdays && !f->ndays) {
-		if (sday <= dim)
-			out[n++] = first + sday - 1;
+	return a[i / 64] >> (i % 64) & 1;
+}
+
+/* A candidate day with its calendar fields (the period loops keep them,
+ * so no day is converted twice). */
+struct cday {
+	int64_t day;
+	int y, m, d, dim;
+	int wd;                      /* 0 = Monday */
+	int yd, ylen;                /* day of the year (1-based), its length */
+	int64_t first, last;         /* the span BYDAY ordinals count in */
+};
+
+/* Whether a day passes the day parts. */
+static bool day_ok(const struct sched_rule *f, const struct cday *c)
+{
+	if (f->by_month && !(f->months >> c->m & 1))
+		return false;
+	if (f->by_mday && !(f->mday_pos >> c->d & 1) && !(f->mday_neg >> (c->dim - c->d + 1) & 1))
+		return false;
+	if ((f->wdays || f->nnth) && !wday_match(f, c->day, c->wd, c->first, c->last))
+		return false;
+	if (f->by_yday && !bit64(f->yday_pos, c->yd) && !bit64(f->yday_neg, c->ylen - c->yd + 1))
+		return false;
+	if (f->by_wno && !weekno_match(f, c->day, c->y))
+		return false;
+	return true;
+}
+
+/* The fields of one day (converted once). */
+static void cday_of(int64_t day, struct cday *c)
+{
+	c->day = day;
+	civil_from_days(day, &c->y, &c->m, &c->d);
+	c->dim = days_in_month(c->y, c->m);
+	c->wd = weekday_from_days(day);
+	int64_t jan1 = days_from_civil(c->y, 1, 1);
+	c->yd = (int)(day - jan1) + 1;
+	c->ylen = 365 + (c->y % 4 == 0 && (c->y % 100 != 0 || c->y % 400 == 0));
+	c->first = day - c->d + 1;
+	c->last = c->first + c->dim - 1;
+}
+
+/*
+ * Appends the days of month m of year y that pass (BYDAY ordinals counted
+ * in the year with year_span, else in the month).  Only the rule's own
+ * days are tried when nothing but BYMONTHDAY chooses them.
+ */
+static long month_pass(const struct sched_rule *f, int y, int m, bool year_span,
+		       int64_t *out, long n)
+{
+	struct cday c = { .y = y, .m = m, .dim = days_in_month(y, m) };
+	int64_t first = days_from_civil(y, m, 1);
+	int64_t jan1 = days_from_civil(y, 1, 1);
+	c.ylen = 365 + (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0));
+	c.first = year_span ? jan1 : first;
+	c.last = year_span ? jan1 + c.ylen - 1 : first + c.dim - 1;
+	if (f->by_mday && !f->wdays && !f->nnth && !f->by_yday && !f->by_wno) {
+		/* Days 1…dim in order, each once, from the two bit sets. */
+		for (int d = 1; d <= c.dim; d++)
+			if ((f->mday_pos >> d & 1) || (f->mday_neg >> (c.dim - d + 1) & 1))
+				out[n++] = first + d - 1;
 		return n;
 	}
-	for (int d = 1; d <= dim; d++) {
-		if (f->nmdays && !mday_match(f, d, dim))
+	int wd0 = weekday_from_days(first);
+	for (int d = 1; d <= c.dim; d++) {
+		c.day = first + d - 1;
+		c.d = d;
+		c.wd = (wd0 + d - 1) % 7;
+		c.yd = (int)(c.day - jan1) + 1;
+		if (day_ok(f, &c))
+			out[n++] = c.day;
+	}
+	return n;
+}
+
+/* The times of day (seconds, ascending) of a day-period rule. */
+static int day_times(const struct sched_rule *f, int32_t *out)
+{
+	int n = 0;
+	for (int h = 0; h < 24; h++) {
+		if (!(f->hours >> h & 1))
 			continue;
-		if (f->ndays && !wday_match(f, first + d - 1, first, last))
-			continue;
-		out[n++] = first + d - 1;
+		for (int m = 0; m < 60; m++) {
+			if (!(f->minutes >> m & 1))
+				continue;
+			for (int s = 0; s < 60; s++)
+				if ((f->seconds >> s & 1) && n < SCHED_MAX_TIMES)
+					out[n++] = h * 3600 + m * 60 + s;
+		}
+	}
+	return n;
+}
+
+/* 9999-12-31, as days since the epoch: LOCAL times end there. */
+#define MAX_DAY 2932896
+
+/* Whether a day part needs the day's month, day of month or year. */
+static bool civil_parts(const struct sched_rule *f)
+{
+	return f->by_month || f->by_mday || f->by_yday || f->by_wno;
+}
+
+/*
+ * The candidate days of period p (counted from DTSTART's period), sorted,
+ * into out (room for 372).  Returns the count, or -1 past year 9999.
+ */
+static long period_days(const struct sched_rule *f, int64_t sd, int64_t p,
+			int64_t *out)
+{
+	int sy, sm, sday;
+	civil_from_days(sd, &sy, &sm, &sday);
+	int64_t step = p * f->interval;
+	long n = 0;
+	struct cday c;
+	switch (f->freq) {
+	case SCHED_DAILY:
+		if (sd + step > MAX_DAY)
+			return -1;
+		if (!civil_parts(f)) {
+			/* Only weekdays (or nothing) choose: no calendar fields. */
+			int wd = weekday_from_days(sd + step);
+			if (!(f->wdays | f->nnth) || (f->wdays >> wd & 1))
+				out[n++] = sd + step;
+			break;
+		}
+		cday_of(sd + step, &c);
+		if (day_ok(f, &c))
+			out[n++] = c.day;
+		break;
+	case SCHED_WEEKLY: {
+		int64_t ws = sd - (weekday_from_days(sd) - f->wkst + 7) % 7 + 7 * step;
+		if (ws > MAX_DAY)
+			return -1;
+		for (int i = 0; i < 7; i++) {
+			int wd = (f->wkst + i) % 7;
+			if (!civil_parts(f)) {
+				if (f->wdays >> wd & 1)
+					out[n++] = ws + i;
+				continue;
+			}
+			cday_of(ws + i, &c);
+			c.first = ws;
+			c.last = ws + 6;
+			if (day_ok(f, &c))
+				out[n++] = ws + i;
+		}
+		break;
+	}
+	case SCHED_MONTHLY: {
+		int64_t mi = (int64_t)sy * 12 + (sm - 1) + step;
+		int y = (int)(mi / 12), m = (int)(mi % 12) + 1;
+		if (mi / 12 > 9999)
+			return -1;
+		if (f->by_month && !(f->months >> m & 1))
+			return 0;
+		n = month_pass(f, y, m, false, out, 0);
+		break;
+	}
+	case SCHED_YEARLY: {
+		if (sy + step > 9999)
+			return -1;
+		int y = (int)(sy + step);
+		/* With BYMONTH (and no week or year days), only those months;
+		 * ordinals count in the month with BYMONTH, else in the year. */
+		bool by_months = f->by_month && !f->by_wno && !f->by_yday;
+		for (int m = 1; m <= 12; m++) {
+			if (by_months && !(f->months >> m & 1))
+				continue;
+			n = month_pass(f, y, m, !f->by_month, out, n);
+		}
+		break;
+	}
+	default:
+		break;
 	}
 	return n;
 }
@@ -350,106 +640,30 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* BYSETPOS over one period's sorted set, in place; returns the new count. */
-static size_t apply_setpos(const struct sched_fast *f, int64_t *c, size_t n)
+/*
+ * BYSETPOS over a period's set of ndays days x ntimes times (both sorted):
+ * the picked wall times, sorted and unique, into out.  Returns the count.
+ */
+static int setpos_pick(const struct sched_rule *f, const int64_t *days, long ndays,
+		       const int32_t *times, int ntimes, int64_t *out)
 {
-	int64_t pick[64];
-	size_t k = 0;
+	long total = ndays * ntimes;
+	int k = 0;
 	for (int i = 0; i < f->nsetpos; i++) {
-		long idx = f->setpos[i] > 0 ? f->setpos[i] - 1 : (long)n + f->setpos[i];
-		if (idx >= 0 && (size_t)idx < n)
-			pick[k++] = c[idx];
+		long idx = f->setpos[i] > 0 ? f->setpos[i] - 1 : total + f->setpos[i];
+		if (idx >= 0 && idx < total)
+			out[k++] = days[idx / ntimes] * 86400 + times[idx % ntimes];
 	}
-	qsort(pick, k, sizeof *pick, cmp_i64);
-	size_t m = 0;
-	for (size_t i = 0; i < k; i++)
-		if (!m || pick[i] != c[m - 1])
-			c[m++] = pick[i];
+	qsort(out, (size_t)k, sizeof *out, cmp_i64);
+	int m = 0;
+	for (int i = 0; i < k; i++)
+		if (!m || out[i] != out[m - 1])
+			out[m++] = out[i];
 	return m;
 }
 
-/*
- * The candidate days (sorted, days since the epoch) of period p counted
- * from DTSTART's period; sd is DTSTART's day.  Returns the count, or -1 past
- * year 9999.  out has room for 366 days.
- */
-static long fast_period(const struct sched_fast *f, int64_t sd, int64_t p,
-			int64_t *out)
-{
-	int sy, sm, sday;
-	civil_from_days(sd, &sy, &sm, &sday);
-	size_t n = 0;
-	int64_t step = p * f->interval;
-	switch (f->freq) {
-	case F_DAILY: {
-		int64_t d = sd + step;
-		int y, m, dd;
-		civil_from_days(d, &y, &m, &dd);
-		if (y > 9999)
-			return -1;
-		if ((f->months && !(f->months >> m & 1)) ||
-		    (f->nmdays && !mday_match(f, dd, days_in_month(y, m))) ||
-		    (f->ndays && !wday_match(f, d, d, d)))
-			return 0;
-		out[n++] = d;
-		break;
-	}
-	case F_WEEKLY: {
-		int64_t ws = sd - (weekday_from_days(sd) - f->wkst + 7) % 7 + 7 * step;
-		int swd = weekday_from_days(sd);
-		for (int i = 0; i < 7; i++) {
-			int64_t d = ws + i;
-			int y, m, dd;
-			civil_from_days(d, &y, &m, &dd);
-			if (y > 9999)
-				return -1;
-			if (f->ndays ? !wday_match(f, d, d, d) : weekday_from_days(d) != swd)
-				continue;
-			if (f->months && !(f->months >> m & 1))
-				continue;
-			out[n++] = d;
-		}
-		break;
-	}
-	case F_MONTHLY: {
-		int64_t mi = (int64_t)sy * 12 + (sm - 1) + step;
-		int y = (int)(mi / 12), m = (int)(mi % 12) + 1;
-		if (y > 9999)
-			return -1;
-		if (f->months && !(f->months >> m & 1))
-			return 0;
-		n = month_days(f, y, m, sday, out, 0);
-		break;
-	}
-	case F_YEARLY: {
-		int64_t yy = sy + step;
-		if (yy > 9999)
-			return -1;
-		int y = (int)yy;
-		if (f->months) {
-			for (int m = 1; m <= 12; m++)
-				if (f->months >> m & 1)
-					n = month_days(f, y, m, sday, out, n);
-		} else if (f->ndays) {
-			int64_t first = days_from_civil(y, 1, 1);
-			int64_t last = days_from_civil(y, 12, 31);
-			for (int64_t d = first; d <= last; d++)
-				if (wday_match(f, d, first, last))
-					out[n++] = d;
-		} else {
-			n = month_days(f, y, sm, sday, out, 0);
-		}
-		break;
-	}
-	}
-	if (f->nsetpos)
-		n = apply_setpos(f, out, n);
-	return (long)n;
-}
-
-/* The first period that can hold a day >= `day` (0 if day is before sd). */
-static int64_t fast_first_period(const struct sched_fast *f, int64_t sd,
-				 int64_t day)
+/* The first day-period that can hold a day >= `day` (0 if before sd). */
+static int64_t first_period(const struct sched_rule *f, int64_t sd, int64_t day)
 {
 	if (day <= sd)
 		return 0;
@@ -458,62 +672,177 @@ static int64_t fast_first_period(const struct sched_fast *f, int64_t sd,
 	civil_from_days(day, &y, &m, &d);
 	int64_t units;
 	switch (f->freq) {
-	case F_DAILY: units = day - sd; break;
-	case F_WEEKLY: {
+	case SCHED_DAILY: units = day - sd; break;
+	case SCHED_WEEKLY: {
 		int64_t ws = sd - (weekday_from_days(sd) - f->wkst + 7) % 7;
 		units = (day - ws) / 7;
 		break;
 	}
-	case F_MONTHLY: units = ((int64_t)y * 12 + m) - ((int64_t)sy * 12 + sm); break;
+	case SCHED_MONTHLY: units = ((int64_t)y * 12 + m) - ((int64_t)sy * 12 + sm); break;
 	default: units = y - sy; break;
 	}
-	return units / f->interval;
+	return units > 0 ? units / f->interval : 0;
 }
 
 /* Periods in one 400-year Gregorian cycle: after them the calendar repeats. */
-static int64_t fast_cycle(const struct sched_fast *f)
+static int64_t cycle_periods(const struct sched_rule *f)
 {
-	static const int64_t cycle[] = { 0, 146097, 20871, 4800, 400 };
-	return cycle[f->freq];
+	switch (f->freq) {
+	case SCHED_DAILY: return 146097;
+	case SCHED_WEEKLY: return 20871;
+	case SCHED_MONTHLY: return 4800;
+	case SCHED_YEARLY: return 400;
+	default: return SCHED_MAX_STEPS;
+	}
 }
 
 /*
- * Calls back(wall, ctx) for each occurrence in order, starting at the
- * period of wall time `from_wall` (or DTSTART with COUNT).  Returns 0 when
- * done or when back returns 1 (stop), back's other non-zero values, or -1
- * when more than max_periods periods were visited.
+ * Calls back(wall, ctx) for each instance in order, from the period of wall
+ * time `from_wall` (or DTSTART with COUNT).  back returns 0 to go on, 1 to
+ * stop (fast_expand then returns 0) or another value (returned).  Returns
+ * -1 when more than max_steps periods were visited.
  */
-typedef int (*fast_fn)(int64_t wall, void *ctx);
+typedef int (*wall_fn)(int64_t wall, void *ctx);
 
-static int fast_expand(const struct sched_fast *f, int64_t start, int count,
-		       int64_t from_wall, int64_t max_periods, fast_fn back,
-		       void *ctx)
+struct run {
+	const struct sched_rule *f;
+	int64_t start;
+	int count, emitted;
+	wall_fn back;
+	void *ctx;
+};
+
+/* Emits one instance; returns non-zero to stop (1 for "done"). */
+static int run_emit(struct run *r, int64_t wall)
 {
-	int64_t sd = start >= 0 ? start / 86400 : -((-start + 86399) / 86400);
-	int64_t tod = start - sd * 86400;
-	int64_t p = count ? 0 : fast_first_period(f, sd,
-			from_wall >= 0 ? from_wall / 86400 : -((-from_wall + 86399) / 86400));
-	int64_t days[400];
-	int emitted = 0;
+	if (wall < r->start)
+		return 0;
+	int rc = r->back(wall, r->ctx);
+	if (rc)
+		return rc;
+	return r->count && ++r->emitted >= r->count ? 1 : 0;
+}
+
+static int expand_days(struct run *r, int64_t from_wall, int64_t max_steps)
+{
+	const struct sched_rule *f = r->f;
+	int64_t sd = floor_div(r->start, 86400);
+	int64_t p = r->count ? 0 : first_period(f, sd, floor_div(from_wall, 86400));
+	const int32_t *times = f->times;
+	int nt = f->ntimes;
+	int64_t days[372], pick[64];
 	for (int64_t visited = 0;; p++, visited++) {
-		if (visited >= max_periods)
+		if (visited >= max_steps)
 			return -1;
-		long n = fast_period(f, sd, p, days);
+		long n = period_days(f, sd, p, days);
 		if (n < 0)
 			return 0;
+		if (f->nsetpos) {
+			int k = setpos_pick(f, days, n, times, nt, pick);
+			for (int i = 0; i < k; i++) {
+				int rc = run_emit(r, pick[i]);
+				if (rc)
+					return rc == 1 ? 0 : rc;
+			}
+			continue;
+		}
 		for (long i = 0; i < n; i++) {
 			if (days[i] < sd)
 				continue;
-			int r = back(days[i] * 86400 + tod, ctx);
-			if (r)
-				return r == 1 ? 0 : r;
-			if (count && ++emitted >= count)
-				return 0;
+			for (int t = 0; t < nt; t++) {
+				int rc = run_emit(r, days[i] * 86400 + times[t]);
+				if (rc)
+					return rc == 1 ? 0 : rc;
+			}
 		}
 	}
 }
 
-static int fast_found(int64_t wall, void *ctx)
+/*
+ * HOURLY, MINUTELY and SECONDLY: periods of one unit, INTERVAL apart from
+ * DTSTART's; a day, hour or minute the parts exclude is skipped whole.
+ */
+static int expand_subdaily(struct run *r, int64_t from_wall, int64_t max_steps)
+{
+	const struct sched_rule *f = r->f;
+	int64_t unit = f->freq == SCHED_HOURLY ? 3600 : f->freq == SCHED_MINUTELY ? 60 : 1;
+	int64_t base = floor_div(r->start, unit) * unit, step = unit * f->interval;
+	int64_t k = 0;
+	if (!r->count && from_wall > base)
+		k = (from_wall - base) / step;
+	int64_t limit = days_from_civil(10000, 1, 1) * 86400;
+	int64_t last_day = INT64_MIN;
+	bool last_ok = false;
+	for (int64_t visited = 0;; visited++) {
+		if (visited >= max_steps)
+			return -1;
+		int64_t t = base + k * step;
+		if (t >= limit)
+			return 0;
+		int64_t day = floor_div(t, 86400), tod = t - day * 86400;
+		if (day != last_day) {
+			struct cday c;
+			cday_of(day, &c);
+			last_ok = day_ok(f, &c);
+			last_day = day;
+		}
+		/* Skip to the first period of the next day, hour or minute. */
+		int64_t skip_to = 0;
+		int hh = (int)(tod / 3600), mm = (int)(tod / 60 % 60), ss = (int)(tod % 60);
+		if (!last_ok)
+			skip_to = (day + 1) * 86400;
+		else if (f->by_hour && !(f->hours >> hh & 1))
+			skip_to = day * 86400 + (hh + 1) * 3600;
+		else if (f->freq <= SCHED_MINUTELY && f->by_minute && !(f->minutes >> mm & 1))
+			skip_to = day * 86400 + hh * 3600 + (mm + 1) * 60;
+		else if (f->freq == SCHED_SECONDLY && f->by_second && !(f->seconds >> ss & 1))
+			skip_to = t + 1;
+		if (skip_to) {
+			int64_t nk = (skip_to - base + step - 1) / step;
+			k = nk > k ? nk : k + 1;
+			continue;
+		}
+		int32_t times[SCHED_MAX_TIMES];
+		int nt = 0;
+		if (f->freq == SCHED_HOURLY) {
+			for (int m = 0; m < 60; m++)
+				for (int s = 0; (f->minutes >> m & 1) && s < 60; s++)
+					if ((f->seconds >> s & 1) && nt < SCHED_MAX_TIMES)
+						times[nt++] = m * 60 + s;
+		} else if (f->freq == SCHED_MINUTELY) {
+			for (int s = 0; s < 60; s++)
+				if ((f->seconds >> s & 1) && nt < SCHED_MAX_TIMES)
+					times[nt++] = s;
+		} else {
+			times[nt++] = 0;
+		}
+		int64_t one = 0, pick[64];
+		int np;
+		if (f->nsetpos) {
+			np = setpos_pick(f, &one, 1, times, nt, pick);
+		} else {
+			np = nt;
+			for (int i = 0; i < nt; i++)
+				pick[i] = times[i];
+		}
+		for (int i = 0; i < np; i++) {
+			int rc = run_emit(r, t + pick[i]);
+			if (rc)
+				return rc == 1 ? 0 : rc;
+		}
+		k++;
+	}
+}
+
+static int rule_walls(const struct schedule *s, int64_t from_wall, int64_t max_steps,
+		      wall_fn back, void *ctx)
+{
+	struct run r = { &s->rule, s->start, s->rule_count, 0, back, ctx };
+	return sched_freq_is_subdaily(s->rule.freq) ? expand_subdaily(&r, from_wall, max_steps)
+						  : expand_days(&r, from_wall, max_steps);
+}
+
+static int found_one(int64_t wall, void *ctx)
 {
 	(void)wall;
 	*(bool *)ctx = true;
@@ -523,79 +852,58 @@ static int fast_found(int64_t wall, void *ctx)
 enum herald_rc sched_compile_rule(struct schedule *s, const char *rule,
 				  struct herald_err *err)
 {
-	char *until = NULL;
 	if (strncasecmp(rule, "RRULE:", 6) == 0)
 		rule += 6;
-	enum herald_rc rc = check_rule_text(rule, &until, err);
-	if (rc) {
-		free(until);   /* a later part may be bad after UNTIL was read */
-		return rc;
-	}
+	struct parsed *r = xmalloc(sizeof *r);   /* parse_rule clears it */
+	enum herald_rc rc = parse_rule(rule, r, err);
+	const char *why = rc ? NULL : forbidden(r);
+	if (!rc && why)
+		rc = herald_err_set(err, H_EINVAL, "%s", why);
 	s->rule_has_until = false;
-	if (until) {
-		bool ok = parse_until_utc(until, &s->rule_until);
-		free(until);
-		if (!ok)
-			return herald_err_set(err, H_EINVAL,
-					      "UNTIL must be a UTC date-time such as 20271231T235959Z "
-					      "(RFC 5545 §3.3.10: the start has a time zone)");
+	if (!rc && HAS(r, P_UNTIL)) {
+		if (!parse_until_utc(r->until, &s->rule_until))
+			rc = herald_err_set(err, H_EINVAL,
+					    "UNTIL must be a UTC date-time such as 20271231T235959Z "
+					    "(RFC 5545 §3.3.10: the start has a time zone)");
 		s->rule_has_until = true;
 	}
-	struct icalrecurrencetype r = ical_rule(rule);
-	if (r.freq == ICAL_NO_RECURRENCE || icalerrno != ICAL_NO_ERROR) {
-		icalerror_clear_errno();
-		return herald_err_set(err, H_EINVAL, "not a valid RRULE");
+	if (!rc) {
+		compile(r, s->start, &s->rule);
+		s->rule_count = r->count;
+		s->rule_freq = r->freq;
+		s->rule_interval = r->interval;
+		int32_t times[SCHED_MAX_TIMES];
+		long per = (long)(r->nminutes ? r->nminutes : 1) * (r->nseconds ? r->nseconds : 1);
+		if (r->freq >= SCHED_DAILY)
+			per *= r->nhours ? r->nhours : 1;
+		if (r->freq >= SCHED_HOURLY && per > SCHED_MAX_TIMES)
+			rc = herald_err_set(err, H_EINVAL,
+					    "the rule has more than %d times in one period",
+					    SCHED_MAX_TIMES);
+		else if (r->freq >= SCHED_DAILY &&
+			 (s->rule.ntimes = (unsigned char)day_times(&s->rule, times)) == 0)
+			rc = herald_err_set(err, H_EINVAL, "the rule never produces an occurrence");
+		else
+			memcpy(s->rule.times, times, sizeof times);
 	}
-	if (r.freq == ICAL_SECONDLY_RECURRENCE ||
-	    r.freq == ICAL_MINUTELY_RECURRENCE ||
-	    r.freq == ICAL_HOURLY_RECURRENCE)
-		return herald_err_set(err, H_EINVAL,
-				      "sub-daily frequency FREQ=%s is not supported: "
-				      "plan communications at most daily (BYHOUR may add times within a day)",
-				      icalrecur_freq_to_string(r.freq));
-	if (r.interval < 1 || r.interval > 1000)
-		return herald_err_set(err, H_EINVAL,
-				      "INTERVAL must be between 1 and 1000");
-	if (r.count < 0 || r.count > 100000)
-		return herald_err_set(err, H_EINVAL,
-				      "COUNT must be between 1 and 100000");
-	const char *why = unsupported_shape(&r);
-	if (why)
-		return herald_err_set(err, H_EINVAL, "%s", why);
-	if (monthday_impossible(&r))
-		return herald_err_set(err, H_EINVAL,
-				      "the rule never produces an occurrence "
-				      "(no listed month has that day)");
+	free(r);
+	if (rc)
+		return rc;
 	free(s->rrule);
 	s->rrule = xstrdup(rule);
-	s->rule_count = r.count;
-	s->rule_freq = r.freq;
-	s->rule_interval = r.interval;
-	fast_compile(&s->fast, &r);
-	if (s->fast.on) {
-		/* Nothing within one 400-year cycle means nothing ever. */
-		bool found = false;
-		fast_expand(&s->fast, s->start, 0, s->start, fast_cycle(&s->fast),
-			    fast_found, &found);
-		if (!found)
-			return herald_err_set(err, H_EINVAL,
-					      "the rule never produces an occurrence");
-		return H_OK;
-	}
-	/* One step from the start proves libical can iterate it at all. */
-	icalrecur_iterator *it = icalrecur_iterator_new(r, wall_to_ical(s->start));
-	struct icaltimetype first = icaltime_null_time();
-	if (it) {
-		first = icalrecur_iterator_next(it);
-		icalrecur_iterator_free(it);
-	}
-	icalerror_clear_errno();
-	if (!it || icaltime_is_null_time(first))
-		return herald_err_set(err, H_EINVAL,
-				      "the rule never produces an occurrence "
-				      "(or combines parts libical cannot expand)");
+	/* Nothing within one 400-year cycle of periods means nothing ever
+	 * (sub-daily rules: within the step bound). */
+	bool found = false;
+	int count = s->rule_count;
+	s->rule_count = 0;
+	rule_walls(s, s->start, cycle_periods(&s->rule), found_one, &found);
+	s->rule_count = count;
+	if (!found)
+		return herald_err_set(err, H_EINVAL, "the rule never produces an occurrence");
 	return H_OK;
 }
+
+/* ====================================================== occurrences */
 
 static bool is_excepted(const struct schedule *s, int64_t wall)
 {
@@ -610,11 +918,13 @@ static bool is_excepted(const struct schedule *s, int64_t wall)
 	return lo < s->nexcept && s->except[lo] == wall;
 }
 
-static void make_occurrence(const struct schedule *s, int64_t wall,
+/* The occurrence at wall time `wall` (planned at `planned`). */
+static void make_occurrence(const struct schedule *s, int64_t wall, int64_t planned,
 			    struct occurrence *o)
 {
 	unsigned f1 = 0, f2 = 0;
-	o->planned_wall = wall;
+	o->planned_wall = planned;
+	o->shifted = wall != planned;
 	o->start = tz_wall_to_instant(s->tz, wall, &f1);
 	/* Whole days are nominal (wall clock), the rest exact (RFC 5545). */
 	int64_t days = s->duration / 86400, rest = s->duration % 86400;
@@ -632,109 +942,202 @@ static void make_occurrence(const struct schedule *s, int64_t wall,
 /* Offsets are within ±15 h, so a wall time this far past `to` is past it. */
 #define WALL_SLACK (15 * 3600)
 
-static int emit(const struct schedule *s, int64_t wall, int64_t from,
-		int64_t to, sched_fn fn, void *ctx)
-{
-	if (is_excepted(s, wall))
-		return 0;
-	struct occurrence o;
-	make_occurrence(s, wall, &o);
-	if (s->rule_has_until && o.start > s->rule_until)
-		return 0;
-	if (o.start < from || o.start >= to)
-		return 0;
-	return fn(&o, ctx);
-}
-
-static int expand_at(const struct schedule *s, int64_t from, int64_t to,
-		     sched_fn fn, void *ctx)
-{
-	for (size_t i = 0; i < s->nat; i++) {
-		if (s->has_until && s->at[i] > s->until)
-			break;
-		int r = emit(s, s->at[i], from, to, fn, ctx);
-		if (r)
-			return r;
-	}
-	return 0;
-}
-
-struct fast_ctx {
+struct emit_ctx {
 	const struct schedule *s;
-	int64_t from, to;
+	int64_t from, to;        /* instants */
 	sched_fn fn;
 	void *ctx;
 	int ret;
 };
 
-static int fast_emit(int64_t wall, void *ctx)
+/* One planned wall time: bounds, except, the instant, the window. */
+static int emit_wall(int64_t wall, void *ctx)
 {
-	struct fast_ctx *c = ctx;
+	struct emit_ctx *c = ctx;
 	const struct schedule *s = c->s;
 	if (wall - WALL_SLACK >= c->to || (s->has_until && wall > s->until) ||
 	    (s->rule_has_until && wall - WALL_SLACK > s->rule_until))
 		return 1;
-	if (wall + WALL_SLACK < c->from)
+	if (wall + WALL_SLACK < c->from || is_excepted(s, wall))
 		return 0;
-	c->ret = emit(s, wall, c->from, c->to, c->fn, c->ctx);
+	struct occurrence o;
+	make_occurrence(s, wall, wall, &o);
+	if (s->rule_has_until && o.start > s->rule_until)
+		return 0;
+	if (o.start < c->from || o.start >= c->to)
+		return 0;
+	c->ret = c->fn(&o, c->ctx);
 	return c->ret ? 1 : 0;
 }
 
-static int expand_rule(const struct schedule *s, int64_t from, int64_t to,
-		       sched_fn fn, void *ctx)
+static int expand_plain(const struct schedule *s, int64_t from, int64_t to,
+			sched_fn fn, void *ctx)
 {
-	if (s->fast.on) {
-		struct fast_ctx c = { s, from, to, fn, ctx, 0 };
-		int64_t from_wall = from > INT64_MIN / 2 ? from - WALL_SLACK : from;
-		if (fast_expand(&s->fast, s->start, s->rule_count, from_wall,
-				SCHED_MAX_STEPS, fast_emit, &c) < 0)
-			return -1;
+	struct emit_ctx c = { s, from, to, fn, ctx, 0 };
+	if (s->kind == SCHED_AT) {
+		for (size_t i = 0; i < s->nat; i++)
+			if (emit_wall(s->at[i], &c))
+				break;
 		return c.ret;
 	}
-	struct icalrecurrencetype r = ical_rule(s->rrule);
-	icalrecur_iterator *it = icalrecur_iterator_new(r, wall_to_ical(s->start));
-	icalerror_clear_errno();
-	if (!it)
-		return 0;
-	int ret = 0;
-	for (long steps = 0;; steps++) {
-		if (steps >= SCHED_MAX_STEPS) {
-			ret = -1;
-			break;
-		}
-		struct icaltimetype t = icalrecur_iterator_next(it);
-		if (icaltime_is_null_time(t))
-			break;
-		int64_t wall = ical_to_wall(t);
-		if (wall - WALL_SLACK >= to)
-			break;
-		if (s->has_until && wall > s->until)
-			break;
-		if (s->rule_has_until && wall - WALL_SLACK > s->rule_until)
-			break;
-		if (wall + WALL_SLACK < from)
-			continue;
-		ret = emit(s, wall, from, to, fn, ctx);
-		if (ret)
-			break;
+	int64_t from_wall = from > INT64_MIN / 2 ? from - WALL_SLACK : from;
+	if (rule_walls(s, from_wall, SCHED_MAX_STEPS, emit_wall, &c) < 0)
+		return -1;
+	return c.ret;
+}
+
+/* ------------------------------------------------ working-day shift */
+
+static int cmp_i32(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+	return (x > y) - (x < y);
+}
+
+static bool is_holiday(const struct schedule *s, int64_t day)
+{
+	size_t lo = 0, hi = s->nholidays;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->holidays[mid] < day)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	icalrecur_iterator_free(it);
-	icalerror_clear_errno();
-	return ret;
+	return lo < s->nholidays && s->holidays[lo] == day;
+}
+
+bool sched_working_day(const struct schedule *s, int64_t day)
+{
+	return weekday_from_days(day) < 5 && !is_holiday(s, day);
+}
+
+enum herald_rc sched_set_shift(struct schedule *s, enum sched_shift shift,
+			       const int32_t *holidays, size_t n,
+			       struct herald_err *err)
+{
+	free(s->holidays);
+	s->holidays = xcalloc(n ? n : 1, sizeof *s->holidays);
+	if (n)
+		memcpy(s->holidays, holidays, n * sizeof *holidays);
+	qsort(s->holidays, n, sizeof *s->holidays, cmp_i32);
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!m || s->holidays[i] != s->holidays[m - 1])
+			s->holidays[m++] = s->holidays[i];
+	s->nholidays = m;
+	s->shift = shift;
+	/* The longest run of non-working days: a weekend, or holidays with
+	 * the weekends around them. */
+	int span = 2;
+	for (size_t i = 0; i < m; i++) {
+		int64_t d = s->holidays[i], a = d, b = d;
+		while (!sched_working_day(s, a - 1) && d - a < 40)
+			a--;
+		while (!sched_working_day(s, b + 1) && b - d < 40)
+			b++;
+		if (b - a + 1 > span)
+			span = (int)(b - a + 1);
+	}
+	s->shift_span = span;
+	if (span > 31)
+		return herald_err_set(err, H_EINVAL,
+				      "weekends and holidays leave more than 31 days in a row "
+				      "without a working day; a shift cannot move occurrences that far");
+	return H_OK;
+}
+
+/* The working day a shift moves day to. */
+static int64_t shift_day(const struct schedule *s, int64_t day)
+{
+	int dir = s->shift == SHIFT_NEXT ? 1 : -1;
+	for (int i = 0; i <= s->shift_span && !sched_working_day(s, day); i++)
+		day += dir;
+	return day;
+}
+
+/*
+ * Occurrences moved by a shift arrive in planned order; the shifted day is
+ * monotone in the planned one, so those landing on one day arrive
+ * together.  They are held until the day changes, then given on in the
+ * order of their new times, each wall time once (for next-working-day the
+ * one planned last: the day's own occurrence if it has one; for
+ * previous-working-day the one planned first).
+ */
+struct shift_ctx {
+	const struct schedule *s;
+	int64_t from, to;
+	sched_fn fn;
+	void *ctx;
+	struct occurrence *held;
+	size_t n, cap;
+	int64_t day;
+	int ret;
+};
+
+static int cmp_shifted(const void *a, const void *b)
+{
+	const struct occurrence *x = a, *y = b;
+	if (x->wall_start != y->wall_start)
+		return x->wall_start < y->wall_start ? -1 : 1;
+	return (x->planned_wall > y->planned_wall) - (x->planned_wall < y->planned_wall);
+}
+
+static int shift_flush(struct shift_ctx *c)
+{
+	qsort(c->held, c->n, sizeof *c->held, cmp_shifted);
+	bool keep_last = c->s->shift == SHIFT_NEXT;
+	for (size_t i = 0; i < c->n && !c->ret; i++) {
+		const struct occurrence *o = &c->held[i];
+		bool dup_next = i + 1 < c->n && c->held[i + 1].wall_start == o->wall_start;
+		bool dup_prev = i > 0 && c->held[i - 1].wall_start == o->wall_start;
+		if ((keep_last && dup_next) || (!keep_last && dup_prev))
+			continue;
+		if (o->start >= c->from && o->start < c->to)
+			c->ret = c->fn(o, c->ctx);
+	}
+	c->n = 0;
+	return c->ret;
+}
+
+static int shift_fn(const struct occurrence *o, void *ctx)
+{
+	struct shift_ctx *c = ctx;
+	const struct schedule *s = c->s;
+	int64_t pday = floor_div(o->planned_wall, 86400);
+	int64_t day = shift_day(s, pday);
+	if (c->n && day != c->day && shift_flush(c))
+		return c->ret;
+	c->day = day;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 8;
+		c->held = xreallocarray(c->held, c->cap, sizeof *c->held);
+	}
+	if (day == pday)
+		c->held[c->n] = *o;
+	else
+		make_occurrence(s, o->planned_wall + (day - pday) * 86400, o->planned_wall,
+				&c->held[c->n]);
+	c->n++;
+	return 0;
 }
 
 int sched_expand(const struct schedule *s, int64_t from, int64_t to,
 		 sched_fn fn, void *ctx)
 {
-	switch (s->kind) {
-	case SCHED_AT:
-		return expand_at(s, from, to, fn, ctx);
-	case SCHED_RRULE:
-		return expand_rule(s, from, to, fn, ctx);
-	case SCHED_MANUAL:
-		break;
-	}
-	return 0;
+	if (s->kind == SCHED_MANUAL)
+		return 0;
+	if (s->shift == SHIFT_NONE)
+		return expand_plain(s, from, to, fn, ctx);
+	struct shift_ctx c = { s, from, to, fn, ctx, NULL, 0, 0, 0, 0 };
+	int64_t span = (int64_t)(s->shift_span + 1) * 86400;
+	int64_t lo = from > INT64_MIN / 2 ? from - span : from;
+	int64_t hi = to < INT64_MAX / 2 ? to + span : to;
+	int rc = expand_plain(s, lo, hi, shift_fn, &c);
+	if (rc == 0 && c.n)
+		shift_flush(&c);
+	free(c.held);
+	return rc < 0 ? rc : c.ret;
 }
 
 static int take_first(const struct occurrence *o, void *ctx)
@@ -756,5 +1159,6 @@ void sched_clear(struct schedule *s)
 	free(s->at);
 	free(s->except);
 	free(s->tzid);
+	free(s->holidays);
 	memset(s, 0, sizeof *s);
 }

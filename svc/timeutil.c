@@ -383,10 +383,32 @@ static char *put_datetime(char *p, const struct civil *c)
 	return put2(p, c->sec);
 }
 
+/*
+ * The civil fields of a wall time, the day's part remembered per thread:
+ * an agenda formats runs of times on the same few days.
+ */
+static void civil_cached(int64_t secs, struct civil *c)
+{
+	static _Thread_local int64_t last_day = INT64_MIN;
+	static _Thread_local int ly, lm, ld;
+	int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+	int64_t rem = secs - days * 86400;
+	if (days != last_day) {
+		civil_from_days(days, &ly, &lm, &ld);
+		last_day = days;
+	}
+	c->year = ly;
+	c->month = lm;
+	c->day = ld;
+	c->hour = (int)(rem / 3600);
+	c->min = (int)(rem % 3600 / 60);
+	c->sec = (int)(rem % 60);
+}
+
 void format_rfc3339_local(int64_t wall, int offset, char *out, size_t n)
 {
 	struct civil c;
-	secs_to_civil(wall, &c);
+	civil_cached(wall, &c);
 	int a = offset < 0 ? -offset : offset;
 	if (a % 60)
 		/* RFC 3339 offsets are minutes; LMT-era seconds are dropped. */

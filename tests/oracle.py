@@ -89,9 +89,26 @@ def walls(sched):
     zone = ZoneInfo(sched["tz"])
     out = []
     limit = TO_I.replace(tzinfo=None) + timedelta(days=2)
-    for w in rrulestr(rule, dtstart=local(sched["start"])):
-        if w > limit:
+    start = local(sched["start"])
+    dtstart, count = start, None
+    if "FREQ=WEEKLY" in rule and "BYSETPOS" in rule:
+        # RFC 5545 picks BYSETPOS from DTSTART's whole week; dateutil from
+        # DTSTART on.  Expand from the week's start and drop what is
+        # before DTSTART (COUNT then counts from DTSTART).
+        wkst = re.search(r"WKST=(\w\w)", rule)
+        wk = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"].index(wkst.group(1)) if wkst else 0
+        if "BYDAY" not in rule:   # the default is DTSTART's weekday
+            rule += ";BYDAY=" + ["MO", "TU", "WE", "TH", "FR", "SA", "SU"][start.weekday()]
+        dtstart = start - timedelta(days=(start.weekday() - wk) % 7)
+        m = re.search(r"(^|;)COUNT=(\d+)", rule)
+        if m:
+            count = int(m.group(2))
+            rule = re.sub(r"(^|;)COUNT=[^;]*", "", rule).lstrip(";")
+    for w in rrulestr(rule, dtstart=dtstart):
+        if w > limit or (count is not None and len(out) == count):
             break
+        if w < start:
+            continue
         if until and to_instant(w, zone) > until:
             break
         out.append(w)
@@ -253,16 +270,26 @@ def random_rule(rnd):
     if freq in ("YEARLY", "DAILY", "MONTHLY") and rnd.random() < 0.5:
         has_month = True
         parts.append("BYMONTH=" + ",".join(str(m) for m in sorted(rnd.sample(range(1, 13), rnd.randint(1, 3)))))
-    if freq in ("MONTHLY", "YEARLY", "DAILY") and rnd.random() < 0.4 and (freq != "YEARLY" or has_month):
+    # YEARLY BYMONTHDAY without BYMONTH, BYWEEKNO, BYYEARDAY (with BYMONTH
+    # too), BYSETPOS in DAILY and WEEKLY and with BYHOUR: the shapes herald
+    # refused until its own expander (libical mis-expands them).
+    weekno = freq == "YEARLY" and rnd.random() < 0.15
+    if weekno:
+        parts.append("BYWEEKNO=" + ",".join(str(w) for w in sorted(rnd.sample([1, 2, 20, 52, 53, -1], rnd.randint(1, 2)))))
+    if freq == "YEARLY" and not weekno and rnd.random() < 0.15:
+        parts.append("BYYEARDAY=" + ",".join(map(str, rnd.sample([1, 60, 100, 200, 366, -1, -100], rnd.randint(1, 3)))))
+    if freq in ("MONTHLY", "YEARLY", "DAILY") and rnd.random() < 0.4:
         md = rnd.sample([1, 2, 15, 28, 29, 30, 31, -1, -2, -7], rnd.randint(1, 3))
         parts.append("BYMONTHDAY=" + ",".join(map(str, md)))
+    if rnd.random() < 0.15:
+        parts.append("BYHOUR=" + ",".join(map(str, sorted(rnd.sample([7, 9, 12, 15, 18], rnd.randint(1, 2))))))
     if rnd.random() < 0.6:
         chosen = rnd.sample(days, rnd.randint(1, 4))
-        if freq in ("MONTHLY", "YEARLY") and rnd.random() < 0.5 and not any(p.startswith("BYMONTHDAY") for p in parts):
+        if freq in ("MONTHLY", "YEARLY") and not weekno and rnd.random() < 0.5 and not any(p.startswith("BYMONTHDAY") for p in parts):
             lim = 4 if freq == "MONTHLY" or has_month else 50
             chosen = [f"{rnd.choice([1, 2, 3, -1, -2, lim])}{d}" for d in chosen[:2]]
         parts.append("BYDAY=" + ",".join(chosen))
-    if freq != "DAILY" and any(p.startswith(("BYDAY", "BYMONTHDAY")) for p in parts) and rnd.random() < 0.4:
+    if any(p.startswith(("BYDAY", "BYMONTHDAY", "BYHOUR", "BYWEEKNO", "BYYEARDAY")) for p in parts) and rnd.random() < 0.4:
         parts.append("BYSETPOS=" + rnd.choice(["1", "-1", "2", "1,-1", "-2"]))
     if rnd.random() < 0.3:
         parts.append(f"COUNT={rnd.randint(1, 30)}")

@@ -74,6 +74,7 @@ SCHEMA_JUDGEABLE = {
     "type-audiences-string", "type-version-number", "type-owner-number",
     "type-acknowledge-string", "type-starttls-string", "type-comms-object",
     "type-notify-string", "toplevel-array", "toplevel-string", "five-errors",
+    "manual-with-shift", "shift-unknown", "comm-url-not-http", "all-day-with-time",
     "base-url-scheme", "base-url-query", "drill-bad-address", "drill-empty",
     "drill-unknown-key",
 }

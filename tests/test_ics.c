@@ -119,9 +119,9 @@ static struct plan *load(const char *name)
 	return p;
 }
 
-static char *render(const struct plan *p)
+static char *render_for(const struct plan *p, long audience)
 {
-	struct ics_opts o = { .audience = -1 };
+	struct ics_opts o = { .audience = audience };
 	int64_t w;
 	assert_true(parse_date("2026-01-01", &w));
 	o.from = w;
@@ -134,6 +134,116 @@ static char *render(const struct plan *p)
 	assert_int_equal(ics_render(p, &o, &b, &err), H_OK);
 	assert_folded_ok(b.data, b.len);
 	return buf_take(&b);
+}
+
+static char *render(const struct plan *p)
+{
+	return render_for(p, -1);
+}
+
+/* got must be the bytes of golden file `name` (HERALD_UPDATE_GOLDEN=1
+ * rewrites it). */
+static void assert_golden(const char *got, const char *name)
+{
+	char *path = xasprintf("%s/%s", TESTS_DATA, name);
+	char *want = NULL;
+	size_t n = 0;
+	if (getenv("HERALD_UPDATE_GOLDEN")) {
+		FILE *f = fopen(path, "wb");
+		assert_non_null(f);
+		fputs(got, f);
+		fclose(f);
+	}
+	assert_int_equal(read_file(path, 1 << 20, &want, &n), 0);
+	if (n != strlen(got) || memcmp(want, got, n) != 0)
+		print_error("%s differs (HERALD_UPDATE_GOLDEN=1 rewrites it)\n", path);
+	assert_int_equal(n, strlen(got));
+	assert_memory_equal(want, got, n);
+	free(want);
+	free(path);
+}
+
+/*
+ * The calendar features, one golden feed per audience: busy (OPAQUE),
+ * LOCATION and URL, all-day DATE values (a series and instances, an
+ * EXDATE), the audience's feed_name, no email address in the public feed,
+ * the working-day shift over a holiday list and a holiday ICS (across a
+ * month end, backwards over Christmas), and an empty feed that is still a
+ * valid calendar.
+ */
+static void test_golden_calendar(void **state)
+{
+	(void)state;
+	struct plan *p = load("golden-calendar.json");
+	static const char *const names[] = { "board", "staff", "quiet" };
+	for (size_t i = 0; i < 3; i++) {
+		char *got = render_for(p, plan_audience_index(p, names[i]));
+		char *file = xasprintf("golden-calendar-%s.ics", names[i]);
+		assert_golden(got, file);
+		free(file);
+		if (i == 0) {
+			assert_non_null(strstr(got, "X-WR-CALNAME:Acme board: ISMS dates\r\n"));
+			assert_null(strstr(got, "@acme.example"));
+			assert_non_null(strstr(got, "TRANSP:OPAQUE"));
+			assert_non_null(strstr(got, "DTSTART;VALUE=DATE:20261005"));
+		}
+		if (i == 1)
+			assert_non_null(strstr(got, "morgan@acme.example"));
+		if (i == 2)   /* RFC 5545: a calendar has a component */
+			assert_non_null(strstr(got, "BEGIN:VTIMEZONE"));
+		free(got);
+	}
+	plan_free(p);
+}
+
+/* An email's attachment is the feed's event: same UID (with RECURRENCE-ID
+ * for a series member), SEQUENCE and times. */
+static void test_occurrence_matches_feed(void **state)
+{
+	(void)state;
+	struct plan *p = load("golden-calendar.json");
+	long staff = plan_audience_index(p, "staff");
+	int64_t now;
+	assert_true(parse_rfc3339("2026-03-05T10:00:00Z", &now));
+	char *feed = render_for(p, staff);
+	static const struct {
+		const char *comm, *start, *uid, *rid;
+	} cases[] = {
+		{ "REVIEW", "2026-06-10T09:00:00Z", "UID:REVIEW/staff/20260610T100000@GOLDEN-CAL", NULL },
+		/* Shifted from Saturday 31 January: the planned time names it. */
+		{ "MONTH-END", "2026-02-02T16:00:00Z", "UID:MONTH-END/staff/20260131T160000@GOLDEN-CAL", NULL },
+		{ "AWARE-WEEK", "2026-10-04T23:00:00Z", "UID:AWARE-WEEK/staff@GOLDEN-CAL",
+		  "RECURRENCE-ID;VALUE=DATE:20261005" },
+	};
+	for (size_t i = 0; i < 3; i++) {
+		int64_t t;
+		assert_true(parse_rfc3339(cases[i].start, &t));
+		struct buf b;
+		buf_init(&b);
+		struct herald_err err;
+		herald_err_clear(&err);
+		assert_int_equal(ics_occurrence(p, (size_t)plan_comm_index(p, cases[i].comm), staff,
+						t, now, &b, &err), H_OK);
+		assert_folded_ok(b.data, b.len);
+		assert_non_null(strstr(b.data, cases[i].uid));
+		assert_non_null(strstr(feed, cases[i].uid));
+		assert_non_null(strstr(b.data, "SEQUENCE:20260301\r\n"));
+		if (cases[i].rid)
+			assert_non_null(strstr(b.data, cases[i].rid));
+		assert_non_null(strstr(b.data, "METHOD:PUBLISH"));
+		assert_int_equal(strstr(b.data, "BEGIN:VEVENT") - b.data,
+				 strstr(b.data, "BEGIN:VEVENT") - b.data);
+		buf_free(&b);
+	}
+	/* No occurrence then: an error, not an event. */
+	struct buf b;
+	buf_init(&b);
+	struct herald_err err;
+	herald_err_clear(&err);
+	assert_int_equal(ics_occurrence(p, 0, staff, now, now, &b, &err), H_EINVAL);
+	buf_free(&b);
+	free(feed);
+	plan_free(p);
 }
 
 static void test_golden(void **state)
@@ -178,6 +288,8 @@ int main(void)
 		cmocka_unit_test(test_fold_multibyte),
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_golden),
+		cmocka_unit_test(test_golden_calendar),
+		cmocka_unit_test(test_occurrence_matches_feed),
 		cmocka_unit_test(test_deterministic),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include "herald/log.h"
+#include "herald/timeutil.h"
 #include "herald/tz.h"
 #include "herald/util.h"
 
@@ -126,6 +127,54 @@ static void ack_new_members(void **state)
 	expect_error(j, "communications[0](AWR).acknowledge.new_members: \"all\" is not what a new "
 		     "member gets (latest or none)");
 	free(j);
+}
+
+/* "holidays": a list or an ICS file (relative to the plan), read into
+ * days; a file that is not usable says why, with its line. */
+static void holidays_files(void **state)
+{
+	(void)state;
+	const char *sched = "\"schedule\":{\"cadence\":\"monthly\",\"start\":\"2026-01-15T09:30\"}";
+	char *j = replace(BASE, sched,
+			  "\"schedule\":{\"cadence\":\"monthly\",\"start\":\"2026-01-15T09:30\","
+			  "\"shift\":\"previous-working-day\",\"holidays\":\"file:holidays-acme.ics\"}");
+	struct plan *p;
+	struct herald_err err;
+	assert_int_equal(load_str(j, &p, &err), H_OK);
+	free(j);
+	const struct schedule *s = &p->comms[0].sched;
+	assert_int_equal(s->shift, SHIFT_PREVIOUS);
+	/* 4 May, three Christmases (RRULE to 2028), 29-31 Dec (DTEND);
+	 * the cancelled 15 September is not one. */
+	static const char *const want[] = { "2026-05-04", "2026-12-25", "2026-12-29",
+					     "2026-12-30", "2026-12-31", "2027-12-25",
+					     "2028-12-25" };
+	assert_int_equal(s->nholidays, 7);
+	for (size_t i = 0; i < 7; i++) {
+		int64_t w;
+		assert_true(parse_date(want[i], &w));
+		assert_int_equal(s->holidays[i], w / 86400);
+	}
+	plan_free(p);
+	static const struct {
+		const char *file, *why;
+	} bad[] = {
+		{ "holidays-broken/unterminated.ics", "ends before END:VCALENDAR" },
+		{ "holidays-broken/bad-date.ics", "line 5: DTSTART \"20261345\" is not a date" },
+		{ "holidays-broken/bad-rrule.ics", "line 4: RRULE: unknown rule part \"BYDAYS\"" },
+		{ "holidays-broken/no-dtstart.ics", "line 2: a VEVENT without DTSTART" },
+		{ "holidays-broken/missing.ics", "cannot read holidays file holidays-broken/missing.ics" },
+		{ "/etc/passwd", "give a path relative to the plan file" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char *h = xasprintf("\"schedule\":{\"cadence\":\"monthly\",\"start\":\"2026-01-15T09:30\","
+				    "\"shift\":\"next-working-day\",\"holidays\":\"file:%s\"}", bad[i].file);
+		j = replace(BASE, sched, h);
+		expect_error(j, "communications[0](AWR).schedule.holidays: ");
+		expect_error(j, bad[i].why);
+		free(j);
+		free(h);
+	}
 }
 
 static void x_keys_are_ignored(void **state)
@@ -394,6 +443,7 @@ int main(void)
 		cmocka_unit_test(ack_new_members),
 		cmocka_unit_test(errors_name_the_path),
 		cmocka_unit_test(syntax_errors_have_line_and_column),
+		cmocka_unit_test(holidays_files),
 		cmocka_unit_test(x_keys_are_ignored),
 		cmocka_unit_test(secrets_stay_out_of_errors),
 		cmocka_unit_test(demo_secrets_in_dry_run),

@@ -31,9 +31,6 @@ struct vec {
 
 enum vec_status { VEC_MATCH, VEC_REJECTED, VEC_DIFFER };
 
-/* Set to expand through libical's iterator even where sched.c need not. */
-static bool vec_force_libical;
-
 struct vec_result {
 	enum vec_status status;
 	char msg[HERALD_ERR_LEN];
@@ -182,8 +179,6 @@ static inline void vec_run(const struct vec *v, struct vec_result *r)
 		sched_clear(&s);
 		return;
 	}
-	if (vec_force_libical)
-		s.fast.on = false;
 	bool bounded = strstr(rule, "COUNT=") || strstr(rule, "UNTIL=");
 	struct vec_collect c = { r,
 				 bounded ? VEC_MAX_INST + 1 : v->ninst };

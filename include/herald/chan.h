@@ -40,6 +40,8 @@ struct chan_msg {
 	const char *audience, *audience_name;
 	int64_t start, end;         /* instants of the occurrence; 0 = none */
 	const char *when;           /* human-readable local start - end, or NULL */
+	const char *calendar;       /* email: the occurrence as a VCALENDAR (ics.h's
+				       ics_occurrence), attached; NULL none */
 	const char *tzid;
 	const char *recipient;      /* email: addr-spec */
 	const char *recipient_name; /* email: display name or NULL */

@@ -46,6 +46,10 @@ enum cli_secrets {
  */
 int cli_load_plan(const char *path, enum cli_secrets secrets, struct plan **out);
 
+/* The same for commands that read only the plan's schedules and audiences
+ * (agenda, ics, feeds): SECRETS_UNUSED, without the plan's texts. */
+int cli_load_plan_schedules(const char *path, struct plan **out);
+
 /*
  * For the commands that talk to servers (run, send, members, check
  * --resolve): a peer that closes its socket (an LDAP server going down

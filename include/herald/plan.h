@@ -105,6 +105,8 @@ struct plan_audience {
 	struct plan_members source;
 	struct plan_deliver *deliver;
 	size_t ndeliver;
+	char *feed_name;             /* calendar name of its feed; NULL = default */
+	bool feed_email;             /* a public feed may show email addresses */
 };
 
 /*
@@ -148,6 +150,10 @@ struct plan_comm {
 	bool acknowledge;
 	int64_t *remind_after;       /* seconds after the message */
 	size_t nremind;
+	bool busy;                   /* feeds: TRANSP:OPAQUE (a meeting) */
+	char *location;              /* feeds: LOCATION; NULL = none */
+	char *url;                   /* feeds: URL (a meeting link); NULL = none */
+	bool all_day;                /* date-only schedule (sched.all_day too) */
 	struct plan_drill drill;     /* overrides the plan's when given */
 	enum ack_new_members new_members;  /* acknowledge.new_members */
 };
@@ -207,6 +213,13 @@ struct plan_load_opts {
 	 * no members, and nothing is contacted.  CSV files are always read.
 	 */
 	bool resolve;
+	/*
+	 * The caller reads only schedules and audiences (agenda, ics, feeds):
+	 * the plan's canonical and redacted texts are not made, nor the
+	 * file's hash (text NULL, sha256 and content_sha256 ""): on a large
+	 * plan that is most of the load.
+	 */
+	bool without_text;
 	/*
 	 * A reload in a running service: for a CSV or LDAP source that this
 	 * plan also had (same audience id, same "members" key), a failure

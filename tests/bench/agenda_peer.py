@@ -29,6 +29,19 @@ def duration(s):
     return d + 7 * w, timedelta(hours=h, minutes=mi, seconds=sec)
 
 
+def canonical(s):
+    """herald's canonical form of a duration (format_duration)."""
+    days, rest = duration(s)
+    secs = int(rest.total_seconds())
+    if not days and not secs:
+        return "PT0S"
+    out = "P" + (f"{days}D" if days else "")
+    if secs:
+        h, m, sec = secs // 3600, secs % 3600 // 60, secs % 60
+        out += "T" + (f"{h}H" if h else "") + (f"{m}M" if m else "") + (f"{sec}S" if sec else "")
+    return out
+
+
 def main():
     plan = json.load(open(sys.argv[1]))
     lo = datetime.fromisoformat(sys.argv[2].replace("Z", "+00:00"))
@@ -82,9 +95,15 @@ def main():
                         if d["channel"] not in chans and d["channel"] in c.get("channels", channel_order):
                             chans.append(d["channel"])
                 chans.sort(key=channel_order.index)
+                notify = [canonical(n) for n in c.get("notify", ["PT0S"])]
+                if not notify:
+                    chans = []   # calendar only: nothing goes out
                 head = (json.dumps(c["id"]), json.dumps(c["topic"]),
                         json.dumps(c["audiences"], separators=(",", ":")),
-                        json.dumps(chans, separators=(",", ":")), json.dumps(c["owner"]))
+                        json.dumps(chans, separators=(",", ":")), json.dumps(c["owner"]),
+                        json.dumps(c.get("description")),
+                        json.dumps(s.get("timezone", plan_zone)),
+                        json.dumps(notify, separators=(",", ":")))
             occ.append((start, idx, w, head,
                         start.astimezone(zone).isoformat(), end.astimezone(zone).isoformat()))
     occ.sort(key=lambda o: (o[0], o[1], o[2]))
@@ -92,8 +111,9 @@ def main():
     out.write("[")
     for i, (_, _, _, h, st, en) in enumerate(occ):
         out.write(",\n" if i else "\n")
-        out.write('{"communication":%s,"topic":%s,"start":"%s","end":"%s","audiences":%s,"channels":%s,"owner":%s}'
-                  % (h[0], h[1], st, en, h[2], h[3], h[4]))
+        out.write('{"communication":%s,"topic":%s,"description":%s,"start":"%s","end":"%s",'
+                  '"timezone":%s,"audiences":%s,"channels":%s,"owner":%s,"notify":%s}'
+                  % (h[0], h[1], h[5], st, en, h[6], h[2], h[3], h[4], h[7]))
     out.write("\n]\n" if occ else "]\n")
 
 

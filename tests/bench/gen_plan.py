@@ -2,6 +2,8 @@
 """gen_plan.py N SEED > plan.json - a large plan for bench_agenda.sh.
 
 N communications (mixed cadences, RRULEs with BYSETPOS and BYDAY ordinals,
+the rule shapes once refused (YEARLY BYWEEKNO, BYYEARDAY with BYMONTH,
+YEARLY BYMONTHDAY, BYSETPOS in WEEKLY, negative BYMONTHDAY in DAILY),
 `at` lists, `except`, `until`, manual ones) over several zones, some with
 their own `timezone`.  Deterministic for a given seed.
 """
@@ -31,6 +33,12 @@ RULES = [
     "FREQ=MONTHLY;BYMONTHDAY=15;UNTIL=20261115T235959Z",
     "FREQ=DAILY;INTERVAL=7",
     "FREQ=MONTHLY;BYDAY=WE;BYSETPOS=2",
+    # Shapes herald refused before issue 12 (libical mis-expanded them).
+    "FREQ=YEARLY;BYWEEKNO=10,30;BYDAY=MO",
+    "FREQ=YEARLY;BYYEARDAY=100,200;BYMONTH=4,7",
+    "FREQ=YEARLY;BYMONTHDAY=1,15",
+    "FREQ=WEEKLY;BYDAY=MO,FR;BYSETPOS=-1",
+    "FREQ=DAILY;BYMONTHDAY=1,-2",
 ]
 
 

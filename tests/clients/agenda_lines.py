@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """agenda_lines.py JSON [ICS] - herald agenda --format json as "start end
-topic" lines (Unix seconds), sorted like the expanders' output.  With ICS,
+topic" lines (Unix seconds; local dates YYYY-MM-DD for all-day items), as
+the expanders print them.  With ICS,
 only the communications that feed publishes as an RRULE series (for
 comparing far beyond the feed's window, where only series reach)."""
 import datetime as dt
@@ -20,8 +21,10 @@ rows = []
 for it in items:
     if keep is not None and it["communication"] not in keep:
         continue
-    s = int(dt.datetime.fromisoformat(it["start"]).timestamp())
-    e = int(dt.datetime.fromisoformat(it["end"]).timestamp())
-    rows.append((s, e, it["topic"]))
-for s, e, t in sorted(rows):
+    s, e = dt.datetime.fromisoformat(it["start"]), dt.datetime.fromisoformat(it["end"])
+    if it.get("all_day"):
+        rows.append((s.date().isoformat(), e.date().isoformat(), it["topic"]))
+    else:
+        rows.append((int(s.timestamp()), int(e.timestamp()), it["topic"]))
+for s, e, t in rows:
     print(s, e, t)

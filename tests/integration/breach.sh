@@ -323,8 +323,9 @@ kill -TERM "$pid"
 wait "$pid"
 
 # ------------------------------------------------------------ feeds
-"$HERALD" feeds "$T/plan.json" --db "$T/f.db" >"$T/feeds.txt"
+# From the database of the service that ran above (feeds never makes one).
+"$HERALD" feeds "$T/plan.json" --db "$T/b.db" >"$T/feeds.txt"
 check "feeds use the plan's base_url" grep -q "	https://herald.acme.example/feeds/.*/customers.ics	webcal://herald.acme.example/feeds/" "$T/feeds.txt"
-"$HERALD" feeds "$T/plan.json" --db "$T/f.db" --base-url https://cal.example >"$T/feeds.txt"
+"$HERALD" feeds "$T/plan.json" --db "$T/b.db" --base-url https://cal.example >"$T/feeds.txt"
 check "--base-url overrides it" grep -q "	https://cal.example/feeds/" "$T/feeds.txt"
 finish

@@ -2,6 +2,8 @@
 # The command line: exit codes, usage errors, help, check output format.
 . "$(dirname "$0")/../lib.sh"
 demo_env
+# Plans written to $T keep the realistic plan's files beside them.
+cp -r "$ROOT/plans/people" "$ROOT/plans/holidays" "$T/"
 code() { "$@" >/dev/null 2>&1; echo $?; }
 
 check "--version prints the version" bash -c '"$HERALD" --version | grep -q "^herald [0-9]"'

@@ -91,7 +91,27 @@ for l in open(sys.argv[1]):
     text = [p for p in msg.walk() if p.get_content_type() == "text/plain"][0].get_content()
     assert "https://herald.example/ack/" in text and "{{" not in text, text
     cal = [p for p in msg.walk() if p.get_content_type() == "text/calendar"][0].get_content()
-    assert "BEGIN:VEVENT" in cal and "DTSTART:" in cal
+    assert "BEGIN:VEVENT" in cal and "DTSTART;TZID=Europe/London:" in cal
+PY
+"$HERALD" ics "$T/plan.json" --audience staff -o "$T/staff.ics"
+check "the attachment is the feed's event: same UID, RECURRENCE-ID, SEQUENCE" $PY - "$T/tls.log" "$T/staff.ics" <<'PY'
+import email, email.policy, json, sys
+feed = open(sys.argv[2], encoding="utf-8", newline="").read().replace("\r\n ", "").split("\r\n")
+for l in open(sys.argv[1]):
+    x = json.loads(l)
+    if x["event"] != "message":
+        continue
+    msg = email.message_from_string(x["data"], policy=email.policy.default)
+    cal = [p for p in msg.walk() if p.get_content_type() == "text/calendar"][0].get_content()
+    lines = cal.replace("\r\n ", "").split("\r\n")
+    uid = [l for l in lines if l.startswith("UID:")]
+    assert uid == ["UID:TRAINING/staff@T-MAIL"], uid
+    assert uid[0] in feed, uid
+    seq = [l for l in lines if l.startswith("SEQUENCE:")]
+    assert seq and seq[0] in feed, seq
+    rid = [l for l in lines if l.startswith("RECURRENCE-ID;TZID=Europe/London:")]
+    start = [l for l in lines if l.startswith("DTSTART;")]
+    assert rid and start and rid[0][len("RECURRENCE-ID"):] == start[0][len("DTSTART"):], (rid, start)
 PY
 check "each person has an own ack link" $PY - "$T/tls.log" <<'PY'
 import email, email.policy, json, re, sys

@@ -15,6 +15,7 @@ port=$(free_port)
 base="http://127.0.0.1:$port"
 cp "$ROOT/plans/acme-isms.json" "$T/plan.json"
 cp -r "$ROOT/plans/people" "$T/people"
+cp -r "$ROOT/plans/holidays" "$T/holidays"
 ADMIN=adm-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 HERALD_ADMIN_TOKEN=$ADMIN HERALD_HEADER_TIMEOUT=2 HERALD_CONN_TIMEOUT=30 \
 	spawn "$HERALD" run "$T/plan.json" --db "$T/h.db" --listen "127.0.0.1:$port" \

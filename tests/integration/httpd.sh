@@ -8,6 +8,7 @@ port=$(free_port)
 base="http://127.0.0.1:$port"
 cp "$ROOT/plans/acme-isms.json" "$T/plan.json"
 cp -r "$ROOT/plans/people" "$T/people"
+cp -r "$ROOT/plans/holidays" "$T/holidays"
 HERALD_CONN_TIMEOUT=2 spawn "$HERALD" run "$T/plan.json" --db "$T/h.db" \
 	--listen "127.0.0.1:$port" --dry-run 2>"$T/log"
 pid=$LAST_PID
@@ -21,10 +22,30 @@ hdr() { # url, header name, curl args...: prints the header's value
 priv=$(awk -F'\t' '$1=="all-staff"{print $3}' "$T/feeds.txt")
 tok=$(echo "$priv" | sed -E 's#.*/feeds/([^/]+)/all-staff\.ics#\1#')
 check "feeds prints a webcal URL" grep -q "webcal://127.0.0.1:$port/feeds/$tok/all-staff.ics" "$T/feeds.txt"
+# Every URL `herald feeds` prints answers 200 on the running service.
+n=0
+while IFS=$'\t' read -r aud kind https webcal; do
+	[ "$kind" = none ] && continue
+	n=$((n + 1))
+	check "feeds: $aud https URL 200" [ "$(code "$https")" = 200 ]
+	check "feeds: $aud webcal URL 200 over http" [ "$(code "http://${webcal#webcal://}")" = 200 ]
+done < <(grep -v '^#' "$T/feeds.txt")
+check "feeds printed the plan's 8 feeds ($n)" [ "$n" -eq 8 ]
+# Without the service's database it says so, and makes none (a new
+# database would mean a new key: URLs that answer 404).
+(cd "$T" && "$HERALD" feeds "$T/plan.json" >"$T/nofeeds.out" 2>"$T/nofeeds.err")
+check "feeds without the database exits 3" [ $? -eq 3 ]
+check "feeds says the database does not exist" grep -q "database herald.db: does not exist" "$T/nofeeds.err"
+check "feeds created no database" [ ! -e "$T/herald.db" ]
+check "feeds printed no URL" [ ! -s "$T/nofeeds.out" ]
 
 # Statuses.
 check "index 200" [ "$(code "$base/")" = 200 ]
 check "index shows the plan version" bash -c "curl -s '$base/' | grep -q 'version 3.0'"
+curl -s "$base/" >"$T/index.html"
+check "index: health as a sentence" grep -q 'The service is running normally: plan version 3.0 is loaded' "$T/index.html"
+check "index: no raw JSON, no internal counts" bash -c "! grep -qiE '\\{\"|pending|uptime_seconds|sha256' '$T/index.html'"
+check "index: the owner without an email address" bash -c "grep -q 'Owner: Dana Reyes\\.' '$T/index.html' && ! grep -q '@' '$T/index.html'"
 check "public feed 200" [ "$(code "$base/feeds/public.ics")" = 200 ]
 check "private feed with token 200" [ "$(code "$priv")" = 200 ]
 check "private feed without token 404" [ "$(code "$base/feeds/all-staff.ics")" = 404 ]

@@ -47,6 +47,7 @@ spawn nginx -p "$T" -c "$T/nginx.conf"
 
 cp "$ROOT/plans/acme-isms.json" "$T/plan.json"
 cp -r "$ROOT/plans/people" "$T/people"
+cp -r "$ROOT/plans/holidays" "$T/holidays"
 ADMIN=adm-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 HERALD_ADMIN_TOKEN=$ADMIN spawn "$HERALD" run "$T/plan.json" --db "$T/h.db" \
 	--listen "127.0.0.1:$hport" --base-url "https://$host" --trust-proxy 127.0.0.1 \

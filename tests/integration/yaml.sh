@@ -48,6 +48,7 @@ check "path, line and column, advice to quote" \
 
 # .yml is YAML too.
 cp "$Y" "$T/plan.yml"
+cp -r "$ROOT/plans/people" "$ROOT/plans/holidays" "$T/"
 "$HERALD" agenda "$T/plan.yml" --from 2026-01-01 --days 800 >"$T/yml.out" 2>/dev/null
 "$HERALD" agenda "$J" --from 2026-01-01 --days 800 >"$T/json.out" 2>/dev/null
 check ".yml is read as YAML" cmp -s "$T/json.out" "$T/yml.out"
