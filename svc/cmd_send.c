@@ -182,19 +182,48 @@ static enum herald_rc record_plan_once(struct store *s, const struct plan *p,
 	return seen ? H_OK : record_plan(s, p, "loaded", err);
 }
 
-/* The final states of the deliveries made, by key. */
+/* The final states of the deliveries made, by key (a send may make
+ * thousands: found through an index sorted by key). */
 struct states {
 	const struct outbox_made *made;
 	size_t n;
 	char **own;              /* parallel to made */
+	size_t *order;           /* indexes into made, by key */
 };
+
+static const struct outbox_made *sort_base;
+
+static int by_key(const void *a, const void *b)
+{
+	return strcmp(sort_base[*(const size_t *)a].key, sort_base[*(const size_t *)b].key);
+}
+
+static void states_index(struct states *st)
+{
+	st->order = xcalloc(st->n ? st->n : 1, sizeof *st->order);
+	for (size_t i = 0; i < st->n; i++)
+		st->order[i] = i;
+	sort_base = st->made;
+	if (st->n)
+		qsort(st->order, st->n, sizeof *st->order, by_key);
+}
 
 static int on_state(const struct store_delivery_view *d, void *ctx)
 {
 	struct states *st = ctx;
-	for (size_t i = 0; i < st->n; i++)
-		if (d->key && strcmp(d->key, st->made[i].key) == 0 && !st->own[i])
-			st->own[i] = xstrdup(d->state);
+	if (!d->key)
+		return 0;
+	size_t lo = 0, hi = st->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(st->made[st->order[mid]].key, d->key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < st->n && strcmp(st->made[st->order[lo]].key, d->key) == 0; lo++)
+		if (!st->own[st->order[lo]])
+			st->own[st->order[lo]] = xstrdup(d->state);
 	return 0;
 }
 
@@ -205,7 +234,8 @@ static void print_result(struct store *db, const char *comm, const struct outbox
 	printf("%s%s: %lld %s, %lld failed\n", comm, m->drill ? " (drill)" : "",
 	       (long long)c->sent, m->dry_run ? "recorded (dry-run)" : "sent",
 	       (long long)c->failed);
-	struct states st = { made, n, xcalloc(n ? n : 1, sizeof(char *)) };
+	struct states st = { made, n, xcalloc(n ? n : 1, sizeof(char *)), NULL };
+	states_index(&st);
 	struct store_filter f = { .has_from = true, .from = due, .has_to = true, .to = due + 1,
 				  .communication = comm, .kind = m->drill ? "drill" : "manual" };
 	struct herald_err err;
@@ -218,6 +248,7 @@ static void print_result(struct store *db, const char *comm, const struct outbox
 		free(st.own[i]);
 	}
 	free(st.own);
+	free(st.order);
 }
 
 /* Sends what was queued in queue, with inline retries; returns 0 once

@@ -20,8 +20,15 @@
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static enum log_format format = LOG_TEXT;
 static int min_level = -1;
-static char **secrets;
+/* The secrets to mask, and which bytes one starts with: every position of
+ * every line is tried, so a byte no secret starts with is passed at once. */
+struct secret {
+	char *s;
+	size_t len;
+};
+static struct secret *secrets;
 static size_t nsecrets;
+static uint64_t first_bytes[4];
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
@@ -52,12 +59,14 @@ void log_add_secret(const char *value)
 		return;
 	pthread_mutex_lock(&lock);
 	for (size_t i = 0; i < nsecrets; i++)
-		if (strcmp(secrets[i], value) == 0) {
+		if (strcmp(secrets[i].s, value) == 0) {
 			pthread_mutex_unlock(&lock);
 			return;
 		}
 	secrets = xreallocarray(secrets, nsecrets + 1, sizeof *secrets);
-	secrets[nsecrets++] = xstrdup(value);
+	secrets[nsecrets++] = (struct secret){ xstrdup(value), strlen(value) };
+	unsigned char c = (unsigned char)value[0];
+	first_bytes[c >> 6] |= 1ull << (c & 63);
 	pthread_mutex_unlock(&lock);
 }
 
@@ -65,21 +74,25 @@ void log_forget_secrets(void)
 {
 	pthread_mutex_lock(&lock);
 	for (size_t i = 0; i < nsecrets; i++) {
-		explicit_bzero(secrets[i], strlen(secrets[i]));
-		free(secrets[i]);
+		explicit_bzero(secrets[i].s, secrets[i].len);
+		free(secrets[i].s);
 	}
 	free(secrets);
 	secrets = NULL;
 	nsecrets = 0;
+	memset(first_bytes, 0, sizeof first_bytes);
 	pthread_mutex_unlock(&lock);
 }
 
 /* Length of the registered secret starting at s, or 0.  Caller locks. */
 static size_t secret_at(const char *s, size_t n)
 {
+	unsigned char c = (unsigned char)s[0];
+	if (!(first_bytes[c >> 6] & (1ull << (c & 63))))
+		return 0;
 	for (size_t i = 0; i < nsecrets; i++) {
-		size_t l = strlen(secrets[i]);
-		if (l <= n && memcmp(s, secrets[i], l) == 0)
+		size_t l = secrets[i].len;
+		if (l <= n && s[1] == secrets[i].s[1] && memcmp(s, secrets[i].s, l) == 0)
 			return l;
 	}
 	return 0;

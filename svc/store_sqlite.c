@@ -91,6 +91,7 @@ static const char *const stmt_sql[ST_N] = {
 	[ST_QUEUE_ADD] = "INSERT INTO internal_queue(delivery,due,next_at,queue,lease_until)"
 			 " VALUES(?,?,?,?,?)",
 	[ST_QUEUE_DUE] = NULL,        /* store_sqlite_queue.c */
+	[ST_CLAIM_V2] = sqlite_claim_v2,
 	[ST_QUEUE_CLAIM] = "UPDATE internal_queue SET queue=?, inflight_since=?,"
 			   " lease_until=?, claims=claims+1 WHERE delivery=?",
 	[ST_QUEUE_RETRY] = "UPDATE internal_queue SET queue=?, next_at=?, inflight_since=NULL,"

@@ -70,7 +70,7 @@ static void message_id(const unsigned char key[32], const char *domain, char **o
 	" channel_type, channel_id, recipient, recipient_name, text, ack, note," \
 	" requested_by, mail_domain, key, parent"
 
-static const char claim_v2[] =
+const char sqlite_claim_v2[] =
 	"SELECT m.kind, m.plan_id, m.plan_version, m.communication, m.topic, m.occurrence,"
 	" m.audience, m.channel_type, m.channel_id, d.recipient, d.recipient_name, t.body,"
 	" coalesce(d.ack, (SELECT p.ack FROM deliveries p WHERE p.seq=d.parent)),"
@@ -89,13 +89,17 @@ static const char claim_v1[] =
 static enum herald_rc fill_claim(struct store *s, struct store_claim *c, bool legacy,
 				 struct herald_err *err)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->h, legacy ? claim_v1 : claim_v2, -1, &st, NULL) != SQLITE_OK)
+	/* Format 2, on every claim: prepared once with the store. */
+	sqlite3_stmt *st = legacy ? NULL : sqlite_stmt(s, ST_CLAIM_V2);
+	if (legacy && sqlite3_prepare_v2(s->h, claim_v1, -1, &st, NULL) != SQLITE_OK)
 		return sqlite_fail(s, err, "claim");
 	sqlite3_bind_int64(st, 1, c->delivery);
 	int r = sqlite3_step(st);
 	if (r != SQLITE_ROW) {
-		sqlite3_finalize(st);
+		if (legacy)
+			sqlite3_finalize(st);
+		else
+			sqlite3_reset(st);
 		return r == SQLITE_DONE ? herald_err_set(err, H_EINVAL,
 							 "outbox: delivery seq %lld is not in the log",
 							 (long long)c->delivery)
@@ -132,7 +136,10 @@ static enum herald_rc fill_claim(struct store *s, struct store_claim *c, bool le
 			memcpy(c->key, sqlite3_column_blob(st, 16), 32);
 		message_id(c->key, (const char *)sqlite3_column_text(st, 15), &c->message_id);
 	}
-	sqlite3_finalize(st);
+	if (legacy)
+		sqlite3_finalize(st);
+	else
+		sqlite3_reset(st);
 	return H_OK;
 }
 

@@ -26,7 +26,7 @@ enum legacy { LEGACY_NONE, LEGACY_PLAIN, LEGACY_MIGRATED };
 enum stmt_id {
 	ST_HEAD_GET, ST_HEAD_SET, ST_TEXT_EXISTS, ST_DELIVERY_EXISTS,
 	ST_QUEUE_ADD, ST_QUEUE_DUE, ST_QUEUE_CLAIM, ST_QUEUE_RETRY,
-	ST_QUEUE_DONE, ST_COUNT_ADD, ST_QUEUE_RELEASE,
+	ST_QUEUE_DONE, ST_COUNT_ADD, ST_QUEUE_RELEASE, ST_CLAIM_V2,
 	ST_N
 };
 
@@ -62,6 +62,9 @@ extern const char store_idem_table[];
  * ?2 to (instants), ?3 communication, ?4 audience; unset ones stay NULL. */
 void sqlite_bind_scope(sqlite3_stmt *st, bool has_from, int64_t from, bool has_to, int64_t to,
 		       const char *communication, const char *audience);
+
+/* What a claim reads of a format-2 delivery (store_sqlite_queue.c). */
+extern const char sqlite_claim_v2[];
 
 /* A failure of the last statement on s, as H_ERUNTIME. */
 enum herald_rc sqlite_fail(struct store *s, struct herald_err *err,
