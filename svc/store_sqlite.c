@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "herald/clock.h"
 #include "herald/timeutil.h"
 #include "herald/token.h"

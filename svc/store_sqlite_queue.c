@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "herald/store_sqlite.h"
 #include "herald/token.h"
 #include "herald/util.h"

@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "herald/store_sqlite.h"
 #include "herald/token.h"
 #include "herald/util.h"
