@@ -72,16 +72,49 @@ char *sqlite_col_dup(sqlite3_stmt *st, int i)
 	return s ? xstrdup((const char *)s) : NULL;
 }
 
-bool sqlite_has_table(struct store *s, const char *name)
+const char *sqlite_col_text(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+static bool col_is_blob(sqlite3_stmt *st, int i, size_t n)
+{
+	return sqlite3_column_type(st, i) == SQLITE_BLOB &&
+	       (size_t)sqlite3_column_bytes(st, i) == n;
+}
+
+const char *sqlite_col_hex(sqlite3_stmt *st, int i, size_t n, char *out)
+{
+	if (!col_is_blob(st, i, n))
+		return sqlite_col_text(st, i);
+	hex_encode(sqlite3_column_blob(st, i), n, out);
+	return out;
+}
+
+const char *sqlite_col_b64(sqlite3_stmt *st, int i, size_t n, char *out)
+{
+	if (!col_is_blob(st, i, n))
+		return sqlite_col_text(st, i);
+	base64url(sqlite3_column_blob(st, i), n, out);
+	return out;
+}
+
+bool sqlite_has_object(struct store *s, const char *type, const char *name)
 {
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->h, "SELECT 1 FROM main.sqlite_master WHERE type='table' AND name=?",
+	if (sqlite3_prepare_v2(s->h, "SELECT 1 FROM main.sqlite_master WHERE type=? AND name=?",
 			       -1, &st, NULL) != SQLITE_OK)
 		return false;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 	bool r = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_finalize(st);
 	return r;
+}
+
+bool sqlite_has_table(struct store *s, const char *name)
+{
+	return sqlite_has_object(s, "table", name);
 }
 
 /* Statements used on hot paths, prepared once per store. */
@@ -431,7 +464,7 @@ static enum herald_rc quick_check(struct store *s, struct herald_err *err)
 				      sqlite3_errmsg(s->h));
 	enum herald_rc rc = H_OK;
 	int r = sqlite3_step(st);
-	const char *v = r == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+	const char *v = r == SQLITE_ROW ? sqlite_col_text(st, 0) : NULL;
 	if (!v || strcmp(v, "ok") != 0)
 		rc = herald_err_set(err, H_ERUNTIME, "database %s is damaged (quick_check: %s): "
 				    "restore the latest backup", s->path,

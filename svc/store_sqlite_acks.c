@@ -107,11 +107,6 @@ static int64_t v1_acked_later(struct store *s, const char *ackid)
 	return at;
 }
 
-static const char *col(sqlite3_stmt *st, int i)
-{
-	return (const char *)sqlite3_column_text(st, i);
-}
-
 static enum herald_rc each_link_part(struct store *s, const char *sql, int format,
 				     const struct store_ack_filter *f,
 				     int (*fn)(const struct store_ack_link *l, void *ctx),
@@ -132,16 +127,16 @@ static enum herald_rc each_link_part(struct store *s, const char *sql, int forma
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_ack_link l = {
 			.format = format,
-			.communication = col(st, L_COMM),
-			.topic = col(st, L_TOPIC),
-			.audience = col(st, L_AUD),
-			.name = col(st, L_NAME),
-			.email = col(st, L_EMAIL),
-			.channel_type = col(st, L_CHTYPE),
-			.channel_id = col(st, L_CHID),
-			.plan_id = col(st, L_PLAN),
-			.plan_version = col(st, L_PLANV),
-			.kind = col(st, L_KIND),
+			.communication = sqlite_col_text(st, L_COMM),
+			.topic = sqlite_col_text(st, L_TOPIC),
+			.audience = sqlite_col_text(st, L_AUD),
+			.name = sqlite_col_text(st, L_NAME),
+			.email = sqlite_col_text(st, L_EMAIL),
+			.channel_type = sqlite_col_text(st, L_CHTYPE),
+			.channel_id = sqlite_col_text(st, L_CHID),
+			.plan_id = sqlite_col_text(st, L_PLAN),
+			.plan_version = sqlite_col_text(st, L_PLANV),
+			.kind = sqlite_col_text(st, L_KIND),
 			.has_occurrence = sqlite3_column_type(st, L_OCC) != SQLITE_NULL,
 			.occurrence = sqlite3_column_int64(st, L_OCC),
 			.first_due = sqlite3_column_int64(st, L_FIRST_DUE),
@@ -149,13 +144,7 @@ static enum herald_rc each_link_part(struct store *s, const char *sql, int forma
 			.reminders = sqlite3_column_int64(st, L_REMINDERS),
 			.acked_at = sqlite3_column_int64(st, L_ACKED),
 		};
-		if (sqlite3_column_type(st, L_ACK) == SQLITE_BLOB &&
-		    sqlite3_column_bytes(st, L_ACK) == 16) {
-			base64url(sqlite3_column_blob(st, L_ACK), 16, ack);
-			l.ackid = ack;
-		} else {
-			l.ackid = col(st, L_ACK);
-		}
+		l.ackid = sqlite_col_b64(st, L_ACK, 16, ack);
 		if (format == 1 && !l.acked_at && l.ackid)
 			l.acked_at = v1_acked_later(s, l.ackid);
 		if (format == 1 && f && f->outstanding && l.acked_at)

@@ -166,7 +166,7 @@ static enum herald_rc load_states(struct store *s, struct maps *m,
 		memset(x, 0, sizeof *x);
 		x->delivery = sqlite3_column_int64(st, 0);
 		x->at = sqlite3_column_int64(st, 1);
-		x->state = intern_state((const char *)sqlite3_column_text(st, 2), &x->owned_state);
+		x->state = intern_state(sqlite_col_text(st, 2), &x->owned_state);
 		x->late = sqlite3_column_int(st, 3) != 0;
 		x->duplicate = sqlite3_column_int(st, 4) != 0;
 		x->detail = sqlite_col_dup(st, 5);
@@ -337,11 +337,6 @@ static const char scan_sql[] =
 	" AND (?5 IS NULL OR m.kind=?5)"
 	" ORDER BY d.seq";
 
-static const char *ctext(sqlite3_stmt *st, int i)
-{
-	return (const char *)sqlite3_column_text(st, i);
-}
-
 enum herald_rc sqlite_each_delivery_v2(struct store *s, const struct store_filter *f,
 				       int (*fn)(const struct store_delivery_view *d,
 						 void *ctx),
@@ -371,18 +366,18 @@ enum herald_rc sqlite_each_delivery_v2(struct store *s, const struct store_filte
 		int64_t seq = sqlite3_column_int64(st, 0);
 		struct store_delivery_view d = {
 			.seq = seq, .format = 2,
-			.recipient = ctext(st, 2), .recipient_name = ctext(st, 3),
+			.recipient = sqlite_col_text(st, 2), .recipient_name = sqlite_col_text(st, 3),
 			.parent = sqlite3_column_int64(st, 5),
-			.kind = ctext(st, 7), .created_at = sqlite3_column_int64(st, 8),
+			.kind = sqlite_col_text(st, 7), .created_at = sqlite3_column_int64(st, 8),
 			.due = sqlite3_column_int64(st, 9),
 			.occurrence = sqlite3_column_int64(st, 10),
 			.has_offset = sqlite3_column_type(st, 11) != SQLITE_NULL,
 			.notify_offset = sqlite3_column_int64(st, 11),
-			.plan_id = ctext(st, 12), .plan_version = ctext(st, 13),
-			.communication = ctext(st, 14), .topic = ctext(st, 15),
-			.audience = ctext(st, 16), .channel_type = ctext(st, 17),
-			.channel_id = ctext(st, 18), .requested_by = ctext(st, 20),
-			.note = ctext(st, 21), .mail_domain = ctext(st, 22),
+			.plan_id = sqlite_col_text(st, 12), .plan_version = sqlite_col_text(st, 13),
+			.communication = sqlite_col_text(st, 14), .topic = sqlite_col_text(st, 15),
+			.audience = sqlite_col_text(st, 16), .channel_type = sqlite_col_text(st, 17),
+			.channel_id = sqlite_col_text(st, 18), .requested_by = sqlite_col_text(st, 20),
+			.note = sqlite_col_text(st, 21), .mail_domain = sqlite_col_text(st, 22),
 			.state = "pending",
 		};
 		if (sqlite3_column_bytes(st, 1) == 32) {

@@ -58,7 +58,7 @@ static enum herald_rc lookup(struct store *s, const unsigned char key[32],
 	if (*found) {
 		memcpy(out->fingerprint, sqlite3_column_blob(st, 0), 32);
 		snprintf(out->request, sizeof out->request, "%s",
-			 (const char *)sqlite3_column_text(st, 1));
+			 sqlite_col_text(st, 1));
 		out->at = sqlite3_column_int64(st, 2);
 		out->status = sqlite3_column_int(st, 3);
 		const unsigned char *b = sqlite3_column_text(st, 4);

@@ -129,14 +129,14 @@ static enum herald_rc fill_claim(struct store *s, struct store_claim *c, bool le
 	c->note = sqlite_col_dup(st, 13);
 	c->requested_by = sqlite_col_dup(st, 14);
 	if (legacy) {
-		const char *hex = (const char *)sqlite3_column_text(st, 16);
+		const char *hex = sqlite_col_text(st, 16);
 		for (size_t i = 0; hex && i < 32 && hex[2 * i] && hex[2 * i + 1]; i++)
 			sscanf(hex + 2 * i, "%2hhx", &c->key[i]);
 		c->message_id = sqlite_col_dup(st, 18);
 	} else {
 		if (sqlite3_column_bytes(st, 16) == 32)
 			memcpy(c->key, sqlite3_column_blob(st, 16), 32);
-		message_id(c->key, (const char *)sqlite3_column_text(st, 15), &c->message_id);
+		message_id(c->key, sqlite_col_text(st, 15), &c->message_id);
 	}
 	if (legacy)
 		sqlite3_finalize(st);
@@ -350,7 +350,7 @@ enum herald_rc store_outbox_stats(struct store *s, int64_t now,
 			       NULL) != SQLITE_OK)
 		return sqlite_fail(s, err, "stats");
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *k = (const char *)sqlite3_column_text(st, 0);
+		const char *k = sqlite_col_text(st, 0);
 		int64_t v = sqlite3_column_int64(st, 1);
 		if (!k)
 			continue;

@@ -143,11 +143,6 @@ static char *deliveries_v1_sql(const struct store *s, bool with_text)
 	return sql;
 }
 
-static const char *col_text(sqlite3_stmt *st, int i)
-{
-	return (const char *)sqlite3_column_text(st, i);
-}
-
 static int64_t col_i64(sqlite3_stmt *st, int i)
 {
 	return sqlite3_column_int64(st, i);
@@ -175,53 +170,41 @@ static enum herald_rc each_delivery_part(struct store *s, const char *sql,
 		struct store_delivery_view d = {
 			.seq = col_i64(st, C_SEQ),
 			.format = (int)col_i64(st, C_FORMAT),
-			.kind = col_text(st, C_KIND),
+			.kind = sqlite_col_text(st, C_KIND),
 			.created_at = col_i64(st, C_CREATED),
 			.due = col_i64(st, C_DUE),
 			.occurrence = col_i64(st, C_OCC),
 			.has_offset = sqlite3_column_type(st, C_OFFSET) != SQLITE_NULL,
 			.notify_offset = col_i64(st, C_OFFSET),
-			.plan_id = col_text(st, C_PLAN),
-			.plan_version = col_text(st, C_PLANV),
-			.communication = col_text(st, C_COMM),
-			.topic = col_text(st, C_TOPIC),
-			.audience = col_text(st, C_AUD),
-			.channel_type = col_text(st, C_CHTYPE),
-			.channel_id = col_text(st, C_CHID),
-			.recipient = col_text(st, C_RCPT),
-			.recipient_name = col_text(st, C_RNAME),
-			.text = col_text(st, C_TEXT),
-			.requested_by = col_text(st, C_REQBY),
-			.note = col_text(st, C_NOTE),
+			.plan_id = sqlite_col_text(st, C_PLAN),
+			.plan_version = sqlite_col_text(st, C_PLANV),
+			.communication = sqlite_col_text(st, C_COMM),
+			.topic = sqlite_col_text(st, C_TOPIC),
+			.audience = sqlite_col_text(st, C_AUD),
+			.channel_type = sqlite_col_text(st, C_CHTYPE),
+			.channel_id = sqlite_col_text(st, C_CHID),
+			.recipient = sqlite_col_text(st, C_RCPT),
+			.recipient_name = sqlite_col_text(st, C_RNAME),
+			.text = sqlite_col_text(st, C_TEXT),
+			.requested_by = sqlite_col_text(st, C_REQBY),
+			.note = sqlite_col_text(st, C_NOTE),
 			.parent = col_i64(st, C_PARENT),
-			.state = col_text(st, C_STATE),
+			.state = sqlite_col_text(st, C_STATE),
 			.state_at = col_i64(st, C_STATE_AT),
 			.late = col_i64(st, C_LATE) != 0,
 			.duplicate = col_i64(st, C_DUP) != 0,
 			.possible_duplicate = col_i64(st, C_PDUP) != 0,
 			.attempts = col_i64(st, C_ATTEMPTS),
-			.detail = col_text(st, C_DETAIL),
-			.reply = col_text(st, C_REPLY),
+			.detail = sqlite_col_text(st, C_DETAIL),
+			.reply = sqlite_col_text(st, C_REPLY),
 			.acked_at = col_i64(st, C_ACKED_AT),
-			.acked_by = col_text(st, C_ACKED_BY),
+			.acked_by = sqlite_col_text(st, C_ACKED_BY),
 			.sent_at = col_i64(st, C_SENT_AT),
-			.message_id = col_text(st, C_MID),
-			.mail_domain = col_text(st, C_MAILDOM),
+			.message_id = sqlite_col_text(st, C_MID),
+			.mail_domain = sqlite_col_text(st, C_MAILDOM),
 		};
-		if (sqlite3_column_type(st, C_KEY) == SQLITE_BLOB &&
-		    sqlite3_column_bytes(st, C_KEY) == 32) {
-			hex_encode(sqlite3_column_blob(st, C_KEY), 32, key);
-			d.key = key;
-		} else {
-			d.key = col_text(st, C_KEY);
-		}
-		if (sqlite3_column_type(st, C_ACK) == SQLITE_BLOB &&
-		    sqlite3_column_bytes(st, C_ACK) == 16) {
-			base64url(sqlite3_column_blob(st, C_ACK), 16, ack);
-			d.ackid = ack;
-		} else {
-			d.ackid = col_text(st, C_ACK);
-		}
+		d.key = sqlite_col_hex(st, C_KEY, 32, key);
+		d.ackid = sqlite_col_b64(st, C_ACK, 16, ack);
 		if (!d.state)
 			d.state = "pending";
 		if (fn(&d, ctx)) {
@@ -293,12 +276,12 @@ enum herald_rc store_each_plan_version(struct store *s, size_t limit,
 		return sqlite_fail(s, err, "plan versions");
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_plan_version_view v = {
-			.seq = col_i64(st, 0), .at = col_i64(st, 1), .event = col_text(st, 2),
-			.plan_id = col_text(st, 3), .version = col_text(st, 4),
-			.sha256_hex = col_text(st, 5), .path = col_text(st, 6),
-			.approved_by = col_text(st, 7), .approved_on = col_text(st, 8),
-			.next_review = col_text(st, 9), .detail = col_text(st, 10),
-			.text = col_text(st, 11),
+			.seq = col_i64(st, 0), .at = col_i64(st, 1), .event = sqlite_col_text(st, 2),
+			.plan_id = sqlite_col_text(st, 3), .version = sqlite_col_text(st, 4),
+			.sha256_hex = sqlite_col_text(st, 5), .path = sqlite_col_text(st, 6),
+			.approved_by = sqlite_col_text(st, 7), .approved_on = sqlite_col_text(st, 8),
+			.next_review = sqlite_col_text(st, 9), .detail = sqlite_col_text(st, 10),
+			.text = sqlite_col_text(st, 11),
 		};
 		if (fn(&v, ctx))
 			break;
@@ -513,7 +496,7 @@ static void cursor_row(struct cursor *c, struct ev_value *v, struct store_row *r
 			v[i] = EVI(sqlite3_column_int64(st, col));
 			break;
 		case SQLITE_TEXT: {
-			const char *s = (const char *)sqlite3_column_text(st, col);
+			const char *s = sqlite_col_text(st, col);
 			size_t len = (size_t)sqlite3_column_bytes(st, col);
 			v[i] = (struct ev_value){ .type = EV_TEXT, .s = s, .len = len };
 			/* herald never writes a NUL inside text. */
@@ -588,18 +571,6 @@ enum herald_rc store_each_row_after(struct store *s, int64_t after,
 	return rc;
 }
 
-static bool trigger_exists(struct store *s, const char *name)
-{
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->h, "SELECT 1 FROM main.sqlite_master WHERE type='trigger' AND name=?",
-			       -1, &st, NULL) != SQLITE_OK)
-		return false;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	bool r = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return r;
-}
-
 bool store_guards_present(struct store *s, char *missing, size_t cap)
 {
 	const struct ev_table_desc *const *all = evfmt_all_tables(s->legacy != LEGACY_PLAIN);
@@ -612,7 +583,7 @@ bool store_guards_present(struct store *s, char *missing, size_t cap)
 			/* Format 1 named its triggers after the table as it was then. */
 			snprintf(name, sizeof name, all[i]->format >= 2 ? "ev2_%s_no_%s" : "%s_no_%s",
 				 all[i]->format >= 2 ? all[i]->sql : all[i]->name, what[k]);
-			if (!trigger_exists(s, name)) {
+			if (!sqlite_has_object(s, "trigger", name)) {
 				snprintf(missing, cap, "%s", name);
 				return false;
 			}

@@ -83,6 +83,14 @@ void sqlite_read_end(struct store *s);
 void sqlite_bind_value(sqlite3_stmt *st, int i, const struct ev_value *v);
 /* A text column, copied (NULL stays NULL). */
 char *sqlite_col_dup(sqlite3_stmt *st, int i);
+/* A text column as SQLite holds it (valid until the next step). */
+const char *sqlite_col_text(sqlite3_stmt *st, int i);
+/* An id column in either format: format 2 keeps n raw bytes, which are
+ * written into out as hex (n 32: delivery keys) or base64url (n 16: ack
+ * link ids); format 1 kept the text itself.  out needs room for the
+ * encoding of n bytes. */
+const char *sqlite_col_hex(sqlite3_stmt *st, int i, size_t n, char *out);
+const char *sqlite_col_b64(sqlite3_stmt *st, int i, size_t n, char *out);
 
 /* SQL text tmpl with {D} {S} {A} {K} {P} {E} replaced by the names the
  * format-1 tables have in this database (caller frees). */
@@ -95,7 +103,10 @@ enum herald_rc sqlite_each_delivery_v2(struct store *s, const struct store_filte
 						 void *ctx),
 				       void *ctx, bool *stopped, struct herald_err *err);
 
-/* True if the main schema has a table of this name. */
+/* True if the main schema has an object of this type ("table",
+ * "trigger") and name. */
+bool sqlite_has_object(struct store *s, const char *type, const char *name);
+/* sqlite_has_object(s, "table", name). */
 bool sqlite_has_table(struct store *s, const char *name);
 
 #endif
