@@ -246,10 +246,13 @@ static int check_count(const struct opts_spec *s, int n, char **argv)
 	bool many = s->max_args >= 0 && n > s->max_args;
 	if (n >= s->min_args && !many)
 		return OPTS_CONTINUE;
+	/* Naming the stray argument tells "herald ics plan.json all-staff"
+	 * that the audience wanted --audience, not which count was wrong. */
+	if (many)
+		return opts_error(s, "unexpected argument %s%s%s", argv[1 + s->max_args],
+				  s->args_error ? "; " : "", s->args_error ? s->args_error : "");
 	if (s->args_error)
 		return opts_error(s, "%s", s->args_error);
-	if (many)
-		return opts_error(s, "unexpected argument %s", argv[1 + s->max_args]);
 	return opts_error(s, "missing %s", s->args ? s->args : "arguments");
 }
 

@@ -277,7 +277,8 @@ static void args_error(void **state)
 	struct run r;
 	run_with(&r, "bare x", call_bare, NULL);
 	assert_int_equal(r.rc, 2);
-	assert_string_equal(r.err, "herald: bare: bare takes no arguments\nusage: herald bare\n");
+	assert_string_equal(r.err, "herald: bare: unexpected argument x; bare takes no "
+				   "arguments\nusage: herald bare\n");
 	done(&r);
 	run_with(&r, "bare", call_bare, NULL);
 	assert_int_equal(r.rc, OPTS_CONTINUE);
