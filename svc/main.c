@@ -17,9 +17,14 @@ static void usage(FILE *f)
 	fprintf(f, "usage: herald COMMAND [ARGS...]\n\n"
 		   "herald turns an ISO/IEC 27001 communication plan into calendar feeds,\n"
 		   "scheduled messages and a tamper-evident evidence log.\n\ncommands:\n");
-	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-10s %s\n", commands[i]->spec->name,
-			commands[i]->spec->summary);
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		/* A summary of several lines keeps to the column of its first. */
+		const char *line = commands[i]->spec->summary;
+		fprintf(f, "  %-10s ", commands[i]->spec->name);
+		for (const char *nl; (nl = strchr(line, '\n')); line = nl + 1)
+			fprintf(f, "%.*s\n%13s", (int)(nl - line), line, "");
+		fprintf(f, "%s\n", line);
+	}
 	fprintf(f, "\nherald COMMAND --help shows a command's options; "
 		   "herald --version its version.\n");
 }

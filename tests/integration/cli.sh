@@ -8,6 +8,12 @@ code() { "$@" >/dev/null 2>&1; echo $?; }
 
 check "--version prints the version" bash -c '"$HERALD" --version | grep -q "^herald [0-9]"'
 check "--help lists commands" bash -c '"$HERALD" --help | grep -q "check"'
+# Every line of the command list is a command or a summary's continuation
+# in the summaries' column: nothing starts at the margin between them.
+check "--help keeps long summaries in their column" bash -c \
+	'"$HERALD" --help | sed -n "/^commands:/,/^\$/p" | sed "1d;\$d" | grep -vqE "^  [a-z]+ +[^ ]|^ {13}[^ ]" && exit 1 || exit 0'
+check "a stray argument is named" bash -c \
+	'"$HERALD" ics "$ROOT/plans/acme-isms.json" all-staff 2>&1 | grep -q "unexpected argument all-staff"'
 check "no command is a usage error" test "$(code "$HERALD")" = 2
 check "unknown command is a usage error" test "$(code "$HERALD" frobnicate)" = 2
 check "check --help exits 0" test "$(code "$HERALD" check --help)" = 0
