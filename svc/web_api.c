@@ -26,6 +26,7 @@
 #include "herald/clock.h"
 #include "herald/dispatcher.h"
 #include "herald/httpd.h"
+#include "herald/keys.h"
 #include "herald/log.h"
 #include "herald/outbox.h"
 #include "herald/plan.h"
@@ -318,7 +319,7 @@ enum herald_rc web_api_new(struct httpd *h, struct runtime *rt, struct dispatche
 	struct web_api *a = xcalloc(1, sizeof *a);
 	a->rt = rt;
 	a->d = d;
-	enum herald_rc rc = admin_init(rt->store, a->admin, err);
+	enum herald_rc rc = admin_init(rt->store, runtime_keys(rt)->dir, a->admin, err);
 	if (rc) {
 		free(a);
 		return rc;

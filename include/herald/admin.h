@@ -2,8 +2,10 @@
  * admin.h - the admin bearer token of the HTTP API (manual send, report).
  *
  * HERALD_ADMIN_TOKEN from the environment, or else one generated on first
- * start and printed once on stderr.  Only its SHA-256 is kept
- * (internal_meta "admin_token_sha256"); checks are constant time.
+ * start and written to admin.token (mode 0600) in the key directory: never
+ * to the log, which journald and log shippers keep and copy.  Only its
+ * SHA-256 is kept in the database (internal_meta "admin_token_sha256");
+ * checks are constant time.
  */
 #ifndef HERALD_ADMIN_H
 #define HERALD_ADMIN_H
@@ -14,8 +16,9 @@
 
 struct store;
 
-/* Sets up the token (see above); hash gets its SHA-256. */
-enum herald_rc admin_init(struct store *s, unsigned char hash[32],
+/* Sets up the token (see above), a generated one written into keys_dir;
+ * hash gets its SHA-256. */
+enum herald_rc admin_init(struct store *s, const char *keys_dir, unsigned char hash[32],
 			  struct herald_err *err);
 
 /* True if the Authorization header value is "Bearer TOKEN" with the token

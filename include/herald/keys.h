@@ -13,6 +13,8 @@
  *   signing.key   Ed25519 private key of checkpoints (PEM, PKCS#8)
  *   signing.pub   its public key (PEM): the file an auditor keeps, and the
  *                 one `verify --checkpoint … --pubkey FILE` trusts
+ *   admin.token   the admin token when herald generated it (admin.h); not
+ *                 read back: the database keeps its hash
  * The database holds only what is public: each key's id and the signing
  * public key (internal_meta), and an `events` row for every key created or
  * rotated.

@@ -125,4 +125,23 @@ HERALD_BASE_URL=$base "$HERALD" send "$T/plan.json" BREACH --db "$T/dry.db" --by
 check "dry-run send exits 0" test $? = 0
 check "dry-run state recorded" test "$(evq "$T/dry.db" "[x['state'] for x in d]")" = dry-run
 check "nothing sent by the dry run" test "$(grep -c . "$T/recv.log")" = 1
+
+# Without HERALD_ADMIN_TOKEN a token is made on first start: into the key
+# directory (0600), never into the log, and the API takes it.
+hport2=$(free_port)
+base2="http://127.0.0.1:$hport2"
+spawn env -u HERALD_ADMIN_TOKEN "$HERALD" run "$T/plan.json" --db "$T/gen.db" --listen "127.0.0.1:$hport2" \
+	--base-url "$base2" --dry-run 2>"$T/gen.err"
+pid2=$LAST_PID
+wait_for 15 curl -sf "$base2/healthz"
+tokfile="$T/keys/admin.token"
+check "a generated token goes to the key directory" test -s "$tokfile"
+check "the token file is 0600" test "$(stat -c %a "$tokfile")" = 600
+gen=$(cat "$tokfile")
+check "the log says where the token is" grep -q "admin token generated: it is in $tokfile" "$T/gen.err"
+check "the log does not hold the token" bash -c "! grep -qF -- '$gen' '$T/gen.err'"
+check "the generated token opens the report" test "$(status -H "Authorization: Bearer $gen" "$base2/report")" = 200
+check "the database keeps only its hash" bash -c "! grep -qaF -- '$gen' '$T/gen.db' '$T/gen.db-wal' 2>/dev/null"
+kill -TERM "$pid2"
+wait "$pid2"
 finish
