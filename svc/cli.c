@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "herald/keys.h"
+#include "herald/log.h"
 #include "herald/plan.h"
 #include "herald/store.h"
 #include "herald/util.h"
@@ -24,18 +25,28 @@ int cli_usage(const struct cmd *c, const char *fmt, ...)
 
 void cli_error(const char *fmt, ...)
 {
-	fputs("herald: ", stderr);
 	va_list ap;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	/* Under --log-format json the last line, the one saying why herald
+	 * stopped, must parse like the others. */
+	if (log_get_format() == LOG_JSON) {
+		char msg[4096];
+		vsnprintf(msg, sizeof msg, fmt, ap);
+		log_event(LOG_ERROR, "error", "%s", msg);
+	} else {
+		fputs("herald: ", stderr);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	}
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 static void on_demo(const char *name, void *ctx)
 {
-	(void)ctx;
-	fprintf(stderr, "herald: dry-run: using a demo value for env:%s\n", name);
+	struct buf *names = ctx;
+	if (names->len)
+		buf_adds(names, ", ");
+	buf_adds(names, name);
 }
 
 static int load_plan(const char *path, enum cli_secrets secrets, bool without_text,
@@ -43,13 +54,22 @@ static int load_plan(const char *path, enum cli_secrets secrets, bool without_te
 {
 	struct herald_err err;
 	herald_err_clear(&err);
+	struct buf demo;
+	buf_init(&demo);
 	struct plan_load_opts o = { .demo_secrets = secrets != SECRETS_REQUIRED,
 				    .on_demo = secrets == SECRETS_DEMO ? on_demo : NULL,
+				    .ctx = &demo,
 				    .resolve = secrets != SECRETS_UNUSED,
 				    .without_text = without_text };
 	enum herald_rc rc = plan_load(path, &o, out, &err);
 	if (rc)
-		fprintf(stderr, "herald: %s: %s\n", path, err.msg);
+		cli_error("%s: %s", path, err.msg);
+	else if (demo.len)
+		/* One line, in the log's format (a JSON log stays JSON). */
+		log_event(LOG_INFO, "plan.demo-secrets",
+			  "dry-run: demo values stand in for the unset env: variables %s",
+			  demo.data);
+	buf_free(&demo);
 	return (int)rc;
 }
 
@@ -88,7 +108,7 @@ const char *const cli_log_formats[] = { "text", "json", NULL };
 
 int cli_fail(const char *ctx, const struct herald_err *err)
 {
-	fprintf(stderr, "herald: %s: %s\n", ctx, err->msg);
+	cli_error("%s: %s", ctx, err->msg);
 	return err->rc ? (int)err->rc : H_ERUNTIME;
 }
 

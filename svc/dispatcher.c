@@ -200,9 +200,6 @@ enum herald_rc dispatcher_start(struct runtime *rt, struct dispatcher **out,
 				  .keys = current_keys,
 				  .plan = current_plan, .ctx = d };
 	d->e = engine_new(&eo);
-	if (rt->dry_run)
-		log_event(LOG_INFO, "service.dry-run", "messages go to the null channel and are "
-			"recorded with outcome dry-run");
 	if (pthread_create(&d->thread, NULL, loop, d) != 0) {
 		engine_free(d->e);
 		free(d);

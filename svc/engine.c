@@ -349,14 +349,17 @@ static void log_result(const struct engine *e, const struct outbox_result *r)
 	if (it->recipient)
 		snprintf(to, sizeof to, " to=%s", it->recipient);
 	if (r->final && (strcmp(r->final, "sent") == 0 || strcmp(r->final, "dry-run") == 0)) {
-		log_event(LOG_INFO, "delivery.sent", "%s%s%s%s audience=%s channel=%s%s delivery=%.12s "
+		/* A dry run is never logged as sent: an operator grepping for
+		 * delivery.sent must not count rehearsals. */
+		log_event(LOG_INFO, r->o.dry_run ? "delivery.dry-run" : "delivery.sent",
+			"%s%s%s%s audience=%s channel=%s%s delivery=%.12s "
 			"attempt=%d status=%ld%s%s", it->communication,
 			strcmp(it->kind, "scheduled") ? " (" : "",
 			strcmp(it->kind, "scheduled") ? it->kind : "",
 			strcmp(it->kind, "scheduled") ? ")" : "",
 			it->audience, it->channel_id, to, it->key, it->attempt, r->o.status,
 			r->finished - it->due > e->pol.late_after ? " late" : "",
-			r->o.dry_run ? " dry-run" : it->possible_duplicate ? " possible-duplicate" : "");
+			!r->o.dry_run && it->possible_duplicate ? " possible-duplicate" : "");
 	} else if (r->final) {
 		log_event(LOG_ERROR, "delivery.failed", "%s audience=%s channel=%s%s delivery=%.12s "
 			"after %d attempt%s: %s", it->communication, it->audience,

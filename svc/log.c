@@ -32,6 +32,11 @@ static uint64_t first_bytes[4];
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
+enum log_format log_get_format(void)
+{
+	return format;
+}
+
 void log_set_format(enum log_format f)
 {
 	format = f;

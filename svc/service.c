@@ -625,8 +625,9 @@ enum herald_rc service_run(const struct service_opts *o, struct plan *p,
 		return rc;
 	}
 	if (o->dry_run)
-		log_event(LOG_INFO, "service.dry-run", "messages are recorded, not sent; "
-			  "missing env: secrets get demo values");
+		log_event(LOG_INFO, "service.dry-run", "messages go to the null channel and are "
+			  "recorded with outcome dry-run, never sent; unset env: secrets get "
+			  "demo values");
 	file_id_get(o->plan, &s.seen, true);
 	s.base = o->base_url ? xstrdup(o->base_url) : NULL;
 	size_t bl = s.base ? strlen(s.base) : 0;
@@ -652,9 +653,11 @@ enum herald_rc service_run(const struct service_opts *o, struct plan *p,
 		stop(&s, false);
 		return rc;
 	}
-	log_event(LOG_INFO, "service.start", "serving %s (plan %s version %s, sha256 %.12s) on %s, "
-		  "database %s%s%s%s", o->plan, p->id, p->version, p->sha256,
-		  runtime_base_url(&s.rt, p), o->db,
+	/* The address it listens on and the one links carry differ behind a
+	 * proxy: an operator checking the port needs the first. */
+	log_event(LOG_INFO, "service.start", "serving %s (plan %s version %s, sha256 %.12s) on "
+		  "http://%s (links: %s), database %s%s%s%s", o->plan, p->id, p->version,
+		  p->sha256, o->listen, runtime_base_url(&s.rt, p), o->db,
 		  o->trust_proxy ? ", trusting X-Forwarded-For from " : "",
 		  o->trust_proxy ? o->trust_proxy : "", o->dry_run ? ", dry-run" : "");
 	/* Scheduled messages leave on their own: say so when their links

@@ -34,6 +34,7 @@ enum log_format { LOG_TEXT, LOG_JSON };
 /* Chooses the format (default text); "text" or "json", false otherwise. */
 bool log_set_format_name(const char *name);
 void log_set_format(enum log_format f);
+enum log_format log_get_format(void);
 
 /* Lines below min are dropped (default LOG_INFO; HERALD_LOG_DEBUG=1 at
  * the first call lowers it to LOG_DEBUG). */

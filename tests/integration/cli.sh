@@ -62,12 +62,19 @@ assert any(l["event"] == "send.queued" and l["level"] == "info" and l["ts"] for 
 ' "$T/err"
 "$HERALD" send "$P" INC-ALERT --db "$T/send.db" --by "Riley Chen" --dry-run >/dev/null 2>"$T/err"
 check "send logs text by default" grep -q "^herald: .* info send.queued: " "$T/err"
-"$HERALD" run "$P" --db "$T/run.db" --dry-run --listen nohostport --log-format json >/dev/null 2>"$T/err"
+# The realistic plan's env: secrets are unset: the demo values' line is
+# JSON too, like every other.
+(unset $(sed -n 's/.*"env:\([A-Z_]*\)".*/\1/p' "$ROOT/plans/acme-isms.json")
+ "$HERALD" run "$ROOT/plans/acme-isms.json" --db "$T/run.db" --dry-run --listen nohostport \
+	--log-format json >/dev/null 2>"$T/err")
 check "run with a bad --listen fails" test $? != 0
-check "run logs JSON lines" "$PY" -c '
+check "run logs JSON lines, the demo values' line too" "$PY" -c '
 import json, sys
-first = json.loads(open(sys.argv[1]).readline())
-assert first["event"] == "service.dry-run", first
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+events = [l["event"] for l in lines]
+assert "service.dry-run" in events and "plan.demo-secrets" in events, events
+demo = next(l for l in lines if l["event"] == "plan.demo-secrets")
+assert "SLACK_STAFF" in demo["msg"], demo
 ' "$T/err"
 check "run --log-format xml is a usage error" test "$(code "$HERALD" run "$P" --log-format xml)" = 2
 finish
