@@ -66,7 +66,7 @@ static int load_plan(const char *path, enum cli_secrets secrets, bool without_te
 		cli_error("%s: %s", path, err.msg);
 	else if (demo.len)
 		/* One line, in the log's format (a JSON log stays JSON). */
-		log_event(LOG_INFO, "plan.demo-secrets",
+		log_event(LOG_INFO, "plan.demo-values",
 			  "dry-run: demo values stand in for the unset env: variables %s",
 			  demo.data);
 	buf_free(&demo);

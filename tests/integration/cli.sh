@@ -72,8 +72,8 @@ check "run logs JSON lines, the demo values' line too" "$PY" -c '
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 events = [l["event"] for l in lines]
-assert "service.dry-run" in events and "plan.demo-secrets" in events, events
-demo = next(l for l in lines if l["event"] == "plan.demo-secrets")
+assert "service.dry-run" in events and "plan.demo-values" in events, events
+demo = next(l for l in lines if l["event"] == "plan.demo-values")
 assert "SLACK_STAFF" in demo["msg"], demo
 ' "$T/err"
 check "run --log-format xml is a usage error" test "$(code "$HERALD" run "$P" --log-format xml)" = 2

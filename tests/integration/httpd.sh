@@ -35,7 +35,7 @@ check "feeds printed the plan's 8 feeds ($n)" [ "$n" -eq 8 ]
 # database would mean a new key: URLs that answer 404).
 (cd "$T" && "$HERALD" feeds "$T/plan.json" >"$T/nofeeds.out" 2>"$T/nofeeds.err")
 check "feeds without the database exits 3" [ $? -eq 3 ]
-check "feeds says the database does not exist" grep -q "database herald.db: does not exist" "$T/nofeeds.err"
+check "feeds says the database does not exist ($(head -c 300 "$T/nofeeds.err"))" grep -q "database herald.db: does not exist" "$T/nofeeds.err"
 check "feeds created no database" [ ! -e "$T/herald.db" ]
 check "feeds printed no URL" [ ! -s "$T/nofeeds.out" ]
 
@@ -162,6 +162,10 @@ check "still serving 3.1" bash -c "curl -s '$base/healthz' | grep -q '\"version\
 check "same ETag after refused reload" [ "$(hdr "$base/feeds/public.ics" ETag)" = "$etag2" ]
 check "refusal recorded as evidence" bash -c "sqlite3 '$T/h.db' \"select count(*) from plan_versions where event like '%refused%'\" | grep -q '^[1-9]'"
 check "no secrets in the log" bash -c "! grep -qi 'demo-secret\|password=' '$T/log'"
+# The demo values themselves (demo-NAME) stand in for secrets: not logged.
+for v in $(grep -o 'env:[A-Z_]*' "$T/good.json" | sort -u | sed 's/env:/demo-/'); do
+	check "no demo value $v in the log" bash -c "! grep -qF -- '$v' '$T/log'"
+done
 
 kill -TERM "$pid"
 check "SIGTERM exits 0" wait "$pid"
