@@ -600,6 +600,7 @@ struct doc {
 	struct warnings warnings;
 	char checked[16];
 	struct buf *out;
+	const char *notice;    /* HTML page only: shown above document control */
 };
 
 static void control_pairs(const struct plan *p,
@@ -814,6 +815,14 @@ static void render_html_body(struct doc *d, const struct html_shape *sh)
 		      "a controlled document (Clause 7.5). Version ", sh->h1);
 	buf_add_html(b, p->version);
 	buf_adds(b, ".</p></header>\n");
+	if (d->notice) {
+		/* Styled in place: the fragment and the page share one sheet. */
+		buf_printf(b, "<p id=\"%sapproval-notice\" role=\"alert\" style=\"border-left:4px "
+			      "solid #b3261e;background:#fdecea;padding:.6rem .8rem;margin:1rem 0\">"
+			      "<strong>Changed since approval.</strong> ", sh->id);
+		buf_add_html(b, d->notice);
+		buf_adds(b, "</p>\n");
+	}
 	html_section(b, sh, "control", "Document control");
 	buf_adds(b, "<table class=\"control\">\n");
 	control_pairs(p, html_pair, d);
@@ -994,6 +1003,15 @@ void plandoc_render(const struct plan *p, enum plandoc_format f, int64_t now,
 	case PLANDOC_MD: render_md(&d); break;
 	case PLANDOC_HTML: render_html(&d); break;
 	}
+	doc_close(&d);
+}
+
+void plandoc_render_html_notice(const struct plan *p, int64_t now, const char *notice,
+				struct buf *out)
+{
+	struct doc d = { .p = p, .out = out, .notice = notice };
+	doc_open(&d, now);
+	render_html(&d);
 	doc_close(&d);
 }
 

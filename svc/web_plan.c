@@ -11,6 +11,7 @@
 #include "herald/clock.h"
 #include "herald/httpd.h"
 #include "herald/plandoc.h"
+#include "herald/planver.h"
 #include "herald/runtime.h"
 #include "herald/store.h"
 #include "herald/util.h"
@@ -29,6 +30,23 @@ static bool admin_ok(struct runtime *rt, const char *authorization, bool *db_ok)
 	bool have = store_meta_get(ro, "admin_token_sha256", want, sizeof want, &len) && len == 32;
 	store_close(ro);
 	return have && admin_check(want, authorization);
+}
+
+/* What the approval rule found, in words, or nothing when the plan in
+ * force is the approved content. */
+static void approval_notice(const struct planver_verdict *v, struct buf *out)
+{
+	if (!v || !v->changed)
+		return;
+	buf_printf(out, "This content differs from what was approved under the same %s",
+		   v->same_version ? "version" : "approval date");
+	if (v->approved_version[0])
+		buf_printf(out, " (version %s", v->approved_version);
+	if (v->approved_on[0])
+		buf_printf(out, "%sapproved on %s", v->approved_version[0] ? ", " : " (", v->approved_on);
+	if (v->approved_version[0] || v->approved_on[0])
+		buf_printf(out, ", content SHA-256 %.12s)", v->approved_sha256);
+	buf_adds(out, ": give the plan a new version and approval date once it is approved.");
 }
 
 void web_plan_page(const struct httpd_req *req, struct httpd_resp *resp, void *ctx)
@@ -54,7 +72,11 @@ void web_plan_page(const struct httpd_req *req, struct httpd_resp *resp, void *c
 	resp->content_type = "text/html; charset=utf-8";
 	buf_adds(&resp->headers, "Cache-Control: no-store\r\n"
 				 "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'\r\n");
-	plandoc_render(p, PLANDOC_HTML, clock_now(), &resp->body);
+	struct buf notice;
+	buf_init(&notice);
+	approval_notice(atomic_load(&rt->approval), &notice);
+	plandoc_render_html_notice(p, clock_now(), notice.len ? notice.data : NULL, &resp->body);
+	buf_free(&notice);
 }
 
 void web_plan_routes(struct httpd *h, struct runtime *rt)

@@ -36,6 +36,15 @@ void plandoc_render(const struct plan *p, enum plandoc_format f, int64_t now,
 		    struct buf *out);
 
 /*
+ * plandoc_render's HTML page with a notice above the document control
+ * block (plain text, escaped here; NULL: none).  GET /plan uses it when
+ * the plan in force changed since its approval, so the copy in circulation
+ * never looks approved when it is not (Clause 7.5).
+ */
+void plandoc_render_html_notice(const struct plan *p, int64_t now, const char *notice,
+				struct buf *out);
+
+/*
  * The HTML document as a fragment of another page (the report): a
  * <style> scoped to .plandoc, then <div class="plandoc" id="plandoc">
  * holding the document with an h2 title, h3 sections and ids prefixed

@@ -99,6 +99,17 @@ check "history text: the flag in words" grep -q "^1\.2 .*yes: not the content ap
 check "history text: the approval columns" grep -q "^1\.1 .* CISO  *2026-02-01  *no$" "$T/hist.txt"
 "$HERALD" report --db "$T/h.db" -o "$T/report.html" 2>"$T/report.err" || cat "$T/report.err" >&2
 check "report badge: changed since approval" grep -q 'id="approval" class="badge bad">Changed since approval<' "$T/report.html"
+# The copy in circulation says it too (Clause 7.5), naming the approval.
+curl -sf -H "Authorization: Bearer $ADMIN" "$base/plan" -o "$T/plan-changed.html"
+check "GET /plan: changed since approval, above document control" "$PY" - "$T/plan-changed.html" "${approved:0:12}" <<'PY'
+import sys
+h = open(sys.argv[1]).read()
+n = h.index('id="approval-notice"')
+assert n < h.index("<h2>Document control</h2>"), "notice after the control block"
+note = h[n:h.index("</p>", n)]
+assert "Changed since approval." in note and "same version" in note, note
+assert "version 1.2" in note and "2026-03-01" in note and sys.argv[2] in note, note
+PY
 check "report embeds the plan document (3 communications)" \
 	test "$(grep -o 'data-communication="' "$T/report.html" | wc -l)" -eq 3
 "$HERALD" check --db "$T/h.db" "$T/plan.yaml" >/dev/null 2>"$T/check.err"
@@ -146,6 +157,7 @@ check "GET /plan without a token: 401" test "$(code "$base/plan")" = 401
 check "GET /plan/x: 404" test "$(code -H "Authorization: Bearer $ADMIN" "$base/plan/x")" = 404
 curl -sf -D "$T/plan.hdr" -H "Authorization: Bearer $ADMIN" "$base/plan" -o "$T/plan.html"
 check "GET /plan with the token: the document" grep -q '<h2>Document control</h2>' "$T/plan.html"
+check "GET /plan of the approved content: no notice" bash -c '! grep -q approval-notice "$0"' "$T/plan.html"
 check "GET /plan: no-store, CSP" bash -c 'grep -qi "^cache-control: no-store" "$0" && grep -qi "^content-security-policy: default-src .none." "$0"' "$T/plan.hdr"
 check "GET /plan: no secret" bash -c '! grep -q canary "$0"' "$T/plan.html"
 CHROME=${CHROME:-/usr/bin/chromium}
