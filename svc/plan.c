@@ -523,7 +523,8 @@ static enum herald_rc load_drill(struct pj *c, json_t *obj, struct plan_drill *d
 	/* An email channel of the drill needs someone to write to. */
 	for (size_t i = 0; c->nerrors == before && i < d->nchannels; i++) {
 		const struct plan_channel *ch = &c->plan->channels[d->channels[i]];
-		if (ch->type->addressed && d->nto == 0 && c->chan_typed[d->channels[i]])
+		/* A channel whose type was refused has none to ask. */
+		if (c->chan_typed[d->channels[i]] && ch->type->addressed && d->nto == 0)
 			PJ_FAIL_AT(c, "to", "email channel \"%.60s\" in drill.channels needs the "
 				   "drill addresses in \"to\"", ch->id);
 	}

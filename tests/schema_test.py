@@ -76,7 +76,7 @@ SCHEMA_JUDGEABLE = {
     "type-notify-string", "toplevel-array", "toplevel-string", "five-errors",
     "manual-with-shift", "shift-unknown", "comm-url-not-http", "all-day-with-time",
     "base-url-scheme", "base-url-query", "drill-bad-address", "drill-empty",
-    "drill-unknown-key",
+    "drill-unknown-key", "drill-channel-without-type",
 }
 
 # Harmless values for the env: variables of the bad plans (as run_bad_plans.sh).
