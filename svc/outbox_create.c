@@ -199,12 +199,7 @@ static void add_made(struct creator *cr, const unsigned char key[32],
  * a send without offsets. */
 static bool last_notice(const struct creator *cr)
 {
-	if (!cr->has_offset)
-		return true;
-	for (size_t i = 0; i < cr->c->nnotify; i++)
-		if (cr->c->notify[i] < cr->offset)
-			return false;
-	return true;
+	return !cr->has_offset || plan_comm_reminds_after(cr->c, cr->offset);
 }
 
 /* Creates one delivery (and, for an original, its reminders) unless its
