@@ -496,7 +496,7 @@ static enum herald_rc start(struct service *s, struct plan *p, struct herald_err
 	enum herald_rc rc;
 	/* A damaged, cut-back or altered database is refused before
 	 * anything is appended to it. */
-	struct store_open_opts so = { .create = true, .check = true };
+	struct store_open_opts so = { .create = true, .check = true, .sole = true };
 	struct evidence_head verified;
 	if ((rc = store_open(o->db, &so, &s->rt.store, err)) ||
 	    (rc = verify_at_start(s, &verified, err)) ||

@@ -12,10 +12,12 @@
 #include "herald/store_sqlite.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -475,6 +477,24 @@ static enum herald_rc quick_check(struct store *s, struct herald_err *err)
 
 /* ------------------------------------------------------------ opening */
 
+/*
+ * One service per database: two would claim and send the same queue, and
+ * interleave their automatic checkpoints.  flock, not fcntl: SQLite's own
+ * fcntl locks on the file are not disturbed, and the kernel drops this
+ * one when the process dies (kill -9 included).
+ */
+static enum herald_rc take_sole(struct store *s, struct herald_err *err)
+{
+	s->sole_fd = open(s->path, O_RDONLY | O_CLOEXEC);
+	if (s->sole_fd < 0)
+		return herald_err_set(err, H_ERUNTIME, "database %s: %s", s->path, strerror(errno));
+	if (flock(s->sole_fd, LOCK_EX | LOCK_NB) == 0)
+		return H_OK;
+	return herald_err_set(err, H_ERUNTIME, "database %s is served by another herald run: "
+			      "one service per database (stop the other first; herald send "
+			      "works beside it)", s->path);
+}
+
 enum herald_rc store_open(const char *path, const struct store_open_opts *o,
 			  struct store **out, struct herald_err *err)
 {
@@ -491,7 +511,16 @@ enum herald_rc store_open(const char *path, const struct store_open_opts *o,
 				      "would start the evidence over", path, path, w.seq);
 	if (exists && !S_ISREG(sb.st_mode))
 		return herald_err_set(err, H_ERUNTIME, "database %s: not a regular file", path);
+	/* SQLite would make it 0644 (and its WAL like it). */
+	if (!exists) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return herald_err_set(err, H_ERUNTIME, "database %s: %s", path,
+					      strerror(errno));
+		close(fd);
+	}
 	struct store *s = xcalloc(1, sizeof *s);
+	s->sole_fd = -1;
 	s->path = xstrdup(path);
 	s->readonly = o->readonly;
 	pthread_mutex_init(&s->lock, NULL);
@@ -506,6 +535,8 @@ enum herald_rc store_open(const char *path, const struct store_open_opts *o,
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->h, 10000);
+	if (o->sole && (rc = take_sole(s, err)))
+		goto fail;
 	s->schema = read_user_version(s);
 	int ntables = count_tables(s);
 	if (s->schema < 0 || ntables < 0) {
@@ -589,6 +620,8 @@ void store_close(struct store *s)
 	for (int i = 0; i < ST_N; i++)
 		sqlite3_finalize(s->st[i]);
 	sqlite3_close(s->h);
+	if (s->sole_fd >= 0)
+		close(s->sole_fd);
 	pthread_mutex_destroy(&s->lock);
 	free(s->path);
 	free(s);

@@ -42,6 +42,9 @@ struct store_open_opts {
 	bool readonly;       /* verify, export, report: never writes */
 	bool create;         /* a missing database is created (else an error) */
 	bool check;          /* also PRAGMA quick_check: refuse a damaged file */
+	/* herald run: the one service of this database (an advisory lock on
+	 * the file, held until store_close); a second is refused. */
+	bool sole;
 };
 
 /*
@@ -54,7 +57,9 @@ struct store_open_opts {
  * Either way the database is refused (H_ERUNTIME, saying what is missing)
  * when it is shorter than its head witness (witness.h), or differs at the
  * witnessed row; and a missing database is never created where a witness
- * says one was.  Writable stores keep the witness current.
+ * says one was.  Writable stores keep the witness current.  A database is
+ * created mode 0600 (its WAL follows): it holds names, addresses and
+ * breach notes.
  */
 enum herald_rc store_open(const char *path, const struct store_open_opts *o,
 			  struct store **out, struct herald_err *err);

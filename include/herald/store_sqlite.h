@@ -52,6 +52,7 @@ struct store {
 	/* The head witness (witness.h): the seq last written, and when. */
 	int64_t witnessed;
 	int64_t witness_ms;
+	int sole_fd;                 /* the service's lock on the file, or -1 */
 };
 
 /* The send API's idempotency table (outside the evidence), made when a

@@ -88,7 +88,9 @@ mv "$T/plan.json" "$T/good.json"
 mkfifo "$T/plan.json"
 kill -HUP "$pid"
 check "a FIFO plan is refused" wait_for 10 grep -q 'refused: .*not a regular file' "$T/log"
-check "still serving after the FIFO" test "$(code "$base/healthz")" = 200
+# Still serving (the feeds answer), degraded until a plan file loads.
+check "still serving after the FIFO" test "$(code "$base/feeds/public.ics")" = 200
+check "healthz degraded by the refused file" test "$(code "$base/healthz")" = 503
 rm "$T/plan.json"
 # A file that is not a plan (think /etc/shadow behind a symlink): refused,
 # and none of its text reaches the log or the evidence.

@@ -35,6 +35,14 @@ check "service is up" curl -sf -o /dev/null "$base/healthz"
 # it must not end the service.
 kill -PIPE "$pid"
 check "SIGPIPE does not stop the service" curl -sf -o /dev/null "$base/healthz"
+# One service per database; the file is the operator's alone.
+"$HERALD" run "$T/plan.json" --db "$T/h.db" --listen "127.0.0.1:$(free_port)" >/dev/null 2>"$T/second.err"
+rc=$?
+check "a second run on the same database: exit 3 (got $rc)" test "$rc" -eq 3
+check "saying another herald run serves it" grep -q "is served by another herald run" "$T/second.err"
+check "the first still serves" curl -sf -o /dev/null "$base/healthz"
+check "the database is made 0600" test "$(stat -c %a "$T/h.db")" = 600
+check "its WAL too" test "$(stat -c %a "$T/h.db-wal")" = 600
 
 status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 api="$base/api/communications"
