@@ -61,6 +61,7 @@ struct creator {
 	size_t nmade;
 	bool want_keys;
 	bool drill;
+	bool dry_run;                /* a rehearsal: no reminders (see insert_one) */
 	struct herald_err *err;
 };
 
@@ -198,12 +199,7 @@ static void add_made(struct creator *cr, const unsigned char key[32],
  * a send without offsets. */
 static bool last_notice(const struct creator *cr)
 {
-	if (!cr->has_offset)
-		return true;
-	for (size_t i = 0; i < cr->c->nnotify; i++)
-		if (cr->c->notify[i] < cr->offset)
-			return false;
-	return true;
+	return !cr->has_offset || plan_comm_reminds_after(cr->c, cr->offset);
 }
 
 /* Creates one delivery (and, for an original, its reminders) unless its
@@ -258,9 +254,11 @@ static enum herald_rc insert_one(struct creator *cr, const struct fanout_target 
 	/* Reminders follow the last notice only: one link covers every
 	 * notice, so reminding after each would remind twice.  A drill
 	 * rehearses the message, not days of reminders to the drill
-	 * recipients. */
-	for (size_t i = 0; !reminder && !cr->drill && last_notice(cr) && c->acknowledge &&
-			   i < c->nremind; i++)
+	 * recipients.  Nor does a dry-run send queue any: they would fall
+	 * due days later, when this database may be served live, and a
+	 * rehearsed breach notice would remind the real audience. */
+	for (size_t i = 0; !reminder && !cr->drill && !cr->dry_run && last_notice(cr) &&
+			   c->acknowledge && i < c->nremind; i++)
 		if ((rc = insert_one(cr, t, i + 1, seq)))
 			return rc;
 	return H_OK;
@@ -378,6 +376,7 @@ enum herald_rc outbox_create_manual(struct store *s, const struct plan *p,
 	cr.c = c;
 	cr.kind = m->drill ? "drill" : "manual";
 	cr.drill = m->drill;
+	cr.dry_run = m->dry_run;
 	cr.key_kind = kk;
 	cr.queue = queue;
 	cr.due = now;
