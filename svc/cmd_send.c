@@ -74,9 +74,12 @@ static const struct opts_spec send_spec = {
 		 "the plan refuses the send, 3 when some failed after retries.\n",
 };
 
+/* The default --db; compared by address to tell it from one given. */
+static const char default_db[] = "herald.db";
+
 static int parse_args(int argc, char **argv, struct send_opts *o)
 {
-	o->db = "herald.db";
+	o->db = default_db;
 	int nargs, rc = opts_parse(&send_spec, argc, argv, o, &nargs);
 	if (rc != OPTS_CONTINUE)
 		return rc;
@@ -342,6 +345,15 @@ static int run(int argc, char **argv)
 	snprintf(queue, sizeof queue, "cli:%s", rh);
 	outbox_requested_by(&m, who, sizeof who);
 
+	/* A database is made only when named: run from another directory,
+	 * the default made a second evidence log beside the service's,
+	 * whose links and evidence that service never sees. */
+	if (o.db == default_db && access(o.db, F_OK) != 0) {
+		cli_error("database %s does not exist here: give the database `herald run` uses "
+			  "(--db FILE), or --db %s to start a new one", o.db, o.db);
+		rc = H_ERUNTIME;
+		goto out;
+	}
 	struct store_open_opts so = { .create = true };
 	int64_t due = clock_now();
 	if ((hrc = store_open(o.db, &so, &db, &err))) {

@@ -213,9 +213,13 @@ static enum herald_rc insert_one(struct creator *cr, const struct fanout_target 
 		snprintf(kk, sizeof kk, "reminder:%zu:%s", reminder, cr->key_kind);
 	else
 		snprintf(kk, sizeof kk, "%s", cr->key_kind);
+	/* A manual send's request id (in kk) already makes its keys unique;
+	 * the occurrence it speaks of (the next one, for a scheduled
+	 * communication out of turn) moves on with time, and would give a
+	 * retry of the same request, made after it, new deliveries. */
 	unsigned char key[32];
-	outbox_key_raw(cr->p->id, c->id, cr->occurrence, cr->has_offset ? cr->offset : 0, kk,
-		       t->a->id, t->ch->id, t->recipient, key);
+	outbox_key_raw(cr->p->id, c->id, cr->request ? NULL : cr->occurrence,
+		       cr->has_offset ? cr->offset : 0, kk, t->a->id, t->ch->id, t->recipient, key);
 	if (store_delivery_exists(cr->s, key, NULL)) {
 		/* the same request again: the same deliveries, none new */
 		if (cr->want_keys && !reminder)

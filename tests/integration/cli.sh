@@ -76,5 +76,14 @@ assert "service.dry-run" in events and "plan.demo-values" in events, events
 demo = next(l for l in lines if l["event"] == "plan.demo-values")
 assert "SLACK_STAFF" in demo["msg"], demo
 ' "$T/err"
+# send makes a database only when named: the default, from another
+# directory, made a second evidence log the service never sees.
+mkdir -p "$T/elsewhere"
+(cd "$T/elsewhere" && "$HERALD" send "$P" INC-ALERT --by "Riley Chen" --dry-run >/dev/null 2>"$T/nodb.err")
+check "send without --db and no ./herald.db: exit 3" test $? -eq 3
+check "saying how to name it" grep -q "database herald.db does not exist here: give the database .herald run. uses (--db FILE)" "$T/nodb.err"
+check "and making none" test ! -e "$T/elsewhere/herald.db"
+(cd "$T/elsewhere" && "$HERALD" send "$P" INC-ALERT --by "Riley Chen" --dry-run --db herald.db >/dev/null 2>&1)
+check "send --db herald.db makes it" test $? -eq 0 -a -s "$T/elsewhere/herald.db"
 check "run --log-format xml is a usage error" test "$(code "$HERALD" run "$P" --log-format xml)" = 2
 finish
