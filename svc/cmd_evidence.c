@@ -52,6 +52,61 @@ static int open_db(const char *path, bool write, struct store **s)
 	return rc ? cli_fail("evidence", &err) : 0;
 }
 
+/* Up to this many of the ids the deliveries do carry, after a typo. */
+#define KNOWN_SHOWN 10
+
+struct known_ids {
+	const char *want;
+	bool found;
+	size_t n;
+	struct buf list;
+};
+
+static int known_id(const char *id, void *ctx)
+{
+	struct known_ids *k = ctx;
+	if (strcmp(id, k->want) == 0)
+		k->found = true;
+	if (k->n < KNOWN_SHOWN)
+		buf_printf(&k->list, "%s%s", k->n ? ", " : "", id);
+	else if (k->n == KNOWN_SHOWN)
+		buf_adds(&k->list, ", \u2026");
+	k->n++;
+	return 0;
+}
+
+/*
+ * A filter on an id that no delivery carries gives the same empty result
+ * as a quiet period; an auditor with a typo would conclude nothing
+ * happened.  Says so on stderr, the result and the exit code unchanged.
+ */
+static void warn_unknown_id(struct store *db, const char *cmd, enum store_delivery_id which,
+			    const char *id)
+{
+	if (!id)
+		return;
+	struct known_ids k = { .want = id };
+	buf_init(&k.list);
+	struct herald_err err;
+	herald_err_clear(&err);
+	/* The check is advice: if the ids cannot be read, the command says
+	 * what it has to about the database itself. */
+	if (store_each_delivery_id(db, which, known_id, &k, &err) == H_OK && !k.found) {
+		bool comm = which == STORE_ID_COMMUNICATION;
+		fprintf(stderr, "herald: %s: no delivery in the evidence is %s \"%.100s\" (%s%s)\n",
+			cmd, comm ? "of communication" : "to audience", id,
+			k.n ? "known: " : "the evidence holds no deliveries", k.n ? k.list.data : "");
+	}
+	buf_free(&k.list);
+}
+
+static void warn_unknown_ids(struct store *db, const char *cmd, const char *communication,
+			     const char *audience)
+{
+	warn_unknown_id(db, cmd, STORE_ID_COMMUNICATION, communication);
+	warn_unknown_id(db, cmd, STORE_ID_AUDIENCE, audience);
+}
+
 static const struct opt export_table[] = {
 	EV_DB,
 	{ .name = "from", OPT_TIME_AT(struct ev_args, from),
@@ -77,7 +132,8 @@ static const struct opts_spec export_spec = {
 	OPTS_TABLE(export_table),
 	.notes = "T is YYYY-MM-DD (midnight UTC) or an RFC 3339 instant.  The CSV holds\n"
 		 "the header and the rows only; the chain head that covers them goes to\n"
-		 "stderr (and to --head FILE).  JSON states it inline.\n",
+		 "stderr (and to --head FILE).  JSON states it inline.  A --communication\n"
+		 "or --audience that no delivery carries is warned about on stderr.\n",
 };
 
 static int ev_export(int argc, char **argv)
@@ -96,6 +152,7 @@ static int ev_export(int argc, char **argv)
 	struct herald_err err;
 	herald_err_clear(&err);
 	struct evidence_head h;
+	warn_unknown_ids(db, "evidence export", o.communication, o.audience);
 	bool csv = o.format != 1;
 	rc = evidence_export(db, &f, csv ? EVIDENCE_CSV : EVIDENCE_JSON, stdout, NULL, &h, &err);
 	store_close(db);
@@ -148,7 +205,9 @@ static const struct opts_spec acks_spec = {
 		   "at or outstanding)",
 	OPTS_TABLE(acks_table),
 	.notes = "T is YYYY-MM-DD (midnight UTC) or an RFC 3339 instant.  Only people\n"
-		 "already asked are listed: a message not yet due asks no one.\n",
+		 "already asked are listed: a message not yet due asks no one.  A\n"
+		 "--communication or --audience that no delivery carries is warned about\n"
+		 "on stderr.\n",
 };
 
 static int ev_acks(int argc, char **argv)
@@ -171,6 +230,7 @@ static int ev_acks(int argc, char **argv)
 	};
 	struct herald_err err;
 	herald_err_clear(&err);
+	warn_unknown_ids(db, "evidence acks", o.communication, o.audience);
 	rc = evidence_acks(db, &f, fm[o.format], stdout, NULL, &err);
 	store_close(db);
 	return rc ? cli_fail("evidence acks", &err) : 0;

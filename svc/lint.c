@@ -563,41 +563,85 @@ static void check_weekend(struct lint *l)
 /*
  * A monthly rule on the 29th-31st (BYMONTHDAY, or the start's day) with
  * nothing else choosing days: RFC 5545 skips the months without that day
- * (a "monthly" from 31 January has no February, April, June, …).
+ * (a "monthly" from 31 January has no February, April, June, September or
+ * November; a quarterly one from 31 March no June or September).
  */
+
+/* Fifty years of visits: every pattern of INTERVAL against the twelve
+ * months and the four-year leap cycle repeats well within it. */
+#define SKIP_SCAN_MONTHS (50 * 12)
+
+struct month_skips {
+	int visits[13], skipped[13]; /* index 1..12 */
+};
+
+/* The months the rule visits, INTERVAL apart from the start (and not after
+ * its end), and how often the day is missing from each. */
+static bool scan_skipped_months(const struct schedule *s, int day, struct month_skips *ms)
+{
+	const struct sched_rule *f = &s->rule;
+	struct civil st;
+	secs_to_civil(s->start, &st);
+	int64_t tod = s->start - days_from_civil(st.year, st.month, st.day) * 86400;
+	int step = s->rule_interval > 0 ? s->rule_interval : 1;
+	bool any = false;
+	*ms = (struct month_skips){ 0 };
+	for (int off = 0; off < SKIP_SCAN_MONTHS; off += step) {
+		int mi = st.year * 12 + st.month - 1 + off;
+		int y = mi / 12, m = mi % 12 + 1, dim = days_in_month(y, m);
+		/* The rule's end: the month's last day stands in for a day it lacks. */
+		int64_t when = days_from_civil(y, m, day < dim ? day : dim) * 86400 + tod;
+		if ((s->has_until && when > s->until) || (s->rule_has_until && when > s->rule_until))
+			break;
+		if (f->by_month && !(f->months >> m & 1))
+			continue;
+		ms->visits[m]++;
+		if (day > dim) {
+			ms->skipped[m]++;
+			any = true;
+		}
+	}
+	return any;
+}
+
+/* "February, April, June, September, November"; a month skipped only in
+ * some years (February on the 29th) says so. */
+static void skipped_month_list(const struct month_skips *ms, char *out, size_t n)
+{
+	size_t len = 0;
+	out[0] = 0;
+	for (int m = 1; m <= 12 && len < n; m++) {
+		if (!ms->skipped[m])
+			continue;
+		len += (size_t)snprintf(out + len, n - len, "%s%s%s", len ? ", " : "", month_name(m),
+					ms->skipped[m] < ms->visits[m] ? " except in leap years" : "");
+	}
+}
+
 static void check_skipped_months(struct lint *l)
 {
 	const struct plan *p = l->p;
-	char path[160];
+	char path[160], months[160];
 	for (size_t c = 0; c < p->ncomms; c++) {
 		const struct schedule *s = &p->comms[c].sched;
 		const struct sched_rule *f = &s->rule;
 		if (s->kind != SCHED_RRULE || f->freq != SCHED_MONTHLY || f->wdays || f->nnth ||
 		    f->nsetpos || f->mday_neg || !(f->mday_pos & ~((1u << 29) - 1)))
 			continue;
+		/* A month is skipped when it lacks even the earliest day asked for. */
 		int first = 1;
 		while (!(f->mday_pos >> first & 1))
 			first++;
-		/* The months the rule visits, INTERVAL apart from the start. */
-		struct civil st;
-		secs_to_civil(s->start, &st);
-		int skipped = 0;
-		for (int k = 0; k < 48 && !skipped; k++) {
-			int mi = st.year * 12 + st.month - 1 + k * s->rule_interval;
-			int y = mi / 12, m = mi % 12 + 1;
-			if (f->by_month && !(f->months >> m & 1))
-				continue;
-			if (first > days_in_month(y, m))
-				skipped = m;
-		}
-		if (!skipped)
+		struct month_skips ms;
+		if (!scan_skipped_months(s, first, &ms))
 			continue;
+		skipped_month_list(&ms, months, sizeof months);
 		snprintf(path, sizeof path, "communications[%zu](%s).schedule", c, p->comms[c].id);
 		warn(l, "W-SKIPPED-MONTHS", path,
 		     "for the last day of every month use FREQ=MONTHLY;BYMONTHDAY=-1; for the 30th or the "
 		     "month's last day if shorter, FREQ=MONTHLY;BYMONTHDAY=28,29,30;BYSETPOS=-1",
 		     "\"%s\" recurs on day %d of the month, so months without it are skipped (%s)",
-		     p->comms[c].id, first, month_abbr(skipped));
+		     p->comms[c].id, first, months);
 	}
 }
 

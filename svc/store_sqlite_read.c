@@ -243,6 +243,58 @@ enum herald_rc store_each_delivery(struct store *s, const struct store_filter *f
 	return rc;
 }
 
+/* ---------------------------------------------------- delivery ids */
+
+enum herald_rc store_each_delivery_id(struct store *s, enum store_delivery_id which,
+				      int (*fn)(const char *id, void *ctx), void *ctx,
+				      struct herald_err *err)
+{
+	const char *col = which == STORE_ID_AUDIENCE ? "audience" : "communication";
+	struct buf b;
+	buf_init(&b);
+	bool any = false;
+	if (has_v2(s)) {
+		buf_printf(&b, "SELECT m.%s FROM deliveries d JOIN messages m ON m.seq=d.message"
+			       " WHERE m.%s IS NOT NULL", col, col);
+		any = true;
+	}
+	if (s->legacy != LEGACY_NONE) {
+		char *tmpl = xasprintf("SELECT %s FROM {D} WHERE %s IS NOT NULL", col, col);
+		char *q = sqlite_v1_sql(s, tmpl);
+		buf_printf(&b, "%s%s", any ? " UNION " : "", q);
+		free(q);
+		free(tmpl);
+		any = true;
+	}
+	if (!any) {
+		buf_free(&b);
+		return H_OK;
+	}
+	/* One part alone has no UNION to make its ids distinct. */
+	char *sql = xasprintf("SELECT DISTINCT * FROM (%s) ORDER BY 1", b.data);
+	buf_free(&b);
+	enum herald_rc rc = sqlite_read_begin(s, err);
+	if (rc) {
+		free(sql);
+		return rc;
+	}
+	sqlite3_stmt *st;
+	int r = sqlite3_prepare_v2(s->h, sql, -1, &st, NULL);
+	free(sql);
+	if (r != SQLITE_OK) {
+		rc = sqlite_fail(s, err, "delivery ids");
+		sqlite_read_end(s);
+		return rc;
+	}
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		if (fn(sqlite_col_text(st, 0), ctx))
+			break;
+	rc = r == SQLITE_ROW || r == SQLITE_DONE ? H_OK : sqlite_fail(s, err, "delivery ids");
+	sqlite3_finalize(st);
+	sqlite_read_end(s);
+	return rc;
+}
+
 /* ------------------------------------------------------- plan versions */
 
 enum herald_rc store_each_plan_version(struct store *s, size_t limit,

@@ -211,6 +211,75 @@ static void working_days(void **state)
 	       "\"rrule\":\"FREQ=MONTHLY;INTERVAL=12\",\"start\":\"2026-01-31T09:30\"", NULL);
 }
 
+struct skipped {
+	char months[200];
+	size_t n;
+};
+
+static void collect_skipped(const struct lint_warning *w, void *ctx)
+{
+	struct skipped *k = ctx;
+	if (strcmp(w->code, "W-SKIPPED-MONTHS") != 0)
+		return;
+	const char *open = strstr(w->message, "skipped (");
+	const char *close = strrchr(w->message, ')');
+	assert_non_null(open);
+	assert_non_null(close);
+	open += strlen("skipped (");
+	snprintf(k->months, sizeof k->months, "%.*s", (int)(close - open), open);
+	k->n++;
+}
+
+/* The months W-SKIPPED-MONTHS names for AWR's schedule ("" if it is quiet). */
+static const char *skipped_months(const char *schedule)
+{
+	static struct skipped k;
+	char *j = replace(CLEAN, "\"cadence\":\"monthly\",\"start\":\"2026-01-15T09:30\"", schedule);
+	struct plan *p;
+	struct herald_err err;
+	if (load_str(j, &p, &err) != H_OK)
+		fail_msg("plan does not load: %s", err.msg);
+	free(j);
+	k = (struct skipped){ "", 0 };
+	lint_plan(p, NOW, collect_skipped, &k);
+	plan_free(p);
+	assert_true(k.n <= 1);
+	return k.months;
+}
+
+static void skipped_months_are_named(void **state)
+{
+	(void)state;
+	/* Monthly: the 29th misses February three years in four, the 30th
+	 * every February, the 31st every month of 30 days or fewer. */
+	assert_string_equal(skipped_months("\"cadence\":\"monthly\",\"start\":\"2026-01-29T09:30\""),
+			    "February except in leap years");
+	assert_string_equal(skipped_months("\"cadence\":\"monthly\",\"start\":\"2026-01-30T09:30\""),
+			    "February");
+	assert_string_equal(skipped_months("\"cadence\":\"monthly\",\"start\":\"2026-01-31T16:00\""),
+			    "February, April, June, September, November");
+	assert_string_equal(skipped_months("\"rrule\":\"FREQ=MONTHLY;BYMONTHDAY=31\",\"start\":\"2026-01-15T09:30\""),
+			    "February, April, June, September, November");
+	/* Quarterly and half-yearly skip only the months of their own cycle. */
+	assert_string_equal(skipped_months("\"cadence\":\"quarterly\",\"start\":\"2026-01-31T09:30\""),
+			    "April");
+	assert_string_equal(skipped_months("\"cadence\":\"quarterly\",\"start\":\"2026-03-31T09:30\""),
+			    "June, September");
+	assert_string_equal(skipped_months("\"cadence\":\"semiannually\",\"start\":\"2026-03-31T09:30\""),
+			    "September");
+	assert_string_equal(skipped_months("\"cadence\":\"semiannually\",\"start\":\"2026-01-31T09:30\""), "");
+	/* Every 12 months from 29 February: the years between leap years. */
+	assert_string_equal(skipped_months("\"rrule\":\"FREQ=MONTHLY;INTERVAL=12\",\"start\":\"2028-02-29T09:30\""),
+			    "February except in leap years");
+	/* BYMONTH keeps to its months; an end keeps to the months before it. */
+	assert_string_equal(skipped_months("\"rrule\":\"FREQ=MONTHLY;BYMONTHDAY=31;BYMONTH=1,4,7,10,12\","
+					   "\"start\":\"2026-01-31T09:30\""),
+			    "April");
+	assert_string_equal(skipped_months("\"cadence\":\"monthly\",\"start\":\"2026-01-31T09:30\","
+					   "\"until\":\"2026-04-15T00:00\""),
+			    "February");
+}
+
 static void bidi_and_zero_width(void **state)
 {
 	(void)state;
@@ -309,6 +378,7 @@ int main(void)
 		cmocka_unit_test(reminders_need_people),
 		cmocka_unit_test(except_must_match),
 		cmocka_unit_test(working_days),
+		cmocka_unit_test(skipped_months_are_named),
 		cmocka_unit_test(manual_needs_drill_recipients),
 		cmocka_unit_test(bidi_and_zero_width),
 	};

@@ -586,6 +586,84 @@ static void quick_check_refuses_damage(void **state)
 	rm_db(p);
 }
 
+/* One message of communication c to audience a (NULL: none) with n
+ * deliveries. */
+static void add_message(struct store *s, const char *c, const char *a, int n)
+{
+	static unsigned char key[32];
+	struct herald_err err;
+	struct store_message m = {
+		.created_at = 1800000000, .kind = "scheduled", .plan_id = "P", .plan_version = "1",
+		.communication = c, .audience = a, .channel_type = "email", .channel_id = "mail",
+		.due = 1800000000,
+	};
+	int64_t seq;
+	assert_int_equal(store_begin(s, &err), H_OK);
+	assert_int_equal(store_message_add(s, &m, &seq, &err), H_OK);
+	for (int i = 0; i < n; i++) {
+		key[0]++;
+		struct store_delivery d = { .message = seq, .key = key, .recipient = "ann@example.org" };
+		assert_int_equal(store_delivery_add(s, &d, NULL, &err), H_OK);
+	}
+	assert_int_equal(store_commit(s, &err), H_OK);
+}
+
+struct ids {
+	char list[256];
+	int stop_after; /* 0: never */
+	int n;
+};
+
+static int add_id(const char *id, void *ctx)
+{
+	struct ids *k = ctx;
+	size_t len = strlen(k->list);
+	snprintf(k->list + len, sizeof k->list - len, "%s%s", len ? "," : "", id);
+	return ++k->n == k->stop_after;
+}
+
+/* The ids the deliveries carry, comma-separated. */
+static const char *delivery_ids(struct store *s, enum store_delivery_id which, int stop_after)
+{
+	static struct ids k;
+	struct herald_err err;
+	k = (struct ids){ .stop_after = stop_after };
+	assert_int_equal(store_each_delivery_id(s, which, add_id, &k, &err), H_OK);
+	return k.list;
+}
+
+static void lists_delivery_ids(void **state)
+{
+	struct store *s = *state;
+	assert_string_equal(delivery_ids(s, STORE_ID_COMMUNICATION, 0), "");
+	/* Once each, sorted; a message nobody was sent is not a delivery; a
+	 * delivery without an audience names none. */
+	add_message(s, "BREACH", "staff", 2);
+	add_message(s, "AWR", "staff", 1);
+	add_message(s, "AWR", "board", 1);
+	add_message(s, "UNSENT", "nobody", 0);
+	add_message(s, "DRILL", NULL, 1);
+	assert_string_equal(delivery_ids(s, STORE_ID_COMMUNICATION, 0), "AWR,BREACH,DRILL");
+	assert_string_equal(delivery_ids(s, STORE_ID_AUDIENCE, 0), "board,staff");
+	assert_string_equal(delivery_ids(s, STORE_ID_COMMUNICATION, 2), "AWR,BREACH");
+
+	/* Format-1 rows count as well, unmigrated and migrated. */
+	char p[96];
+	snprintf(p, sizeof p, "/tmp/herald-test-store-ids-%d.db", (int)getpid());
+	copy_file(FIXTURE, p);
+	struct store *v1 = open_ro(p);
+	assert_string_equal(delivery_ids(v1, STORE_ID_COMMUNICATION, 0), "INC,LATE,MISSED,POLICY");
+	assert_string_equal(delivery_ids(v1, STORE_ID_AUDIENCE, 0), "ops,partners,staff");
+	store_close(v1);
+	v1 = open_rw(p);
+	add_message(v1, "POLICY", "board", 1);
+	add_message(v1, "AWR", "staff", 1);
+	assert_string_equal(delivery_ids(v1, STORE_ID_COMMUNICATION, 0), "AWR,INC,LATE,MISSED,POLICY");
+	assert_string_equal(delivery_ids(v1, STORE_ID_AUDIENCE, 0), "board,ops,partners,staff");
+	store_close(v1);
+	rm_db(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -599,6 +677,7 @@ int main(void)
 		cmocka_unit_test(witness_catches_lost_rows),
 		cmocka_unit_test(quick_check_refuses_damage),
 		cmocka_unit_test_setup_teardown(idempotency_entries, setup, teardown),
+		cmocka_unit_test_setup_teardown(lists_delivery_ids, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -463,6 +463,20 @@ enum herald_rc store_each_delivery(struct store *s, const struct store_filter *f
 				   void *ctx, struct store_head *head,
 				   struct herald_err *err);
 
+/* What store_each_delivery_id lists. */
+enum store_delivery_id { STORE_ID_COMMUNICATION, STORE_ID_AUDIENCE };
+
+/*
+ * Calls fn for each distinct communication (audience) id the deliveries
+ * carry, of either format, in byte order, inside one read transaction:
+ * what a filter can match, so a command can tell a typo from an empty
+ * period.  A delivery without an audience adds none.  id is borrowed for
+ * the duration of the callback; fn returns non-zero to stop.
+ */
+enum herald_rc store_each_delivery_id(struct store *s, enum store_delivery_id which,
+				      int (*fn)(const char *id, void *ctx), void *ctx,
+				      struct herald_err *err);
+
 struct store_plan_version_view {
 	int64_t seq, at;
 	const char *event, *plan_id, *version, *sha256_hex, *path;

@@ -11,6 +11,8 @@
 #     recipient, is refused with exit 1 and nothing is queued;
 #   - the report shows the last drill and the last real send;
 #   - the CSV export opens with Python's csv and sqlite3 .import;
+#   - an export or a register filtered on an unknown id warns on stderr
+#     (exit 0, the result unchanged);
 #   - bad input gives a clear error and records nothing.
 . "$(dirname "$0")/../lib.sh"
 
@@ -192,6 +194,24 @@ check "CSV: sqlite3 .import, no stray row" \
 check "CSV: the chain head went to stderr" grep -q "^herald: evidence export: chain head seq [0-9]* sha256 [0-9a-f]\{64\}$" "$T/a.err"
 check "--kind drill exports the drill only" \
 	test "$("$HERALD" evidence export --db "$T/a.db" --kind drill --format json | $PY -c 'import json,sys; print(json.load(sys.stdin)["count"])')" = 6
+
+# ------------------------------------------------------------ filter typos
+# A filter on an id no delivery carries looks like a quiet period: the
+# result stands (exit 0) and stderr names the id and the ids there are.
+"$HERALD" evidence export --db "$T/a.db" --communication BREACH-NOTICEE >"$T/typo.csv" 2>"$T/typo.err"
+check "export, unknown --communication: exit 0" test $? -eq 0
+check "... the header only" test "$(wc -l <"$T/typo.csv")" = 1
+check "... and a warning with the ids known" grep -qx 'herald: evidence export: no delivery in the evidence is of communication "BREACH-NOTICEE" (known: BREACH-NOTICE)' "$T/typo.err"
+"$HERALD" evidence export --db "$T/a.db" --communication BREACH-NOTICE --audience staff >"$T/real.csv" 2>"$T/real.err"
+check "export, real ids: exit 0, rows, no warning" \
+	test "$?/$(($(wc -l <"$T/real.csv") > 1))/$(grep -c 'no delivery' "$T/real.err")" = "0/1/0"
+"$HERALD" evidence acks --db "$T/a.db" --audience staf >"$T/typo.out" 2>"$T/typo.err"
+check "acks, unknown --audience: exit 0" test $? -eq 0
+check "... nobody asked" grep -q '^0 asked, ' "$T/typo.out"
+check "... and a warning with the ids known" grep -qx 'herald: evidence acks: no delivery in the evidence is to audience "staf" (known: customers, regulator, staff)' "$T/typo.err"
+"$HERALD" evidence acks --db "$T/a.db" --communication BREACH-NOTICE --audience staff >"$T/real.out" 2>"$T/real.err"
+check "acks, real ids: exit 0, people asked, no warning" \
+	test "$?/$(grep -c '^0 asked' "$T/real.out")/$(wc -c <"$T/real.err")" = "0/0/0"
 
 # ------------------------------------------------- links that reach people
 before=$(count "$T/a.db")
