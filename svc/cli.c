@@ -41,9 +41,18 @@ void cli_error(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Each name once: a variable may stand in several places of a plan. */
 static void on_demo(const char *name, void *ctx)
 {
 	struct buf *names = ctx;
+	size_t n = strlen(name);
+	for (const char *p = names->len ? names->data : ""; *p;) {
+		size_t k = strcspn(p, ",");
+		if (k == n && memcmp(p, name, n) == 0)
+			return;
+		p += k;
+		p += strspn(p, ", ");
+	}
 	if (names->len)
 		buf_adds(names, ", ");
 	buf_adds(names, name);

@@ -85,5 +85,16 @@ check "saying how to name it" grep -q "database herald.db does not exist here: g
 check "and making none" test ! -e "$T/elsewhere/herald.db"
 (cd "$T/elsewhere" && "$HERALD" send "$P" INC-ALERT --by "Riley Chen" --dry-run --db herald.db >/dev/null 2>&1)
 check "send --db herald.db makes it" test $? -eq 0 -a -s "$T/elsewhere/herald.db"
+# A variable standing in two places is named once, a longer one apart.
+cat >"$T/dup.json" <<'JSON'
+{"plan": {"id": "D", "version": "1", "owner": "O <o@example.org>", "timezone": "UTC"},
+ "channels": {"a": {"type": "webhook", "url": "env:HOOK"},
+              "b": {"type": "webhook", "url": "env:HOOK", "secret": "env:HOOK_SECRET"}},
+ "audiences": {"s": {"scope": "internal", "deliver": [{"channel": "a"}, {"channel": "b"}]}},
+ "communications": [{"id": "I", "topic": "T", "audiences": ["s"], "owner": "O",
+                     "schedule": {"trigger": "manual"}}]}
+JSON
+(unset HOOK HOOK_SECRET; "$HERALD" send "$T/dup.json" I --by X --dry-run --db "$T/dup.db" >/dev/null 2>"$T/dup.err")
+check "demo values: each variable once" grep -q "unset env: variables HOOK, HOOK_SECRET$" "$T/dup.err"
 check "run --log-format xml is a usage error" test "$(code "$HERALD" run "$P" --log-format xml)" = 2
 finish
