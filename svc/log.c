@@ -89,18 +89,21 @@ void log_forget_secrets(void)
 	pthread_mutex_unlock(&lock);
 }
 
-/* Length of the registered secret starting at s, or 0.  Caller locks. */
+/* Length of the longest registered secret starting at s, or 0: a URL
+ * and its own path are both registered, and masking the shorter would
+ * log the rest of the longer.  Caller locks. */
 static size_t secret_at(const char *s, size_t n)
 {
 	unsigned char c = (unsigned char)s[0];
 	if (!(first_bytes[c >> 6] & (1ull << (c & 63))))
 		return 0;
+	size_t best = 0;
 	for (size_t i = 0; i < nsecrets; i++) {
 		size_t l = secrets[i].len;
-		if (l <= n && s[1] == secrets[i].s[1] && memcmp(s, secrets[i].s, l) == 0)
-			return l;
+		if (l > best && l <= n && s[1] == secrets[i].s[1] && memcmp(s, secrets[i].s, l) == 0)
+			best = l;
 	}
-	return 0;
+	return best;
 }
 
 /* Decodes one UTF-8 sequence at s (n bytes left); 0 if invalid. */

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "herald/log.h"
 #include "herald/util.h"
 
 static char *json_of(const char *s)
@@ -157,6 +158,22 @@ static char *listing(void)
 	return buf_take(&b);
 }
 
+/* A secret that begins with a shorter one is masked whole, whichever was
+ * registered first (a URL and its own path are both registered). */
+static void log_masks_longest(void **state)
+{
+	(void)state;
+	log_add_secret("tok-short");
+	log_add_secret("tok-short-and-the-rest-42");
+	struct buf b;
+	buf_init(&b);
+	const char *line = "a tok-short-and-the-rest-42 b tok-short c";
+	log_escape(&b, line, strlen(line));
+	assert_string_equal(b.data, "a [secret] b [secret] c");
+	buf_free(&b);
+	log_forget_secrets();
+}
+
 static void atomic_writes(void **state)
 {
 	(void)state;
@@ -254,6 +271,7 @@ int main(void)
 		cmocka_unit_test(json_escaping),
 		cmocka_unit_test(json_utf8),
 		cmocka_unit_test(json_round_trip),
+		cmocka_unit_test(log_masks_longest),
 		cmocka_unit_test_setup_teardown(atomic_writes, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(atomic_failures, setup_dir, teardown_dir),
 		cmocka_unit_test(atomic_device),
