@@ -879,9 +879,15 @@ struct send_run {
 	int64_t n, sent, failed, dry;
 };
 
+/* Every request of one kind of one communication, in no order. */
+struct send_runs {
+	struct send_run *v;
+	size_t n;
+};
+
 struct drill_row {
 	char *comm, *topic;
-	struct send_run drill, real;
+	struct send_runs drill, real;
 };
 
 struct drills {
@@ -902,21 +908,53 @@ static struct drill_row *drill_row(struct drills *x, const char *comm, const cha
 	return r;
 }
 
+static struct send_run *run_get(struct send_runs *l, int64_t at, const char *by)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].at == at && same(l->v[i].by, by))
+			return &l->v[i];
+	l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
+	l->v[l->n] = (struct send_run){ .at = at, .by = dup_or_null(by) };
+	return &l->v[l->n++];
+}
+
 static int on_manual(const struct store_delivery_view *d, void *ctx)
 {
 	struct drill_row *r = drill_row(ctx, d->communication, d->topic);
-	struct send_run *run = strcmp(d->kind, "drill") == 0 ? &r->drill : &r->real;
-	if (d->created_at > run->at) {
-		free(run->by);
-		*run = (struct send_run){ .at = d->created_at, .by = dup_or_null(d->requested_by) };
-	}
-	if (d->created_at != run->at || !same(d->requested_by, run->by))
-		return 0;
+	struct send_run *run = run_get(strcmp(d->kind, "drill") == 0 ? &r->drill : &r->real,
+				       d->created_at, d->requested_by);
 	run->n++;
 	run->sent += strcmp(d->state, "sent") == 0;
 	run->dry += strcmp(d->state, "dry-run") == 0;
 	run->failed += strcmp(d->state, "failed") == 0 || strcmp(d->state, "missed") == 0;
 	return 0;
+}
+
+/*
+ * The latest request that was not a dry run (NULL: none).  A send whose
+ * deliveries were all recorded dry-run reached no one, not even the drill
+ * recipients: it proves neither that people were told nor that the way to
+ * them works, so it is neither a real send nor a drill, and an auditor
+ * reading "last drill" must not take a rehearsal of the tool for one of
+ * the notice.  It is left out (the evidence export keeps it); the
+ * section says so.  A request partly dry-run (a send interrupted and
+ * finished by a --dry-run service) did reach some: it stays, with its
+ * dry-run count.
+ */
+static const struct send_run *last_run(const struct send_runs *l)
+{
+	const struct send_run *best = NULL;
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].dry < l->v[i].n && (!best || l->v[i].at > best->at))
+			best = &l->v[i];
+	return best;
+}
+
+static void runs_free(struct send_runs *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].by);
+	free(l->v);
 }
 
 static void run_cell(struct buf *b, const char *comm, const char *which,
@@ -925,7 +963,7 @@ static void run_cell(struct buf *b, const char *comm, const char *which,
 	buf_adds(b, "<td data-comm=\"");
 	buf_add_html(b, comm);
 	buf_printf(b, "\" data-run=\"%s\"", which);
-	if (!run->at) {
+	if (!run) {
 		/* never drilled is a finding; never sent for real is good news */
 		buf_adds(b, strcmp(which, "last-drill") == 0
 				    ? " data-at=\"\"><span class=\"bad\">never</span></td>"
@@ -963,7 +1001,8 @@ static void section_drills(struct buf *b, struct store *s, const struct plan *p)
 	buf_adds(b, "<section aria-labelledby=\"h-drills\"><h2 id=\"h-drills\">Drills and manual sends</h2>"
 		    "<p>For each manual communication (incident and breach notices): the latest "
 		    "drill (<code>herald send --drill</code>, to the drill recipients only) and the "
-		    "latest real send, over the whole log, with who asked.</p>");
+		    "latest real send, over the whole log, with who asked. A dry run "
+		    "(<code>--dry-run</code>: recorded, sent to no one) is neither.</p>");
 	if (!x.n) {
 		buf_adds(b, "<p id=\"drills\" data-count=\"0\">No manual communication is planned or "
 			    "recorded.</p></section>");
@@ -982,13 +1021,13 @@ static void section_drills(struct buf *b, struct store *s, const struct plan *p)
 			buf_add_html(b, r->topic);
 		}
 		buf_adds(b, "</th>");
-		run_cell(b, r->comm, "last-drill", &r->drill);
-		run_cell(b, r->comm, "last-send", &r->real);
+		run_cell(b, r->comm, "last-drill", last_run(&r->drill));
+		run_cell(b, r->comm, "last-send", last_run(&r->real));
 		buf_adds(b, "</tr>");
 		free(r->comm);
 		free(r->topic);
-		free(r->drill.by);
-		free(r->real.by);
+		runs_free(&r->drill);
+		runs_free(&r->real);
 	}
 	free(x.rows);
 	buf_adds(b, "</tbody></table></div></section>");
