@@ -128,7 +128,8 @@ static size_t occurrence_sends(const struct plan *p, const struct plan_comm *c,
 	struct send *v = xcalloc(c->nnotify * (c->nremind + 1) + 1, sizeof *v);
 	for (size_t i = 0; nch && i < c->nnotify; i++) {
 		v[n++] = (struct send){ start - c->notify[i], c->notify[i], false };
-		for (size_t k = 0; c->acknowledge && k < c->nremind; k++)
+		for (size_t k = 0; c->acknowledge && plan_comm_reminds_after(c, c->notify[i]) &&
+				   k < c->nremind; k++)
 			v[n++] = (struct send){ start - c->notify[i] + c->remind_after[k],
 						c->remind_after[k], true };
 	}

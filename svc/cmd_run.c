@@ -32,7 +32,8 @@ static const struct opt run_table[] = {
 	  .help = "record messages instead of sending them; missing\n"
 		  "env: secrets get demo values" },
 	{ .name = "base-url", OPT_STRING_AT(struct run_cli, base_url), .metavar = "URL",
-	  .help = "public URL of the service, for links\n(default http://LISTEN)" },
+	  .help = "public URL of the service, for links\n"
+		  "(default: the plan's base_url, else\nhttp://LISTEN)" },
 	{ .name = "trust-proxy", OPT_STRING_AT(struct run_cli, trust_proxy), .metavar = "ADDR",
 	  .help = "the reverse proxy at ADDR (e.g. 127.0.0.1): its\n"
 		  "last X-Forwarded-For hop is the client, for the\n"

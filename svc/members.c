@@ -274,6 +274,31 @@ static void not_in(const struct member_list *from, const struct member_list *oth
 	free(x.slot);
 }
 
+struct member_set {
+	const struct member_list *l;
+	struct member_index x;
+};
+
+struct member_set *member_set_new(const struct member_list *l)
+{
+	struct member_set *s = xcalloc(1, sizeof *s);
+	s->l = l;
+	index_build(&s->x, l);
+	return s;
+}
+
+bool member_set_has(const struct member_set *s, const char *email)
+{
+	return s->l && index_find(&s->x, s->l->m, email) >= 0;
+}
+
+void member_set_free(struct member_set *s)
+{
+	if (s)
+		free(s->x.slot);
+	free(s);
+}
+
 void member_list_diff(const struct member_list *a, const struct member_list *b,
 		      void (*fn)(bool joined, const struct member *m, void *ctx),
 		      void *ctx)

@@ -61,6 +61,7 @@ struct creator {
 	size_t nmade;
 	bool want_keys;
 	bool drill;
+	bool dry_run;                /* a rehearsal: no reminders (see insert_one) */
 	struct herald_err *err;
 };
 
@@ -198,12 +199,7 @@ static void add_made(struct creator *cr, const unsigned char key[32],
  * a send without offsets. */
 static bool last_notice(const struct creator *cr)
 {
-	if (!cr->has_offset)
-		return true;
-	for (size_t i = 0; i < cr->c->nnotify; i++)
-		if (cr->c->notify[i] < cr->offset)
-			return false;
-	return true;
+	return !cr->has_offset || plan_comm_reminds_after(cr->c, cr->offset);
 }
 
 /* Creates one delivery (and, for an original, its reminders) unless its
@@ -217,9 +213,13 @@ static enum herald_rc insert_one(struct creator *cr, const struct fanout_target 
 		snprintf(kk, sizeof kk, "reminder:%zu:%s", reminder, cr->key_kind);
 	else
 		snprintf(kk, sizeof kk, "%s", cr->key_kind);
+	/* A manual send's request id (in kk) already makes its keys unique;
+	 * the occurrence it speaks of (the next one, for a scheduled
+	 * communication out of turn) moves on with time, and would give a
+	 * retry of the same request, made after it, new deliveries. */
 	unsigned char key[32];
-	outbox_key_raw(cr->p->id, c->id, cr->occurrence, cr->has_offset ? cr->offset : 0, kk,
-		       t->a->id, t->ch->id, t->recipient, key);
+	outbox_key_raw(cr->p->id, c->id, cr->request ? NULL : cr->occurrence,
+		       cr->has_offset ? cr->offset : 0, kk, t->a->id, t->ch->id, t->recipient, key);
 	if (store_delivery_exists(cr->s, key, NULL)) {
 		/* the same request again: the same deliveries, none new */
 		if (cr->want_keys && !reminder)
@@ -258,9 +258,11 @@ static enum herald_rc insert_one(struct creator *cr, const struct fanout_target 
 	/* Reminders follow the last notice only: one link covers every
 	 * notice, so reminding after each would remind twice.  A drill
 	 * rehearses the message, not days of reminders to the drill
-	 * recipients. */
-	for (size_t i = 0; !reminder && !cr->drill && last_notice(cr) && c->acknowledge &&
-			   i < c->nremind; i++)
+	 * recipients.  Nor does a dry-run send queue any: they would fall
+	 * due days later, when this database may be served live, and a
+	 * rehearsed breach notice would remind the real audience. */
+	for (size_t i = 0; !reminder && !cr->drill && !cr->dry_run && last_notice(cr) &&
+			   c->acknowledge && i < c->nremind; i++)
 		if ((rc = insert_one(cr, t, i + 1, seq)))
 			return rc;
 	return H_OK;
@@ -378,6 +380,7 @@ enum herald_rc outbox_create_manual(struct store *s, const struct plan *p,
 	cr.c = c;
 	cr.kind = m->drill ? "drill" : "manual";
 	cr.drill = m->drill;
+	cr.dry_run = m->dry_run;
 	cr.key_kind = kk;
 	cr.queue = queue;
 	cr.due = now;

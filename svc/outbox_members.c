@@ -14,9 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "herald/log.h"
+#include "herald/members.h"
 #include "herald/plan.h"
 #include "herald/sched.h"
 #include "herald/store.h"
@@ -24,12 +24,45 @@
 #include "herald/token.h"
 #include "herald/util.h"
 
-static bool has_member(const struct plan_audience *a, const char *email)
+/*
+ * Who is in each audience of one plan, indexed on first use: a reload
+ * asks it of every member of every audience, and scanning the list for
+ * each took minutes for a directory of 100,000.
+ */
+struct roster {
+	const struct plan *p;
+	struct member_set **set;    /* one per audience, NULL until asked */
+};
+
+static void roster_init(struct roster *r, const struct plan *p)
 {
-	for (size_t i = 0; a && i < a->nmembers; i++)
-		if (strcasecmp(a->members[i].email, email) == 0)
-			return true;
-	return false;
+	r->p = p;
+	r->set = xcalloc(p->naudiences ? p->naudiences : 1, sizeof *r->set);
+}
+
+static void roster_free(struct roster *r)
+{
+	for (size_t i = 0; i < r->p->naudiences; i++)
+		member_set_free(r->set[i]);
+	free(r->set);
+}
+
+/* Whether email is a member of a, an audience of r's plan (NULL: none). */
+static bool has_member(struct roster *r, const struct plan_audience *a, const char *email)
+{
+	if (!a)
+		return false;
+	size_t i = (size_t)(a - r->p->audiences);
+	if (!r->set[i])
+		r->set[i] = member_set_new(a->list);
+	return member_set_has(r->set[i], email);
+}
+
+/* The same list on both sides (member lists a refresh did not change are
+ * shared between plans): nobody joined or left. */
+static bool same_people(const struct plan_audience *a, const struct plan_audience *b)
+{
+	return a && b && a->list == b->list;
 }
 
 static const struct plan_audience *audience_of(const struct plan *p, const char *id)
@@ -77,12 +110,12 @@ static bool latest_past(const struct schedule *s, int64_t now, struct occurrence
  * in old, and have no ack link for occurrence yet. */
 static size_t joiners(struct store *s, const struct plan *p, const struct plan_comm *c,
 		      const struct plan_audience *a, const struct plan_audience *was,
-		      const char *occurrence, const struct member **out)
+		      struct roster *before, const char *occurrence, const struct member **out)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < a->nmembers; i++) {
 		const struct member *m = &a->members[i];
-		if (has_member(was, m->email))
+		if (has_member(before, was, m->email))
 			continue;
 		unsigned char raw[16];
 		char ackid[TOKEN_ACKID_LEN + 1];
@@ -110,8 +143,8 @@ static bool personal(const struct plan *p, const struct plan_comm *c,
 }
 
 static enum herald_rc onboard(struct store *s, const struct plan *old, const struct plan *p,
-			      int64_t now, struct outbox_membership_counts *k,
-			      struct herald_err *err)
+			      struct roster *before, int64_t now,
+			      struct outbox_membership_counts *k, struct herald_err *err)
 {
 	for (size_t ci = 0; ci < p->ncomms; ci++) {
 		const struct plan_comm *c = &p->comms[ci];
@@ -128,7 +161,8 @@ static enum herald_rc onboard(struct store *s, const struct plan *old, const str
 			 * up on, and an audience that was a list address is not
 			 * a crowd of joiners. */
 			const struct plan_audience *was = audience_of(old, a->id);
-			if (!was || oc < 0 || !comm_reaches(old, &old->comms[oc], a->id) ||
+			if (!was || same_people(a, was) || oc < 0 ||
+			    !comm_reaches(old, &old->comms[oc], a->id) ||
 			    !personal(old, &old->comms[oc], was) || !personal(p, c, a))
 				continue;
 			if (!looked) {
@@ -140,7 +174,7 @@ static enum herald_rc onboard(struct store *s, const struct plan *old, const str
 			char occ[32];
 			format_rfc3339_utc(o.start, occ, sizeof occ);
 			const struct member **m = xcalloc(a->nmembers ? a->nmembers : 1, sizeof *m);
-			size_t n = joiners(s, p, c, a, was, occ, m);
+			size_t n = joiners(s, p, c, a, was, before, occ, m);
 			enum herald_rc rc = n ? outbox_create_onboarding(s, p, c, a, m, n, &o, now,
 									 &k->onboarding, err)
 					      : H_OK;
@@ -183,14 +217,16 @@ static enum herald_rc cancel_leaver(struct store *s, const struct plan_audience 
 }
 
 static enum herald_rc leavers(struct store *s, const struct plan *old, const struct plan *p,
-			      int64_t now, struct outbox_membership_counts *k,
-			      struct herald_err *err)
+			      struct roster *after, int64_t now,
+			      struct outbox_membership_counts *k, struct herald_err *err)
 {
 	for (size_t ai = 0; ai < old->naudiences; ai++) {
 		const struct plan_audience *was = &old->audiences[ai];
 		const struct plan_audience *a = audience_of(p, was->id);
+		if (same_people(a, was))
+			continue;
 		for (size_t i = 0; i < was->nmembers; i++) {
-			if (has_member(a, was->members[i].email))
+			if (has_member(after, a, was->members[i].email))
 				continue;
 			k->left++;
 			enum herald_rc rc = cancel_leaver(s, was, was->members[i].email, now, k, err);
@@ -218,23 +254,28 @@ enum herald_rc outbox_membership(struct store *s, const struct plan *old,
 			*counts = k;
 		return H_OK;
 	}
+	struct roster before, after;
+	roster_init(&before, old);
+	roster_init(&after, new_plan);
 	for (size_t ai = 0; ai < new_plan->naudiences; ai++) {
 		const struct plan_audience *a = &new_plan->audiences[ai];
 		const struct plan_audience *was = audience_of(old, a->id);
-		for (size_t i = 0; was && i < a->nmembers; i++)
-			k.joined += !has_member(was, a->members[i].email);
+		for (size_t i = 0; was && !same_people(a, was) && i < a->nmembers; i++)
+			k.joined += !has_member(&before, was, a->members[i].email);
 	}
 	enum herald_rc rc = store_begin(s, err);
-	if (rc)
-		return rc;
-	rc = leavers(s, old, new_plan, now, &k, err);
-	if (!rc)
-		rc = onboard(s, old, new_plan, now, &k, err);
-	if (rc) {
-		store_rollback(s);
-		return rc;
+	if (!rc) {
+		rc = leavers(s, old, new_plan, &after, now, &k, err);
+		if (!rc)
+			rc = onboard(s, old, new_plan, &before, now, &k, err);
+		if (rc)
+			store_rollback(s);
+		else
+			rc = store_commit(s, err);
 	}
-	if ((rc = store_commit(s, err)))
+	roster_free(&before);
+	roster_free(&after);
+	if (rc)
 		return rc;
 	if (counts)
 		*counts = k;

@@ -950,6 +950,14 @@ const struct tz *plan_comm_tz(const struct plan *p, const struct plan_comm *c)
 	return c->sched.tz ? c->sched.tz : p->tz;
 }
 
+bool plan_comm_reminds_after(const struct plan_comm *c, int64_t offset)
+{
+	for (size_t i = 0; i < c->nnotify; i++)
+		if (c->notify[i] < offset)
+			return false;
+	return true;
+}
+
 bool plan_comm_uses_channel(const struct plan_comm *c, size_t channel)
 {
 	if (!c->channels_given)

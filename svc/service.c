@@ -230,6 +230,12 @@ static void refused(struct service *s, const char *why, const struct herald_err 
 	const char *path = s->o->plan;
 	log_event(LOG_WARN, "plan.refused", "reload (%s) refused: %s: %s; still serving version %s",
 		  why, path, err->msg, runtime_plan(&s->rt)->version);
+	/* Degraded until a reload is taken: the next start would refuse
+	 * this file, and monitoring should hear of it before then. */
+	char *reason = xasprintf("still serving version %.40s: the plan file was refused "
+				 "(%s)", runtime_plan(&s->rt)->version, err->msg);
+	runtime_condition(&s->rt, "plan", reason);
+	free(reason);
 	struct herald_err e2;
 	herald_err_clear(&e2);
 	if (record_refused(s->rt.store, path, err->msg, &e2))
@@ -305,15 +311,21 @@ static void reload(struct service *s, const char *why)
 	if (!rc)
 		rc = strict_check(s, p, v, &err);
 	const char *was = runtime_plan(&s->rt)->version;
-	if (!rc)
+	/* The verdict goes first: GET /plan must never show changed content
+	 * without its notice (the old plan may show it for a moment). */
+	const struct planver_verdict *was_v = atomic_load(&s->rt.approval);
+	if (!rc) {
+		atomic_store(&s->rt.approval, v);
 		rc = swap_in(s, p, data, len, true, &err);
+	}
 	if (rc) {
+		atomic_store(&s->rt.approval, was_v);
 		free(data);
 		refused(s, why, &err);
 		return;
 	}
-	atomic_store(&s->rt.approval, v);
 	flag_change(s, p, v);
+	runtime_condition(&s->rt, "plan", NULL);
 	log_event(LOG_INFO, "plan.reloaded", "reloaded (%s) %s: plan %s version %s (was %s), file sha256 %.12s",
 		  why, path, p->id, p->version, was, p->sha256);
 }

@@ -141,6 +141,19 @@ enum herald_rc store_idem_answer(struct store *s, const unsigned char key[32], i
 	return store_commit(s, err);
 }
 
+enum herald_rc store_idem_release(struct store *s, const unsigned char key[32],
+				  const char *request, struct herald_err *err)
+{
+	sqlite3_stmt *st;
+	enum herald_rc rc = prepare(s, "DELETE FROM internal_idempotency"
+				       " WHERE key=? AND request=? AND status=0", &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_blob(st, 1, key, 32, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, request, -1, SQLITE_STATIC);
+	return step_done(s, st, "giving back an idempotency entry", err);
+}
+
 void store_idem_free(struct store_idem *v)
 {
 	free(v->body);

@@ -150,6 +150,7 @@ static void answer(struct httpd_resp *resp, const char *id, const struct outbox_
 /* An Idempotency-Key taken (or replayed) for one request. */
 struct idem {
 	bool given;
+	bool taken;                   /* this request made the entry */
 	unsigned char key[32];        /* SHA-256 of the client's key */
 	struct store_idem entry;
 };
@@ -213,6 +214,7 @@ static bool idem_take(struct web_api *a, const struct httpd_req *req, const char
 			   "Idempotency-Key");
 		return false;
 	}
+	x->taken = strcmp(x->entry.request, fresh.request) == 0;
 	if (memcmp(x->entry.fingerprint, fresh.fingerprint, 32) != 0) {
 		json_error(resp, 422, "Idempotency-Key was used for another request in the last "
 			   "24 hours: use a new key for a new request");
@@ -228,6 +230,18 @@ static bool idem_take(struct web_api *a, const struct httpd_req *req, const char
 		return false;
 	}
 	return true;
+}
+
+/* A refused request is not kept: its key serves the corrected one. */
+static void idem_release(struct web_api *a, const struct idem *x)
+{
+	if (!x->given || !x->taken)
+		return;
+	struct herald_err err;
+	herald_err_clear(&err);
+	if (store_idem_release(a->rt->store, x->key, x->entry.request, &err))
+		log_event(LOG_WARN, "send.idempotency", "a refused request's Idempotency-Key "
+			  "could not be given back (it answers 422 for a day): %s", err.msg);
 }
 
 /* Keeps a 202 for the key's later requests. */
@@ -298,6 +312,7 @@ static void on_send(const struct httpd_req *req, struct httpd_resp *resp, void *
 	outbox_requested_by(&m, who, sizeof who);
 	if (rc) {
 		json_error(resp, rc == H_EUSAGE ? 400 : 409, err.msg);
+		idem_release(a, &x);
 	} else if (dispatcher_send_manual(a->d, p, c, &m, &made, &n, &err)) {
 		log_event(LOG_ERROR, "send.error", "manual send %s: %s", id, err.msg);
 		json_error(resp, 500, "could not queue the deliveries");

@@ -191,6 +191,14 @@ static void lists(void **state)
 	member_list_diff(NULL, b, collect, &d);
 	assert_int_equal(strlen(d.data) > 3000, 1);
 	buf_free(&d);
+	/* The set answers as the list does, case-insensitively. */
+	struct member_set *sa = member_set_new(a), *none = member_set_new(NULL);
+	assert_true(member_set_has(sa, "p2999@acme.example"));
+	assert_true(member_set_has(sa, "P7@Acme.Example"));
+	assert_false(member_set_has(sa, "new@acme.example"));
+	assert_false(member_set_has(none, "p1@acme.example"));
+	member_set_free(sa);
+	member_set_free(none);
 	char h1[65], h2[65];
 	member_list_digest(a, h1);
 	member_list_digest(b, h2);

@@ -969,6 +969,30 @@ static void drill_reaches_drill_recipients_only(void **state)
 	verifies(f);
 }
 
+/* A dry-run send queues no reminders: they would fall due when this
+ * database may be served live.  A live send of the same does. */
+static void dry_run_send_queues_no_reminders(void **state)
+{
+	struct fx *f = *state;
+	struct herald_err err;
+	struct outbox_made *made = NULL;
+	size_t n = 0;
+	long al = plan_comm_index(f->p, "ALERT");
+	struct outbox_manual dry = { .by = "dana", .note = "rehearsal", .dry_run = true };
+	assert_int_equal(outbox_create_manual(f->s, f->p, &f->p->comms[al], T0, &dry, "pending",
+					      &made, &n, &err), H_OK);
+	free(made);
+	assert_int_equal(n, 3);
+	assert_int_equal(tally(f, "ALERT").n, 3);
+	struct outbox_manual live = { .by = "dana", .note = "case 42",
+				      .base_url = "https://herald.acme.example" };
+	assert_int_equal(outbox_create_manual(f->s, f->p, &f->p->comms[al], T0, &live, "pending",
+					      &made, &n, &err), H_OK);
+	free(made);
+	/* three messages, and a reminder after each */
+	assert_int_equal(tally(f, "ALERT").n, 3 + 3 + 3);
+}
+
 /* The same request again makes the same deliveries, and no new ones: the
  * ground an Idempotency-Key stands on. */
 static void same_request_same_deliveries(void **state)
@@ -1013,6 +1037,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(name_and_link_placeholders, setup, teardown),
 		cmocka_unit_test_setup_teardown(joiner_onboarded_leaver_cancelled, setup, teardown),
 		cmocka_unit_test_setup_teardown(new_members_none, setup, teardown),
+		cmocka_unit_test_setup_teardown(dry_run_send_queues_no_reminders, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -141,6 +141,22 @@ static void idempotency_entries(void **state)
 	assert_string_equal(got.request, "idem:b");
 	assert_int_equal(got.status, 0);
 	store_idem_free(&got);
+	/* Given back (a refusal) by another request id: kept; by its own:
+	 * gone, and the next request takes the key afresh. */
+	assert_int_equal(store_idem_release(s, key, "idem:a", &err), H_OK);
+	assert_int_equal(store_idem_take(s, key, &a, 1001, &got, &err), H_OK);
+	assert_string_equal(got.request, "idem:b");
+	store_idem_free(&got);
+	assert_int_equal(store_idem_release(s, key, "idem:b", &err), H_OK);
+	assert_int_equal(store_idem_take(s, key, &a, 1001, &got, &err), H_OK);
+	assert_string_equal(got.request, "idem:a");
+	store_idem_free(&got);
+	/* An answered entry is never given back. */
+	assert_int_equal(store_idem_answer(s, key, 202, "{}", &err), H_OK);
+	assert_int_equal(store_idem_release(s, key, "idem:a", &err), H_OK);
+	assert_int_equal(store_idem_take(s, key, &b, 0, &got, &err), H_OK);
+	assert_int_equal(got.status, 202);
+	store_idem_free(&got);
 	/* Not evidence: the chain did not move. */
 	struct store_head h;
 	assert_int_equal(store_head(s, &h, &err), H_OK);

@@ -83,6 +83,16 @@ void member_list_diff(const struct member_list *a, const struct member_list *b,
 		      void (*fn)(bool joined, const struct member *m, void *ctx),
 		      void *ctx);
 
+/*
+ * Membership by address (case-insensitive) of a finished list, in O(1)
+ * per question: what a reload asks of every member of every audience.
+ * The set borrows l, which must outlive it; l may be NULL (empty).
+ */
+struct member_set;
+struct member_set *member_set_new(const struct member_list *l);
+bool member_set_has(const struct member_set *s, const char *email);
+void member_set_free(struct member_set *s);
+
 /* SHA-256 (hex, 65 bytes) of the sorted lower-cased addresses, one per
  * line: what an auditor compares across runs. */
 void member_list_digest(const struct member_list *l, char out[65]);

@@ -295,6 +295,12 @@ const struct tz *plan_comm_tz(const struct plan *p, const struct plan_comm *c);
  */
 bool plan_comm_uses_channel(const struct plan_comm *c, size_t channel);
 
+/* Whether the message sent at notify offset `offset` is the one reminders
+ * follow: the last notice (the smallest offset).  One acknowledgement
+ * link serves every notice of an occurrence, so reminding after each
+ * would remind twice.  The outbox and `agenda --sends` both ask this. */
+bool plan_comm_reminds_after(const struct plan_comm *c, int64_t offset);
+
 /* The plan name of a channel's type ("slack", "email", …). */
 const char *plan_channel_type(const struct plan_channel *ch);
 

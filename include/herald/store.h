@@ -557,6 +557,14 @@ enum herald_rc store_idem_take(struct store *s, const unsigned char key[32],
 			       const struct store_idem *fresh, int64_t since,
 			       struct store_idem *out, struct herald_err *err);
 
+/*
+ * Gives key back after its request was refused (400, 409): the entry goes
+ * if it is still the one request took (request id, no answer yet), so the
+ * corrected request may be asked under the same key.
+ */
+enum herald_rc store_idem_release(struct store *s, const unsigned char key[32],
+				  const char *request, struct herald_err *err);
+
 /* Stores the answer of the request that took key. */
 enum herald_rc store_idem_answer(struct store *s, const unsigned char key[32], int status,
 				 const char *body, struct herald_err *err);

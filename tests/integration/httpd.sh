@@ -161,6 +161,19 @@ check "bad plan refused (file change)" wait_for 10 grep -q 'refused' "$T/log"
 check "still serving 3.1" bash -c "curl -s '$base/healthz' | grep -q '\"version\":\"3.1\"'"
 check "same ETag after refused reload" [ "$(hdr "$base/feeds/public.ics" ETag)" = "$etag2" ]
 check "refusal recorded as evidence" bash -c "sqlite3 '$T/h.db' \"select count(*) from plan_versions where event like '%refused%'\" | grep -q '^[1-9]'"
+# Monitoring hears of it: the next start would refuse this file.
+check "healthz degraded (503) by the refused plan" bash -c 'test "$(curl -s -o /dev/null -w "%{http_code}" "$0/healthz")" = 503' "$base"
+curl -s "$base/healthz" >"$T/health.json"
+check "healthz names the refused plan" "$PY" -c '
+import json, sys
+h = json.load(open(sys.argv[1]))
+assert h["status"] == "degraded", h["status"]
+d = [c for c in h["degraded"] if c["what"] == "plan"]
+assert d and "still serving version 3.1" in d[0]["reason"] and "refused" in d[0]["reason"], h["degraded"]
+' "$T/health.json"
+cp "$T/good.json" "$T/plan.json"
+kill -HUP "$pid"
+check "a good reload clears it" wait_for 10 bash -c 'test "$(curl -s -o /dev/null -w "%{http_code}" "$0/healthz")" = 200' "$base"
 check "no secrets in the log" bash -c "! grep -qi 'demo-secret\|password=' '$T/log'"
 # The demo values themselves (demo-NAME) stand in for secrets: not logged.
 for v in $(grep -o 'env:[A-Z_]*' "$T/good.json" | sort -u | sed 's/env:/demo-/'); do

@@ -6,7 +6,10 @@
 #  - the same key with another request: 422; a malformed key: 400;
 #  - a retry whose first request never got its answer stored (a crash in
 #    between) lists the same deliveries and makes none;
-#  - a refused send is not kept: once fixed it goes through under its key;
+#  - a refused send is not kept: once fixed (the plan, or the request
+#    itself) it goes through under its key;
+#  - a scheduled communication sent out of turn, retried after the
+#    occurrence it spoke of, makes no new deliveries;
 #  - a day later the key is new again.
 . "$(dirname "$0")/../lib.sh"
 
@@ -124,6 +127,41 @@ check "25 h later the key makes a new send" test "$STATUS" = 202
 check "with new deliveries" test "$(keys_of $n)" != "$(keys_of $first)"
 check "(two more)" test "$(deliveries)" = 7
 check "the old entries are forgotten" test "$(sqlite3 "$T/h.db" "SELECT count(*) FROM internal_idempotency")" = 1
+# A request refused for what it says (400) gives its key back: the
+# corrected request goes through under it.
+K3="fixed-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+post "$K3" '{"note": "case 3"}'
+check "no by: 400" test "$STATUS" = 400
+post "$K3" '{"by": "Dana", "note": "case 3"}'
+check "the corrected request under the same key: 202 (got $STATUS)" test "$STATUS" = 202
+check "(two more)" test "$(deliveries)" = 9
+stop
+
+# A scheduled communication out of turn speaks of its next occurrence; a
+# retry of the same request made after that occurrence has passed (its
+# answer lost in a crash) still makes no new deliveries.
+read -r before_occ after_occ < <($PY -c '
+import datetime as d
+t = d.datetime.now(d.timezone.utc) + d.timedelta(days=3)
+o = t.replace(day=15, hour=9, minute=30, second=0, microsecond=0)
+while o <= t:
+    o = (o.replace(day=1) + d.timedelta(days=32)).replace(day=15)
+f = "%Y-%m-%dT%H:%M:%SZ"
+print((o - d.timedelta(minutes=1)).strftime(f), (o + d.timedelta(minutes=1)).strftime(f))')
+awr() { evq "$T/h.db" "sum(1 for x in d if x['communication'] == 'AWR')"; }
+K4="turn-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+HERALD_NOW=$before_occ start
+post "$K4" '{"by": "Dana", "note": "moved forward", "out_of_turn": true}' AWR
+check "out of turn before the occurrence: 202" test "$STATUS" = 202
+turn=$n
+check "(two deliveries)" test "$(awr)" = 2
+stop
+sqlite3 "$T/h.db" "UPDATE internal_idempotency SET status=0, body=NULL"
+HERALD_NOW=$after_occ start
+post "$K4" '{"by": "Dana", "note": "moved forward", "out_of_turn": true}' AWR
+check "its retry after the occurrence: 202" test "$STATUS" = 202
+check "the same deliveries" test "$(keys_of $n)" = "$(keys_of $turn)"
+check "none new" test "$(awr)" = 2
 stop
 check "no client key in the database" bash -c "! grep -q '$K1' '$T/h.db' '$T/herald.err'"
 check "evidence verifies" "$HERALD" evidence verify --db "$T/h.db"

@@ -144,4 +144,24 @@ check "the generated token opens the report" test "$(status -H "Authorization: B
 check "the database keeps only its hash" bash -c "! grep -qaF -- '$gen' '$T/gen.db' '$T/gen.db-wal' 2>/dev/null"
 kill -TERM "$pid2"
 wait "$pid2"
+# Another database of the same key directory takes that token rather than
+# overwriting it (the first database's operator kept it).
+hport3=$(free_port)
+spawn env -u HERALD_ADMIN_TOKEN "$HERALD" run "$T/plan.json" --db "$T/gen2.db" --listen "127.0.0.1:$hport3" \
+	--base-url "http://127.0.0.1:$hport3" --dry-run 2>"$T/gen2.err"
+pid3=$LAST_PID
+wait_for 15 curl -sf "http://127.0.0.1:$hport3/healthz"
+check "a second database keeps the token file" test "$(cat "$tokfile")" = "$gen"
+check "and takes its token" test "$(status -H "Authorization: Bearer $gen" "http://127.0.0.1:$hport3/report")" = 200
+check "saying so" grep -q "admin token taken from $tokfile" "$T/gen2.err"
+kill -TERM "$pid3"
+wait "$pid3"
+# A token file that is a link (it could lead the token into a log) is refused.
+mkdir -p "$T/k3" && chmod 700 "$T/k3"
+ln -s /dev/stderr "$T/k3/admin.token"
+env -u HERALD_ADMIN_TOKEN "$HERALD" run "$T/plan.json" --db "$T/gen3.db" --keys "$T/k3" \
+	--listen "127.0.0.1:$(free_port)" --dry-run >/dev/null 2>"$T/gen3.err"
+rc=$?
+check "a linked admin.token: refused ($(tail -1 "$T/gen3.err"))" test "$rc" -ne 0
+check "naming the file and HERALD_ADMIN_TOKEN" grep -q "k3/admin.token.*HERALD_ADMIN_TOKEN" "$T/gen3.err"
 finish
