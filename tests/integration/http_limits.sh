@@ -88,7 +88,9 @@ mv "$T/plan.json" "$T/good.json"
 mkfifo "$T/plan.json"
 kill -HUP "$pid"
 check "a FIFO plan is refused" wait_for 10 grep -q 'refused: .*not a regular file' "$T/log"
-check "still serving after the FIFO" test "$(code "$base/healthz")" = 200
+# Degraded (503) by the refused file since a02356c, still serving the plan.
+check "still serving after the FIFO" test "$(code "$base/healthz")" = 503
+check "... healthz says so" bash -c 'curl -s "$0/healthz" | grep -q "still serving version"' "$base"
 rm "$T/plan.json"
 # A file that is not a plan (think /etc/shadow behind a symlink): refused,
 # and none of its text reaches the log or the evidence.

@@ -220,8 +220,12 @@ kill -HUP "$spid"
 check "strict: the reload is refused" wait_for 15 db_is "$T/s.db" \
 	"SELECT count(*) FROM plan_versions WHERE event='refused' AND detail LIKE 'changed without approval (plan.strict_approval)%'" 1
 check "strict: refused in the log, running version kept" grep -q 'warn plan.refused: .*strict_approval.*still serving version 1.0' "$T/strict.err"
+# Degraded (503) by the refused file since a02356c, the body still names
+# the plan served.
+check "strict: healthz degraded by the refused file" \
+	test "$(curl -s -o /dev/null -w '%{http_code}' "$sbase/healthz")" = 503
 check "strict: healthz serves the approved content" test \
-	"$(curl -sf "$sbase/healthz" | $PY -c 'import json,sys; print(json.load(sys.stdin)["plan"]["content_sha256"])')" = "$sha0"
+	"$(curl -s "$sbase/healthz" | $PY -c 'import json,sys; print(json.load(sys.stdin)["plan"]["content_sha256"])')" = "$sha0"
 check "strict: no version recorded for the refused content" test "$(rows "$T/s.db")" -eq 1
 check "strict: no change event" db_is "$T/s.db" "SELECT count(*) FROM events WHERE kind='plan-changed-without-approval'" 0
 edit "$T/strict.yaml" 's.replace("version: \"1.0\"", "version: \"1.1\"").replace("approved_on: 2026-01-05", "approved_on: 2026-04-01")'
