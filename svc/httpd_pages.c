@@ -214,13 +214,18 @@ static void on_metrics(const struct httpd_req *req, struct httpd_resp *resp, voi
 	httpd_metrics(pg->h, b);
 	const struct plan *p = runtime_plan(pg->rt);
 	if (p) {
-		buf_adds(b, "# HELP herald_plan_info The plan being served.\n"
+		/* sha256 stays the file's (dashboards use it); content_sha256 is
+		 * the one plan history, show and diff name a version by. */
+		buf_adds(b, "# HELP herald_plan_info The plan being served (sha256: of the file; "
+			    "content_sha256: of its canonical JSON, as herald plan history).\n"
 			    "# TYPE herald_plan_info gauge\nherald_plan_info{id=\"");
 		prom_label(b, p->id);
 		buf_adds(b, "\",version=\"");
 		prom_label(b, p->version);
 		buf_adds(b, "\",sha256=\"");
 		prom_label(b, p->sha256);
+		buf_adds(b, "\",content_sha256=\"");
+		prom_label(b, p->content_sha256);
 		buf_adds(b, "\"} 1\n");
 	}
 	buf_printf(b, "# HELP herald_uptime_seconds Seconds since the service started.\n"

@@ -340,6 +340,7 @@ struct plan_meta {
 		*next_review, *loaded_at;
 	bool changed;             /* changed since approval (planver.h) */
 	char approved_sha256[65]; /* then: the approved content */
+	char content_sha256[65];  /* "" = not known (loaded before texts were kept) */
 };
 
 static void meta_free(struct plan_meta *m)
@@ -383,6 +384,7 @@ static void meta_from_plan(const struct plan *p, struct plan_meta *m)
 	m->version = xstrdup(p->version);
 	m->owner = p->owner ? xstrdup(p->owner) : NULL;
 	m->sha256 = xstrdup(p->sha256);
+	snprintf(m->content_sha256, sizeof m->content_sha256, "%s", p->content_sha256);
 	m->approved_by = p->approved_by ? xstrdup(p->approved_by) : NULL;
 	m->approved_on = p->approved_on ? xstrdup(p->approved_on) : NULL;
 	m->next_review = p->next_review ? xstrdup(p->next_review) : NULL;
@@ -410,6 +412,8 @@ static void meta_approval(struct store *s, const struct plan *p, struct plan_met
 		planver_judge(&h, p->id, p->version, p->approved_on, p->content_sha256, &v);
 	else if (e && e->has_content)
 		planver_judge(&h, e->plan_id, e->version, e->approved_on, e->sha256, &v);
+	if (e && e->has_content)
+		memcpy(m->content_sha256, e->sha256, sizeof m->content_sha256);
 	m->changed = v.changed;
 	memcpy(m->approved_sha256, v.approved_sha256, sizeof m->approved_sha256);
 	struct herald_err err;
@@ -461,6 +465,7 @@ static void section_plan(struct buf *b, const struct plan_meta *m, int64_t now,
 	if (from_plan)
 		dl_item(b, "Owner", m->owner, false);
 	dl_item(b, "File SHA-256", m->sha256, true);
+	dl_item(b, "Content SHA-256", m->content_sha256[0] ? m->content_sha256 : NULL, true);
 	dl_item(b, "Approved by", m->approved_by, false);
 	dl_item(b, "Approved on", m->approved_on, false);
 	dl_item(b, "Next review", m->next_review, false);
@@ -480,9 +485,31 @@ static void version_cell(struct buf *b, const char *v, bool code)
 	buf_adds(b, code ? "</code></td>" : "</td>");
 }
 
+/* The versions table reads the history too: a row's content SHA-256 is
+ * that of the entry holding its file SHA-256 (planver.h). */
+struct version_rows {
+	struct buf *b;
+	const struct planver_history *h;   /* NULL: could not be read */
+};
+
+static const char *content_of(const struct planver_history *h,
+			      const struct store_plan_version_view *v)
+{
+	for (size_t i = 0; h && v->sha256_hex && i < h->n; i++) {
+		const struct planver *e = &h->v[i];
+		if (!e->has_content || !same(e->plan_id, v->plan_id))
+			continue;
+		for (size_t k = 0; k < e->nfiles; k++)
+			if (strcmp(e->files[k], v->sha256_hex) == 0)
+				return e->sha256;
+	}
+	return NULL;
+}
+
 static int version_row(const struct store_plan_version_view *v, void *ctx)
 {
-	struct buf *b = ctx;
+	struct version_rows *x = ctx;
+	struct buf *b = x->b;
 	char at[32];
 	format_rfc3339_utc(v->at, at, sizeof at);
 	buf_printf(b, "<tr><td class=\"n\">%lld</td>", (long long)v->seq);
@@ -491,19 +518,41 @@ static int version_row(const struct store_plan_version_view *v, void *ctx)
 	version_cell(b, v->plan_id, false);
 	version_cell(b, v->version, false);
 	version_cell(b, v->sha256_hex, true);
+	const char *content = content_of(x->h, v);
+	if (content)
+		version_cell(b, content, true);
+	else if (v->sha256_hex)
+		buf_adds(b, "<td><em>not recorded</em></td>");   /* loaded before texts were kept */
+	else
+		buf_adds(b, "<td></td>");
 	version_cell(b, v->detail, false);
 	buf_adds(b, "</tr>");
 	return 0;
 }
 
+/*
+ * Both hashes, named apart: plan history, show and diff name a version by
+ * its content SHA-256 (canonical JSON), sha256sum gives the file's; an
+ * auditor matching this table against either must find the one asked for.
+ */
 static void section_versions(struct buf *b, struct store *s)
 {
 	buf_adds(b, "<section aria-labelledby=\"h-versions\"><h2 id=\"h-versions\">Plan versions loaded</h2>"
-		    "<div class=\"wrap\"><table><caption>Plan versions recorded (latest 50, newest first)</caption>"
+		    "<p><em>File SHA-256</em> is that of the file's bytes (<code>sha256sum</code>); "
+		    "<em>content SHA-256</em> that of its canonical JSON, by which <code>herald plan "
+		    "history</code>, <code>plan show</code> and <code>plan diff</code> name a version "
+		    "(a YAML twin or a change of layout alone is the same content).</p>"
+		    "<div class=\"wrap\"><table id=\"versions\"><caption>Plan versions recorded (latest 50, newest first)</caption>"
 		    "<thead><tr><th scope=\"col\">Seq</th><th scope=\"col\">At (UTC)</th>"
 		    "<th scope=\"col\">Event</th><th scope=\"col\">Plan</th><th scope=\"col\">Version</th>"
-		    "<th scope=\"col\">SHA-256</th><th scope=\"col\">Detail</th></tr></thead><tbody>");
-	store_each_plan_version(s, 50, version_row, b, NULL);
+		    "<th scope=\"col\">File SHA-256</th><th scope=\"col\">Content SHA-256</th>"
+		    "<th scope=\"col\">Detail</th></tr></thead><tbody>");
+	struct planver_history h;
+	bool have = planver_read(s, &h, NULL) == H_OK;
+	struct version_rows x = { .b = b, .h = have ? &h : NULL };
+	store_each_plan_version(s, 50, version_row, &x, NULL);
+	if (have)
+		planver_free(&h);
 	buf_adds(b, "</tbody></table></div></section>");
 }
 
@@ -879,9 +928,15 @@ struct send_run {
 	int64_t n, sent, failed, dry;
 };
 
+/* Every request of one kind of one communication, in no order. */
+struct send_runs {
+	struct send_run *v;
+	size_t n;
+};
+
 struct drill_row {
 	char *comm, *topic;
-	struct send_run drill, real;
+	struct send_runs drill, real;
 };
 
 struct drills {
@@ -902,21 +957,53 @@ static struct drill_row *drill_row(struct drills *x, const char *comm, const cha
 	return r;
 }
 
+static struct send_run *run_get(struct send_runs *l, int64_t at, const char *by)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].at == at && same(l->v[i].by, by))
+			return &l->v[i];
+	l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
+	l->v[l->n] = (struct send_run){ .at = at, .by = dup_or_null(by) };
+	return &l->v[l->n++];
+}
+
 static int on_manual(const struct store_delivery_view *d, void *ctx)
 {
 	struct drill_row *r = drill_row(ctx, d->communication, d->topic);
-	struct send_run *run = strcmp(d->kind, "drill") == 0 ? &r->drill : &r->real;
-	if (d->created_at > run->at) {
-		free(run->by);
-		*run = (struct send_run){ .at = d->created_at, .by = dup_or_null(d->requested_by) };
-	}
-	if (d->created_at != run->at || !same(d->requested_by, run->by))
-		return 0;
+	struct send_run *run = run_get(strcmp(d->kind, "drill") == 0 ? &r->drill : &r->real,
+				       d->created_at, d->requested_by);
 	run->n++;
 	run->sent += strcmp(d->state, "sent") == 0;
 	run->dry += strcmp(d->state, "dry-run") == 0;
 	run->failed += strcmp(d->state, "failed") == 0 || strcmp(d->state, "missed") == 0;
 	return 0;
+}
+
+/*
+ * The latest request that was not a dry run (NULL: none).  A send whose
+ * deliveries were all recorded dry-run reached no one, not even the drill
+ * recipients: it proves neither that people were told nor that the way to
+ * them works, so it is neither a real send nor a drill, and an auditor
+ * reading "last drill" must not take a rehearsal of the tool for one of
+ * the notice.  It is left out (the evidence export keeps it); the
+ * section says so.  A request partly dry-run (a send interrupted and
+ * finished by a --dry-run service) did reach some: it stays, with its
+ * dry-run count.
+ */
+static const struct send_run *last_run(const struct send_runs *l)
+{
+	const struct send_run *best = NULL;
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].dry < l->v[i].n && (!best || l->v[i].at > best->at))
+			best = &l->v[i];
+	return best;
+}
+
+static void runs_free(struct send_runs *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].by);
+	free(l->v);
 }
 
 static void run_cell(struct buf *b, const char *comm, const char *which,
@@ -925,7 +1012,7 @@ static void run_cell(struct buf *b, const char *comm, const char *which,
 	buf_adds(b, "<td data-comm=\"");
 	buf_add_html(b, comm);
 	buf_printf(b, "\" data-run=\"%s\"", which);
-	if (!run->at) {
+	if (!run) {
 		/* never drilled is a finding; never sent for real is good news */
 		buf_adds(b, strcmp(which, "last-drill") == 0
 				    ? " data-at=\"\"><span class=\"bad\">never</span></td>"
@@ -963,7 +1050,8 @@ static void section_drills(struct buf *b, struct store *s, const struct plan *p)
 	buf_adds(b, "<section aria-labelledby=\"h-drills\"><h2 id=\"h-drills\">Drills and manual sends</h2>"
 		    "<p>For each manual communication (incident and breach notices): the latest "
 		    "drill (<code>herald send --drill</code>, to the drill recipients only) and the "
-		    "latest real send, over the whole log, with who asked.</p>");
+		    "latest real send, over the whole log, with who asked. A dry run "
+		    "(<code>--dry-run</code>: recorded, sent to no one) is neither.</p>");
 	if (!x.n) {
 		buf_adds(b, "<p id=\"drills\" data-count=\"0\">No manual communication is planned or "
 			    "recorded.</p></section>");
@@ -982,13 +1070,13 @@ static void section_drills(struct buf *b, struct store *s, const struct plan *p)
 			buf_add_html(b, r->topic);
 		}
 		buf_adds(b, "</th>");
-		run_cell(b, r->comm, "last-drill", &r->drill);
-		run_cell(b, r->comm, "last-send", &r->real);
+		run_cell(b, r->comm, "last-drill", last_run(&r->drill));
+		run_cell(b, r->comm, "last-send", last_run(&r->real));
 		buf_adds(b, "</tr>");
 		free(r->comm);
 		free(r->topic);
-		free(r->drill.by);
-		free(r->real.by);
+		runs_free(&r->drill);
+		runs_free(&r->real);
 	}
 	free(x.rows);
 	buf_adds(b, "</tbody></table></div></section>");

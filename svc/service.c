@@ -326,7 +326,7 @@ static void reload(struct service *s, const char *why)
 	}
 	flag_change(s, p, v);
 	runtime_condition(&s->rt, "plan", NULL);
-	log_event(LOG_INFO, "plan.reloaded", "reloaded (%s) %s: plan %s version %s (was %s), sha256 %.12s",
+	log_event(LOG_INFO, "plan.reloaded", "reloaded (%s) %s: plan %s version %s (was %s), file sha256 %.12s",
 		  why, path, p->id, p->version, was, p->sha256);
 }
 
@@ -667,7 +667,7 @@ enum herald_rc service_run(const struct service_opts *o, struct plan *p,
 	}
 	/* The address it listens on and the one links carry differ behind a
 	 * proxy: an operator checking the port needs the first. */
-	log_event(LOG_INFO, "service.start", "serving %s (plan %s version %s, sha256 %.12s) on "
+	log_event(LOG_INFO, "service.start", "serving %s (plan %s version %s, file sha256 %.12s) on "
 		  "http://%s (links: %s), database %s%s%s%s", o->plan, p->id, p->version,
 		  p->sha256, o->listen, runtime_base_url(&s.rt, p), o->db,
 		  o->trust_proxy ? ", trusting X-Forwarded-For from " : "",

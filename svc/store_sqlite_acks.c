@@ -9,6 +9,12 @@
  * database gave each delivery its own link and left reminders without
  * one: there a link is one delivery, and its reminders are those of the
  * same communication, occurrence, audience, channel and recipient.
+ *
+ * A dry run reached no one (docs/delivery.md): a link whose messages were
+ * all recorded dry-run, with no reminder really sent, asked nobody and is
+ * left out; a message recorded dry-run is no first_sent, no reminder.  A
+ * message not yet sent, failed or missed still asks (the register says
+ * "not sent"), as before.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +30,8 @@ enum {
 	L_PLANV, L_KIND, L_OCC, L_FIRST_DUE, L_FIRST_SENT, L_REMINDERS, L_ACKED
 };
 
-#define SENT "('sent','dry-run')"
+/* Really sent: never 'dry-run'. */
+#define SENT "('sent')"
 
 static const char links_v2[] =
 	"WITH x AS ("
@@ -37,17 +44,22 @@ static const char links_v2[] =
 	"   AND (?3 IS NULL OR m.communication=?3)),"
 	" l AS ("
 	"  SELECT ack, min(seq) AS first,"
-	"   min(CASE WHEN kind<>'reminder' THEN due END) AS first_due,"
+	/* the first message that was no dry run, if any (a service
+	 * switched from --dry-run between notify offsets asked then) */
+	"   coalesce(min(CASE WHEN kind<>'reminder' AND state IS NOT 'dry-run' THEN due END),"
+	"    min(CASE WHEN kind<>'reminder' THEN due END)) AS first_due,"
 	"   min(CASE WHEN kind<>'reminder' AND state IN " SENT " THEN state_at END) AS first_sent,"
 	"   sum(CASE WHEN kind='reminder' AND state IN " SENT " THEN 1 ELSE 0 END) AS reminders,"
-	"   max(?4 IS NULL OR audience=?4) AS reached"
+	"   max(?4 IS NULL OR audience=?4) AS reached,"
+	"   max(CASE WHEN kind='reminder' THEN state IS 'sent'"
+	"    ELSE state IS NOT 'dry-run' END) AS real"
 	"  FROM x GROUP BY ack)"
 	" SELECT l.ack, m.communication, m.topic, coalesce(?4, m.audience), d.recipient_name,"
 	"  d.recipient, m.channel_type, m.channel_id, m.plan_id, m.plan_version, m.kind,"
 	"  m.occurrence, l.first_due, l.first_sent, l.reminders, k.at"
 	" FROM l JOIN deliveries d ON d.seq=l.first JOIN messages m ON m.seq=d.message"
 	" LEFT JOIN acks k ON k.ack=l.ack"
-	" WHERE l.reached AND (?1 IS NULL OR l.first_due>=?1) AND (?2 IS NULL OR l.first_due<?2)"
+	" WHERE l.reached AND l.real AND (?1 IS NULL OR l.first_due>=?1) AND (?2 IS NULL OR l.first_due<?2)"
 	"  AND (?5 IS NULL OR l.first_due<=?5 OR l.first_sent IS NOT NULL)"
 	"  AND (?6=0 OR k.at IS NULL)"
 	" ORDER BY m.communication, m.occurrence IS NULL, m.occurrence, coalesce(?4, m.audience),"
@@ -56,14 +68,22 @@ static const char links_v2[] =
 /* RFC 3339 text of format 1 as an instant, inside a printf format. */
 #define UNIXF(x) "CAST(strftime('%%s'," x ") AS INTEGER)"
 
-/* A format-1 delivery r was sent: its state in the old tables, or (a
- * migrated database) in the new one. */
-#define V1_SENT(r, v2) \
-	"(EXISTS(SELECT 1 FROM {S} y WHERE y.delivery=" r ".key AND y.state IN " SENT ")" \
+/* A format-1 delivery r reached a state in set: its state in the old
+ * tables, or (a migrated database) in the new one. */
+#define V1_IN(r, set, v2) \
+	"(EXISTS(SELECT 1 FROM {S} y WHERE y.delivery=" r ".key AND y.state IN " set ")" \
 	v2 ")"
-#define V2_OF_V1_SENT(r) \
+#define V2_OF_V1_IN(r, set) \
 	" OR EXISTS(SELECT 1 FROM delivery_states y2 WHERE y2.delivery=" r ".seq AND" \
-	" y2.state IN " SENT ")"
+	" y2.state IN " set ")"
+#define V1_STATE(both, r, set) ((both) ? V1_IN(r, set, V2_OF_V1_IN(r, set)) : V1_IN(r, set, ""))
+
+/* The reminders r of a format-1 link d. */
+#define V1_REMINDERS \
+	" FROM {D} r WHERE r.kind='reminder'" \
+	"   AND r.communication=d.communication AND r.occurrence IS d.occurrence" \
+	"   AND r.audience IS d.audience AND r.channel_id=d.channel_id" \
+	"   AND r.recipient IS d.recipient AND "
 
 static char *links_v1_sql(const struct store *s)
 {
@@ -74,19 +94,19 @@ static char *links_v1_sql(const struct store *s)
 		" " UNIXF("d.occurrence") ", " UNIXF("d.due") ","
 		" coalesce(" UNIXF("(SELECT min(y.at) FROM {S} y WHERE y.delivery=d.key AND"
 				  " y.state IN " SENT ")") ", %s),"
-		" (SELECT count(*) FROM {D} r WHERE r.kind='reminder'"
-		"   AND r.communication=d.communication AND r.occurrence IS d.occurrence"
-		"   AND r.audience IS d.audience AND r.channel_id=d.channel_id"
-		"   AND r.recipient IS d.recipient AND %s),"
+		" (SELECT count(*)" V1_REMINDERS "%s),"
 		" " UNIXF("(SELECT min(k.at) FROM {K} k WHERE k.delivery=d.key)")
 		" FROM {D} d WHERE d.ack_id IS NOT NULL AND d.kind<>'reminder'"
+		/* a dry run with no reminder really sent asked no one */
+		" AND (NOT %s OR EXISTS(SELECT 1" V1_REMINDERS "%s))"
 		" AND (?3 IS NULL OR d.communication=?3) AND (?4 IS NULL OR d.audience=?4)"
 		" AND (?1 IS NULL OR " UNIXF("d.due") ">=?1) AND (?2 IS NULL OR " UNIXF("d.due") "<?2)"
 		" ORDER BY d.communication, d.occurrence IS NULL, d.occurrence, d.audience,"
 		" coalesce(d.recipient_name, d.recipient), d.recipient, d.due, d.seq",
 		both ? "(SELECT min(y2.at) FROM delivery_states y2 WHERE y2.delivery=d.seq"
 		       " AND y2.state IN " SENT ")" : "NULL",
-		both ? V1_SENT("r", V2_OF_V1_SENT("r")) : V1_SENT("r", ""));
+		V1_STATE(both, "r", SENT), V1_STATE(both, "d", "('dry-run')"),
+		V1_STATE(both, "r", SENT));
 	char *sql = sqlite_v1_sql(s, tmpl);
 	free(tmpl);
 	return sql;

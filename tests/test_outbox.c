@@ -538,6 +538,65 @@ static void register_of_acknowledgements(void **state)
 	free(json);
 }
 
+/* Records every item as the null channel of --dry-run does, at now. */
+static void record_dry(struct fx *f, struct outbox_item **items, size_t n, int64_t now)
+{
+	struct outbox_result *res = xcalloc(n ? n : 1, sizeof *res);
+	for (size_t i = 0; i < n; i++) {
+		res[i].item = items[i];
+		res[i].o.result = CHAN_OK;
+		res[i].o.dry_run = true;
+		res[i].o.retry_after = -1;
+		res[i].finished = now;
+	}
+	struct herald_err err;
+	if (outbox_record(f->s, res, n, &f->pol, &err))
+		fail_msg("record: %s", err.msg);
+	free(res);
+}
+
+/* A dry run reached no one: people whose messages were all recorded
+ * dry-run were not asked; a real message after it (the service run
+ * without --dry-run for the second notice) asks them from then. */
+static void dry_run_asks_no_one(void **state)
+{
+	struct fx *f = *state;
+	materialise(f, T0, T0 + 86400);
+	struct outbox_item **it;
+	size_t n = claim(f, "pending", T0 + 3600, &it);   /* OPS and POLICY's PT1H */
+	assert_int_equal(n, 3);
+	record_dry(f, it, n, T0 + 3601);
+	free_items(it, n);
+	struct store_ack_filter asked = { .has_due_by = true, .due_by = T0 + 3600 };
+	assert_int_equal(links(f, &asked).n, 0);   /* before the dry run: 2 */
+	struct evidence_acks_totals t;
+	struct herald_err err;
+	FILE *null = fopen("/dev/null", "w");
+	assert_int_equal(evidence_acks(f->s, &asked, EVIDENCE_ACKS_CSV, null, &t, &err), H_OK);
+	assert_int_equal(t.asked, 0);
+	/* Unfiltered, the register still lists whom the real notice will ask,
+	 * as not sent and due with it. */
+	struct links x = links(f, NULL);
+	assert_int_equal(x.n, 2);
+	assert_int_equal(x.first_sent[0], 0);
+	assert_int_equal(x.first_due[0], T0 + 7200);
+
+	n = claim(f, "pending", T0 + 7200, &it);           /* POLICY's PT0S, for real */
+	assert_int_equal(n, 2);
+	record_all(f, it, n, CHAN_OK, T0 + 7201);
+	free_items(it, n);
+	x = links(f, &asked);
+	assert_int_equal(x.n, 2);
+	assert_string_equal(x.who[0], "POLICY/ann@example.org");
+	assert_int_equal(x.first_sent[0], T0 + 7201);
+	assert_int_equal(x.first_due[0], T0 + 7200);       /* the real message's */
+	assert_int_equal(x.reminders[0], 0);
+	assert_int_equal(evidence_acks(f->s, NULL, EVIDENCE_ACKS_CSV, null, &t, &err), H_OK);
+	assert_int_equal(t.asked, 2);
+	assert_int_equal(t.outstanding, 2);
+	fclose(null);
+}
+
 static const char *replace_or_die(char **j, const char *from, const char *to)
 {
 	char *r = replace(*j, from, to);
@@ -974,6 +1033,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(drill_reaches_drill_recipients_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(same_request_same_deliveries, setup, teardown),
 		cmocka_unit_test_setup_teardown(register_of_acknowledgements, setup, teardown),
+		cmocka_unit_test_setup_teardown(dry_run_asks_no_one, setup, teardown),
 		cmocka_unit_test_setup_teardown(name_and_link_placeholders, setup, teardown),
 		cmocka_unit_test_setup_teardown(joiner_onboarded_leaver_cancelled, setup, teardown),
 		cmocka_unit_test_setup_teardown(new_members_none, setup, teardown),

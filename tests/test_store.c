@@ -476,10 +476,11 @@ static void migrates_the_first_release(void **state)
 	assert_int_equal(seq, V1_ROWS + 3);
 	/* The register reads format-1 links: each delivery its own, its
 	 * reminders found by recipient, an acknowledgement made after the
-	 * migration counted. */
+	 * migration counted; the two INC links only a dry run reached asked
+	 * no one. */
 	struct v1_register r = { 0 };
 	assert_int_equal(store_each_ack_link(s, NULL, v1_link, &r, NULL, &err), H_OK);
-	assert_int_equal(r.n, 6);
+	assert_int_equal(r.n, 4);
 	assert_int_equal(r.acked, 2);
 	assert_int_equal(r.bob_reminders, 1);
 	assert_int_equal(r.ann_reminders, 0);

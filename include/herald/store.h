@@ -259,7 +259,9 @@ bool store_ack_done(struct store *s, const char *ackid);
  * offset, reminder and onboarding message).  Strings are borrowed for the
  * duration of the callback; absent values are NULL, absent times 0.
  * Descriptive fields (audience, name, channel, kind) are those of the
- * link's first delivery.
+ * link's first delivery.  A link that only dry runs reached (every
+ * message recorded dry-run, no reminder really sent) asked no one and is
+ * not a link here.
  */
 struct store_ack_link {
 	const char *ackid;          /* TOKEN_ACKID_LEN base64url characters */
@@ -273,8 +275,8 @@ struct store_ack_link {
 	bool has_occurrence;
 	int64_t occurrence;
 	int64_t first_due;          /* when its first message (not a reminder) fell due */
-	int64_t first_sent;         /* its first message sent (or dry-run); 0 = not yet */
-	int64_t reminders;          /* reminders sent (or dry-run) */
+	int64_t first_sent;         /* its first message sent; 0 = not yet */
+	int64_t reminders;          /* reminders sent (a dry run is no send) */
 	int64_t acked_at;           /* 0 = outstanding */
 };
 

@@ -178,6 +178,66 @@ PY
 check "report counts leave drills out of the audience's figures" \
 	grep -q 'data-comm="BREACH-NOTICE" data-aud="regulator" data-metric="recorded">1<' "$T/report.html"
 
+# ------------------------------------- a dry run next to the real send
+# docs/delivery.md: a dry run is never counted as sent to anyone.  On a
+# copy of the log, a dry-run send and a dry-run drill after the real ones:
+# the register and the report keep the real ones and ignore the dry runs.
+"$HERALD" evidence backup "$T/d.db" --db "$T/a.db" >/dev/null 2>&1
+"$HERALD" send "$T/plan.json" BREACH-NOTICE --db "$T/d.db" --by "Sam Dry" --note x \
+	--dry-run >/dev/null 2>&1
+check "dry-run send next to the real one: exit 0" test $? -eq 0
+"$HERALD" send "$T/plan.json" BREACH-NOTICE --db "$T/d.db" --by "Sam Dry" --note x \
+	--drill --dry-run >/dev/null 2>&1
+check "dry-run drill: exit 0" test $? -eq 0
+check "both dry runs are recorded" test "$(q "$T/d.db" "sum(1 for x in d if x['state']=='dry-run')")" = 10
+dacks() { "$HERALD" evidence acks --db "$T/d.db" "$@"; }
+check "register (JSON): the people of the real send only" \
+	test "$(dacks --format json | $PY -c 'import json,sys; r=json.load(sys.stdin); print(len(r), len({x["first_sent"] for x in r}))')" = "$nacks 1"
+check "register (CSV): the same rows as before the dry runs" \
+	test "$(dacks --format csv | tail -n +2 | wc -l)" = "$nacks"
+check "register (text): the dry runs asked no one" \
+	bash -c "'$HERALD' evidence acks --db '$T/d.db' | tail -1 | grep -q '^$nacks asked, 0 acknowledged, $nacks outstanding;'"
+check "register --outstanding: the same" test "$(dacks --outstanding --format csv | tail -n +2 | wc -l)" = "$nacks"
+"$HERALD" report --db "$T/d.db" --plan "$T/plan.json" -o "$T/dreport.html" 2>/dev/null
+check "report: the last real send and drill are the real ones, the dry runs neither" \
+	$PY - "$T/report.html" "$T/dreport.html" <<'PY'
+import sys
+from html.parser import HTMLParser
+ACKS = ("asked", "acknowledged", "outstanding", "ack-rate")
+def read(path):
+    x = {"runs": {}, "acks": {}, "names": {}}
+    class P(HTMLParser):
+        cur = None
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "td" and a.get("data-run"):
+                x["runs"][(a["data-comm"], a["data-run"])] = a
+            if a.get("data-comm") == "BREACH-NOTICE" and a.get("data-metric") in ACKS:
+                self.cur = ("acks", (a.get("data-occ") or a.get("data-aud"), a["data-metric"]))
+            if tag == "ul" and a.get("class") == "names":
+                self.cur = ("names", a["data-occ"])
+        def handle_endtag(self, tag):
+            if tag in ("td", "ul"):
+                self.cur = None
+        def handle_data(self, d):
+            if self.cur:
+                x[self.cur[0]][self.cur[1]] = x[self.cur[0]].get(self.cur[1], "") + d
+    page = open(path).read()
+    P().feed(page)
+    return x, page
+real, _ = read(sys.argv[1])
+dry, page = read(sys.argv[2])
+for k in ("last-send", "last-drill"):
+    assert dry["runs"][("BREACH-NOTICE", k)] == real["runs"][("BREACH-NOTICE", k)], (k, dry, real)
+assert dry["runs"][("BREACH-NOTICE", "last-send")]["data-sent"] == "4", dry
+assert "by Sam Dry" not in page, "a dry run shown as a send or a drill"
+# One occurrence asked (the real send), the same people outstanding, the
+# same rates per audience: the dry runs add no one.
+assert dry["acks"] == real["acks"], (dry["acks"], real["acks"])
+assert sum(1 for (o, m) in real["acks"] if m == "asked") == 1, real["acks"]
+assert dry["names"] == real["names"] and len(real["names"]) == 1, (dry["names"], real["names"])
+PY
+
 # ------------------------------------------------------------ CSV export
 "$HERALD" evidence export --db "$T/a.db" >"$T/a.csv" 2>"$T/a.err"
 check "CSV: csv module reads 10 rows and the note" $PY - "$T/a.csv" "$NOTE" <<'PY'

@@ -91,6 +91,7 @@ check "a FIFO plan is refused" wait_for 10 grep -q 'refused: .*not a regular fil
 # Still serving (the feeds answer), degraded until a plan file loads.
 check "still serving after the FIFO" test "$(code "$base/feeds/public.ics")" = 200
 check "healthz degraded by the refused file" test "$(code "$base/healthz")" = 503
+check "... healthz says so" bash -c 'curl -s "$0/healthz" | grep -q "still serving version"' "$base"
 rm "$T/plan.json"
 # A file that is not a plan (think /etc/shadow behind a symlink): refused,
 # and none of its text reaches the log or the evidence.

@@ -99,6 +99,31 @@ check "history text: the flag in words" grep -q "^1\.2 .*yes: not the content ap
 check "history text: the approval columns" grep -q "^1\.1 .* CISO  *2026-02-01  *no$" "$T/hist.txt"
 "$HERALD" report --db "$T/h.db" -o "$T/report.html" 2>"$T/report.err" || cat "$T/report.err" >&2
 check "report badge: changed since approval" grep -q 'id="approval" class="badge bad">Changed since approval<' "$T/report.html"
+# Two hashes, named apart: the file's (sha256sum) and the content's (plan
+# history's), so an auditor matching the report against either finds it.
+file1=$(sha256sum "$T/v1.yaml" | cut -d' ' -f1)
+check "report versions: File SHA-256 is sha256sum's, Content SHA-256 plan history's" \
+	"$PY" - "$T/report.html" "$T/hist.json" "$file1" <<'PY'
+import re, sys
+page, hist, file1 = open(sys.argv[1]).read(), __import__("json").load(open(sys.argv[2])), sys.argv[3]
+t = page[page.index('<table id="versions"'):]
+t = t[:t.index("</table>")]
+heads = re.findall(r'<th scope="col">([^<]*)</th>', t)
+assert heads[5:7] == ["File SHA-256", "Content SHA-256"], heads
+rows = [re.findall(r"<td[^>]*>(?:<code>)?([^<]*)", r) for r in re.findall(r"<tr><td.*?</tr>", t)]
+loaded = [r for r in rows if r[2] in ("loaded", "reloaded")][::-1]   # oldest first
+assert [r[4] for r in loaded] == [e["version"] for e in hist], loaded
+assert [r[6] for r in loaded] == [e["content_sha256"] for e in hist], (loaded, hist)
+assert loaded[0][5] == file1 and file1 != loaded[0][6], loaded[0]
+PY
+curl -sf "$base/metrics" -o "$T/metrics.txt"
+now=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))[3]["content_sha256"])' "$T/hist.json")
+check "metrics: sha256 the file's, content_sha256 the content's" grep -q \
+	"^herald_plan_info{id=\"T-HIST\",version=\"1.2\",sha256=\"$(sha256sum "$T/plan.yaml" | cut -d' ' -f1)\",content_sha256=\"$now\"} 1$" "$T/metrics.txt"
+check "log: service.start names the file sha256" \
+	grep -q "info service.start: serving .*plan T-HIST version 1.0, file sha256 ${file1:0:12})" "$T/herald.err"
+check "log: plan.reloaded names the file sha256" \
+	grep -q "info plan.reloaded: reloaded ([^)]*) .*version 1.2 (was 1.2), file sha256 $(sha256sum "$T/plan.yaml" | cut -c1-12)$" "$T/herald.err"
 # The copy in circulation says it too (Clause 7.5), naming the approval.
 curl -sf -H "Authorization: Bearer $ADMIN" "$base/plan" -o "$T/plan-changed.html"
 check "GET /plan: changed since approval, above document control" "$PY" - "$T/plan-changed.html" "${approved:0:12}" <<'PY'
@@ -195,10 +220,12 @@ kill -HUP "$spid"
 check "strict: the reload is refused" wait_for 15 db_is "$T/s.db" \
 	"SELECT count(*) FROM plan_versions WHERE event='refused' AND detail LIKE 'changed without approval (plan.strict_approval)%'" 1
 check "strict: refused in the log, running version kept" grep -q 'warn plan.refused: .*strict_approval.*still serving version 1.0' "$T/strict.err"
+# Degraded (503) by the refused file since a02356c, the body still names
+# the plan served.
+check "strict: healthz degraded by the refused file" \
+	test "$(curl -s -o /dev/null -w '%{http_code}' "$sbase/healthz")" = 503
 check "strict: healthz serves the approved content" test \
 	"$(curl -s "$sbase/healthz" | $PY -c 'import json,sys; print(json.load(sys.stdin)["plan"]["content_sha256"])')" = "$sha0"
-check "strict: healthz degraded, the file on disk is refused" test \
-	"$(curl -s -o /dev/null -w '%{http_code}' "$sbase/healthz")" = 503
 check "strict: no version recorded for the refused content" test "$(rows "$T/s.db")" -eq 1
 check "strict: no change event" db_is "$T/s.db" "SELECT count(*) FROM events WHERE kind='plan-changed-without-approval'" 0
 edit "$T/strict.yaml" 's.replace("version: \"1.0\"", "version: \"1.1\"").replace("approved_on: 2026-01-05", "approved_on: 2026-04-01")'
