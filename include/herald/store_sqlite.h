@@ -89,7 +89,7 @@ const char *sqlite_col_text(sqlite3_stmt *st, int i);
 /* An id column in either format: format 2 keeps n raw bytes, which are
  * written into out as hex (n 32: delivery keys) or base64url (n 16: ack
  * link ids); format 1 kept the text itself.  out needs room for the
- * encoding of n bytes. */
+ * encoding of n bytes and its NUL (65 for a key, TOKEN_ACKID_LEN + 1). */
 const char *sqlite_col_hex(sqlite3_stmt *st, int i, size_t n, char *out);
 const char *sqlite_col_b64(sqlite3_stmt *st, int i, size_t n, char *out);
 
