@@ -130,7 +130,7 @@ static const struct opts_spec export_spec = {
 	.summary = "one row per delivery due in [--from, --to) as CSV (default)\n"
 		   "or JSON, with the chain head",
 	OPTS_TABLE(export_table),
-	.notes = "T is YYYY-MM-DD (midnight UTC) or an RFC 3339 instant.  The CSV holds\n"
+	.notes = "T is YYYY-MM-DD[THH:MM] (UTC wall clock) or an RFC 3339 instant.  The CSV holds\n"
 		 "the header and the rows only; the chain head that covers them goes to\n"
 		 "stderr (and to --head FILE).  JSON states it inline.  A --communication\n"
 		 "or --audience that no delivery carries is warned about on stderr.\n",
@@ -204,7 +204,7 @@ static const struct opts_spec acks_spec = {
 		   "person asked to acknowledge (first sent, reminders, acknowledged\n"
 		   "at or outstanding)",
 	OPTS_TABLE(acks_table),
-	.notes = "T is YYYY-MM-DD (midnight UTC) or an RFC 3339 instant.  Only people\n"
+	.notes = "T is YYYY-MM-DD[THH:MM] (UTC wall clock) or an RFC 3339 instant.  Only people\n"
 		 "already asked are listed: a message not yet due asks no one.  A\n"
 		 "--communication or --audience that no delivery carries is warned about\n"
 		 "on stderr.\n",
@@ -404,7 +404,7 @@ static const struct opts_spec evidence_spec = {
 	.name = "evidence",
 	.summary = "verify, sign, export and back up the evidence log",
 	OPTS_SUBS(subs),
-	.notes = "T is YYYY-MM-DD (midnight UTC) or an RFC 3339 instant.  --db defaults to\n"
+	.notes = "T is YYYY-MM-DD[THH:MM] (UTC wall clock) or an RFC 3339 instant.  --db defaults to\n"
 		 "./herald.db.  Exit status: 0 ok, 1 tampering found, 2 usage, 3 I/O.\n",
 };
 

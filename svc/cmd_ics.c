@@ -33,7 +33,7 @@ static const struct opts_spec ics_spec = {
 	.summary = "write a feed as an iCalendar file",
 	CLI_ONE_PLAN,
 	OPTS_TABLE(ics_table),
-	.notes = "T is YYYY-MM-DD (midnight in the plan's zone) or an RFC 3339 instant.\n",
+	.notes = "T is YYYY-MM-DD[THH:MM] (in the plan's zone) or an RFC 3339 instant.\n",
 };
 
 static int ics_run(int argc, char **argv)

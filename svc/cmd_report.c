@@ -36,7 +36,7 @@ static const struct opts_spec report_spec = {
 	.name = "report",
 	.summary = "write the auditor's HTML report of the evidence log",
 	OPTS_TABLE(report_table),
-	.notes = "T is YYYY-MM-DD (midnight in the plan's zone, UTC without --plan) or an\n"
+	.notes = "T is YYYY-MM-DD[THH:MM] (in the plan's zone, UTC without --plan) or an\n"
 		 "RFC 3339 instant.\n"
 		 "Exit status: 0 ok, 1 the evidence does not verify (the report is still\n"
 		 "written and says so), 2 usage, 3 I/O.\n",

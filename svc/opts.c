@@ -157,14 +157,27 @@ static int store(struct parse *p, size_t i, const char *as, const char *v)
 					  o->min, o->max);
 		break;
 	case OPT_TIME: {
+		/* A date or a plan LOCAL time is wall-clock time, placed in a
+		 * zone later; an RFC 3339 time is an instant. */
 		struct opt_time *t = slot;
-		if (parse_date(v, &t->value))
+		if (parse_date(v, &t->value) || parse_local(v, &t->value)) {
 			t->is_date = true;
-		else if (parse_rfc3339(v, &t->value))
+		} else if (parse_rfc3339(v, &t->value)) {
 			t->is_date = false;
-		else
-			return opts_error(s, "%s \"%s\" is not YYYY-MM-DD or an RFC 3339 time",
-					  as, v);
+		} else {
+			/* Why, for what is shaped like a date ("February 2026
+			 * has 28 days"); "tomorrow" needs no more than the forms. */
+			char why[120] = "";
+			size_t len = strlen(v);
+			bool datelike = len >= 10 && v[0] >= '0' && v[0] <= '9' && v[4] == '-' &&
+					v[7] == '-';
+			bool looks_local = len > 10 && v[10] == 'T';
+			if (!datelike || (looks_local ? explain_local(v, why, sizeof why)
+						      : explain_date(v, why, sizeof why)))
+				why[0] = '\0';
+			return opts_error(s, "%s \"%s\" is not YYYY-MM-DD, YYYY-MM-DDTHH:MM or an "
+					  "RFC 3339 time%s%s", as, v, why[0] ? ": " : "", why);
+		}
 		t->text = v;
 		break;
 	}

@@ -208,6 +208,16 @@ static void times(void **state)
 	assert_true(opt_time_instant(&a.when, utc) == t);
 	/* An instant is one whatever the zone. */
 	assert_false(a.until.is_date);
+	done(&r);
+	/* A plan LOCAL time (no offset) is wall-clock time, like a date. */
+	struct targs l = { 0 };
+	parse(&r, "demo p --when 2026-07-01T10:30", &l);
+	assert_int_equal(r.rc, OPTS_CONTINUE);
+	assert_true(l.when.is_date);
+	assert_true(parse_rfc3339("2026-07-01T09:30:00Z", &t));
+	assert_true(opt_time_instant(&l.when, london) == t);
+	done(&r);
+	parse(&r, "demo p --when 2026-07-01T12:00:00+02:00 --until 2026-07-01T12:00:00+02:00", &a);
 	assert_string_equal(a.until.text, "2026-07-01T12:00:00+02:00");
 	assert_true(parse_rfc3339("2026-07-01T10:00:00Z", &t));
 	assert_true(opt_time_instant(&a.until, london) == t);
@@ -237,9 +247,14 @@ static void errors(void **state)
 	expect_error("demo p --count 5x", "--count takes a whole number from 1 to 99");
 	expect_error("demo p --count=", "--count takes a whole number from 1 to 99");
 	expect_error("demo p --when tomorrow",
-		     "--when \"tomorrow\" is not YYYY-MM-DD or an RFC 3339 time");
+		     "--when \"tomorrow\" is not YYYY-MM-DD, YYYY-MM-DDTHH:MM or an RFC 3339 time");
+	/* saying why, as check does for the plan's dates */
 	expect_error("demo p --when 2026-02-30",
-		     "--when \"2026-02-30\" is not YYYY-MM-DD or an RFC 3339 time");
+		     "--when \"2026-02-30\" is not YYYY-MM-DD, YYYY-MM-DDTHH:MM or an RFC 3339 "
+		     "time: February 2026 has 28 days");
+	expect_error("demo p --when 2026-07-01T24:00",
+		     "--when \"2026-07-01T24:00\" is not YYYY-MM-DD, YYYY-MM-DDTHH:MM or an RFC "
+		     "3339 time: there is no hour 24 (00 to 23)");
 	expect_error("demo p --format xml", "--format is text, csv or json");
 	expect_error("demo p --count 3 --until 2027-01-01", "give --count or --until, not both");
 	expect_error("demo p --until 2027-01-01 --count 3", "give --until or --count, not both");

@@ -38,7 +38,8 @@ enum opt_kind {
 	OPT_FLAG,   /* bool: set to true; takes no value */
 	OPT_STRING, /* const char *: the value as given (borrowed from argv) */
 	OPT_UINT,   /* long: a decimal whole number in [min, max] */
-	OPT_TIME,   /* struct opt_time: YYYY-MM-DD or an RFC 3339 instant */
+	OPT_TIME,   /* struct opt_time: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (wall
+		     * clock) or an RFC 3339 instant */
 	OPT_CHOICE, /* int: the index of the value in choices */
 };
 
@@ -49,11 +50,12 @@ enum opt_kind {
  */
 struct opt_time {
 	const char *text;  /* as given; NULL if the option was not given */
-	bool is_date;      /* value is a wall-clock midnight, not an instant */
+	bool is_date;      /* value is wall-clock time (a date's midnight, or a
+			    * LOCAL time), not an instant */
 	int64_t value;
 };
 
-/* The instant of t: a date is midnight in zone z. */
+/* The instant of t: a date is midnight, a LOCAL time that time, in zone z. */
 int64_t opt_time_instant(const struct opt_time *t, const struct tz *z);
 
 struct opt {
