@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "herald/cli.h"
+#include "herald/util.h"
 #include "herald/version.h"
 
 static const struct cmd *const commands[] = {
@@ -48,7 +49,18 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		if (strcmp(argv[1], commands[i]->spec->name) == 0)
 			return commands[i]->run(argc - 1, argv + 1);
-	fprintf(stderr, "herald: unknown command \"%s\"\n", argv[1]);
+	const char *best = NULL;
+	size_t bestd = 3;
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		size_t d = edit_distance(argv[1], commands[i]->spec->name);
+		if (d < bestd)
+			bestd = d, best = commands[i]->spec->name;
+	}
+	if (best)
+		fprintf(stderr, "herald: unknown command \"%s\" (did you mean \"%s\"?)\n",
+			argv[1], best);
+	else
+		fprintf(stderr, "herald: unknown command \"%s\"\n", argv[1]);
 	usage(stderr);
 	return 2;
 }

@@ -104,6 +104,30 @@ static enum herald_rc load_address_list(struct pj *c, json_t *j,
 	return pj_since(c, before);
 }
 
+/* The id of p's channels (or audiences) within two edits of id: the one
+ * an unknown reference most likely meant; NULL if none is that close. */
+static const char *closest_ref(const struct plan *p, bool channels, const char *id)
+{
+	const char *best = NULL;
+	size_t bestd = 3, n = channels ? p->nchannels : p->naudiences;
+	for (size_t i = 0; i < n; i++) {
+		const char *cand = channels ? p->channels[i].id : p->audiences[i].id;
+		size_t d = cand ? edit_distance(cand, id) : 99;
+		if (d < bestd)
+			bestd = d, best = cand;
+	}
+	return best;
+}
+
+static void unknown_ref(struct pj *c, const char *what, bool channels, const char *id)
+{
+	const char *best = closest_ref(c->plan, channels, id);
+	if (best)
+		pj_fail(c, "unknown %s \"%.60s\" (did you mean \"%s\"?)", what, id, best);
+	else
+		pj_fail(c, "unknown %s \"%.60s\"", what, id);
+}
+
 /* The "to" of a deliver entry through channel ch (c's path is the entry). */
 static enum herald_rc load_deliver_to(struct pj *c, json_t *j,
 				      const struct plan_audience *a,
@@ -153,8 +177,11 @@ static enum herald_rc load_deliver_entry(struct pj *c, json_t *j,
 		return pj_since(c, before);
 	}
 	long ci = plan_channel_index(c->plan, chid);
-	if (ci < 0)
-		PJ_FAIL_AT(c, "channel", "unknown channel \"%.60s\"", chid);
+	if (ci < 0) {
+		size_t o = pj_push_key(c, "channel");
+		unknown_ref(c, "channel", true, chid);
+		pj_pop(c, o);
+	}
 	free(chid);
 	if (ci < 0)
 		return H_EINVAL;
@@ -351,7 +378,7 @@ static enum herald_rc load_ref_list(struct pj *c, json_t *a, const char *what,
 		if (!pj_string_value(c, v, &id) && resolve) {
 			k = lookup(c->plan, id);
 			if (k < 0)
-				pj_fail(c, "unknown %s \"%.60s\"", what, id);
+				unknown_ref(c, what, lookup == plan_channel_index, id);
 			for (size_t j = 0; k >= 0 && j < *n; j++)
 				if ((*out)[j] == (size_t)k) {
 					pj_fail(c, "%s \"%.60s\" is listed twice", what, id);

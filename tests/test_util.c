@@ -158,6 +158,21 @@ static char *listing(void)
 	return buf_take(&b);
 }
 
+static void distances(void **state)
+{
+	(void)state;
+	assert_int_equal(edit_distance("check", "check"), 0);
+	assert_int_equal(edit_distance("chek", "check"), 1);
+	assert_int_equal(edit_distance("slak-staff", "slack-staff"), 1);
+	assert_int_equal(edit_distance("INC-ALRT", "INC-ALERT"), 1);
+	assert_int_equal(edit_distance("abc", ""), 3);
+	assert_int_equal(edit_distance("kitten", "sitting"), 3);
+	char long_word[50];
+	memset(long_word, 'a', sizeof long_word - 1);
+	long_word[sizeof long_word - 1] = '\0';
+	assert_int_equal(edit_distance(long_word, "a"), 99);
+}
+
 /* A secret that begins with a shorter one is masked whole, whichever was
  * registered first (a URL and its own path are both registered). */
 static void log_masks_longest(void **state)
@@ -272,6 +287,7 @@ int main(void)
 		cmocka_unit_test(json_utf8),
 		cmocka_unit_test(json_round_trip),
 		cmocka_unit_test(log_masks_longest),
+		cmocka_unit_test(distances),
 		cmocka_unit_test_setup_teardown(atomic_writes, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(atomic_failures, setup_dir, teardown_dir),
 		cmocka_unit_test(atomic_device),

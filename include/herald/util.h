@@ -87,6 +87,11 @@ int read_file(const char *path, size_t max, char **out, size_t *len);
 enum herald_rc write_file_atomic(const char *path, const void *data, size_t len,
 				 mode_t mode, struct herald_err *err);
 
+/* Levenshtein distance of a and b (99 past 40 bytes), for "did you
+ * mean": an unknown key, reference or command two edits from a known one
+ * is most likely that one mistyped. */
+size_t edit_distance(const char *a, const char *b);
+
 /* Constant-time comparison of n bytes. */
 bool ct_equal(const void *a, const void *b, size_t n);
 

@@ -12,6 +12,8 @@ check "--help lists commands" bash -c '"$HERALD" --help | grep -q "check"'
 # in the summaries' column: nothing starts at the margin between them.
 check "--help keeps long summaries in their column" bash -c \
 	'"$HERALD" --help | sed -n "/^commands:/,/^\$/p" | sed "1d;\$d" | grep -vqE "^  [a-z]+ +[^ ]|^ {13}[^ ]" && exit 1 || exit 0'
+check "a mistyped command: did you mean" bash -c \
+	'"$HERALD" chek 2>&1 | grep -q "unknown command \"chek\" (did you mean \"check\"?)"'
 check "a stray argument is named" bash -c \
 	'"$HERALD" ics "$ROOT/plans/acme-isms.json" all-staff 2>&1 | grep -q "unexpected argument all-staff"'
 check "no command is a usage error" test "$(code "$HERALD")" = 2
