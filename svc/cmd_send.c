@@ -312,13 +312,10 @@ static int run(int argc, char **argv)
 	struct engine *e = NULL;
 	long ci = plan_comm_index(p, o.comm);
 	if (ci < 0) {
-		const char *best = NULL;
-		size_t bestd = 3;
-		for (size_t i = 0; i < p->ncomms; i++) {
-			size_t d = edit_distance(p->comms[i].id, o.comm);
-			if (d < bestd)
-				bestd = d, best = p->comms[i].id;
-		}
+		struct nearest nb = NEAREST(o.comm);
+		for (size_t i = 0; i < p->ncomms; i++)
+			nearest_offer(&nb, p->comms[i].id);
+		const char *best = nb.best;
 		cli_error("%s: no communication \"%s\" in the plan%s%s%s", o.plan, o.comm,
 			  best ? " (did you mean \"" : "", best ? best : "", best ? "\"?)" : "");
 		rc = H_EINVAL;

@@ -49,16 +49,12 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		if (strcmp(argv[1], commands[i]->spec->name) == 0)
 			return commands[i]->run(argc - 1, argv + 1);
-	const char *best = NULL;
-	size_t bestd = 3;
-	for (size_t i = 0; i < NCOMMANDS; i++) {
-		size_t d = edit_distance(argv[1], commands[i]->spec->name);
-		if (d < bestd)
-			bestd = d, best = commands[i]->spec->name;
-	}
-	if (best)
+	struct nearest nb = NEAREST(argv[1]);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		nearest_offer(&nb, commands[i]->spec->name);
+	if (nb.best)
 		fprintf(stderr, "herald: unknown command \"%s\" (did you mean \"%s\"?)\n",
-			argv[1], best);
+			argv[1], nb.best);
 	else
 		fprintf(stderr, "herald: unknown command \"%s\"\n", argv[1]);
 	usage(stderr);

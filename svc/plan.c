@@ -108,15 +108,11 @@ static enum herald_rc load_address_list(struct pj *c, json_t *j,
  * an unknown reference most likely meant; NULL if none is that close. */
 static const char *closest_ref(const struct plan *p, bool channels, const char *id)
 {
-	const char *best = NULL;
-	size_t bestd = 3, n = channels ? p->nchannels : p->naudiences;
-	for (size_t i = 0; i < n; i++) {
-		const char *cand = channels ? p->channels[i].id : p->audiences[i].id;
-		size_t d = cand ? edit_distance(cand, id) : 99;
-		if (d < bestd)
-			bestd = d, best = cand;
-	}
-	return best;
+	struct nearest nb = NEAREST(id);
+	size_t n = channels ? p->nchannels : p->naudiences;
+	for (size_t i = 0; i < n; i++)
+		nearest_offer(&nb, channels ? p->channels[i].id : p->audiences[i].id);
+	return nb.best;
 }
 
 static void unknown_ref(struct pj *c, const char *what, bool channels, const char *id)

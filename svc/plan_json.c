@@ -184,16 +184,12 @@ enum herald_rc pj_check_keys(struct pj *c, json_t *obj,
 		if (*a)
 			continue;
 		/* Unknown: suggest the closest allowed key, if close. */
-		const char *best = NULL;
-		size_t bestd = 3;
-		for (a = allowed; *a; a++) {
-			size_t d = edit_distance(*a, key);
-			if (d < bestd)
-				bestd = d, best = *a;
-		}
-		if (best)
+		struct nearest nb = NEAREST(key);
+		for (a = allowed; *a; a++)
+			nearest_offer(&nb, *a);
+		if (nb.best)
 			PJ_FAIL_AT(c, key, "unknown key \"%.60s\" (did you mean \"%s\"?)",
-				   key, best);
+				   key, nb.best);
 		else
 			PJ_FAIL_AT(c, key, "unknown key \"%.60s\" (keys starting with x- are ignored)",
 				   key);

@@ -504,6 +504,15 @@ void buf_add_csv(struct buf *b, const char *s)
 	buf_addc(b, '"');
 }
 
+void nearest_offer(struct nearest *n, const char *cand)
+{
+	size_t d = cand ? edit_distance(cand, n->want) : 99;
+	if (d < n->d) {
+		n->d = d;
+		n->best = cand;
+	}
+}
+
 size_t edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);

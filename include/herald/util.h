@@ -92,6 +92,19 @@ enum herald_rc write_file_atomic(const char *path, const void *data, size_t len,
  * is most likely that one mistyped. */
 size_t edit_distance(const char *a, const char *b);
 
+/*
+ * The candidate nearest a wanted word, within two edits: offer each known
+ * word (NULL is skipped), then best is the suggestion, or NULL.  One rule
+ * for every "did you mean".
+ */
+struct nearest {
+	const char *want;
+	const char *best;
+	size_t d;
+};
+#define NEAREST(w) ((struct nearest){ .want = (w), .d = 3 })
+void nearest_offer(struct nearest *n, const char *cand);
+
 /* Constant-time comparison of n bytes. */
 bool ct_equal(const void *a, const void *b, size_t n);
 
