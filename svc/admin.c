@@ -108,6 +108,14 @@ enum herald_rc admin_init(struct store *db, const char *keys_dir, unsigned char 
 	return rc;
 }
 
+bool admin_check_store(struct store *s, const char *authorization)
+{
+	unsigned char want[32];
+	size_t len = 0;
+	return store_meta_get(s, META_KEY, want, sizeof want, &len) && len == 32 &&
+	       admin_check(want, authorization);
+}
+
 bool admin_check(const unsigned char hash[32], const char *authorization)
 {
 	if (!authorization || strncasecmp(authorization, "Bearer ", 7) != 0)

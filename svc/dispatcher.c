@@ -40,10 +40,9 @@ struct dispatcher {
 	pthread_mutex_t lock;          /* guards stats */
 	struct store_outbox_stats stats;
 	struct engine_counters counters;
-	/* The database refusing writes: consecutive failures (0: healthy)
-	 * and every failure since start. */
+	/* The database refusing writes: consecutive failures (0: healthy);
+	 * the count since start is the store's (store_write_errors). */
 	atomic_int failing;
-	atomic_llong write_errors;
 };
 
 /* A failing database is logged once a minute at most, with a count. */
@@ -69,7 +68,6 @@ static const struct plan *current_plan(void *ctx)
 static void db_failed(struct dispatcher *d, const struct herald_err *err)
 {
 	atomic_fetch_add(&d->failing, 1);
-	atomic_fetch_add(&d->write_errors, 1);
 	runtime_condition(d->rt, "database", "writes to the evidence database fail; deliveries "
 			  "wait and nothing is lost (see the log)");
 	log_event_limited(&db_errors, LOG_ERROR, "database.error", "%s; retrying with backoff",

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "herald/admin.h"
 #include "herald/httpd.h"
 #include "herald/keys.h"
 #include "herald/log.h"
@@ -455,21 +456,6 @@ static void unauthorized(struct httpd_resp *resp)
 			      "(Authorization: Bearer TOKEN)\n");
 }
 
-static bool admin_ok(struct store *db, const char *authorization)
-{
-	unsigned char want[32], got[32];
-	size_t len = 0;
-	if (!store_meta_get(db, "admin_token_sha256", want, sizeof want, &len) || len != 32)
-		return false;
-	if (!authorization || strncasecmp(authorization, "Bearer ", 7) != 0)
-		return false;
-	const char *tok = authorization + 7;
-	while (*tok == ' ')
-		tok++;
-	sha256(tok, strlen(tok), got);
-	return ct_equal(want, got, 32);
-}
-
 /* Value of name=… in the query string of path (dates only: no decoding). */
 static bool query_param(const char *path, const char *name, char *out, size_t cap)
 {
@@ -513,7 +499,7 @@ void web_evidence_report(const struct httpd_req *req, struct httpd_resp *resp,
 		buf_adds(&resp->body, "500 the evidence database cannot be read\n");
 		return;
 	}
-	if (!admin_ok(ro, httpd_header(req, "Authorization"))) {
+	if (!admin_check_store(ro, httpd_header(req, "Authorization"))) {
 		store_close(ro);
 		unauthorized(resp);
 		return;

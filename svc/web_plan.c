@@ -25,11 +25,9 @@ static bool admin_ok(struct runtime *rt, const char *authorization, bool *db_ok)
 	*db_ok = store_open(store_path(rt->store), &roo, &ro, &err) == H_OK;
 	if (!*db_ok)
 		return false;
-	unsigned char want[32];
-	size_t len = 0;
-	bool have = store_meta_get(ro, "admin_token_sha256", want, sizeof want, &len) && len == 32;
+	bool ok = admin_check_store(ro, authorization);
 	store_close(ro);
-	return have && admin_check(want, authorization);
+	return ok;
 }
 
 /* What the approval rule found, in words, or nothing when the plan in

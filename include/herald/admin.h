@@ -25,4 +25,8 @@ enum herald_rc admin_init(struct store *s, const char *keys_dir, unsigned char h
  * whose SHA-256 is hash. */
 bool admin_check(const unsigned char hash[32], const char *authorization);
 
+/* admin_check against the hash s keeps (false when it keeps none): for
+ * handlers that read the database on a connection of their own. */
+bool admin_check_store(struct store *s, const char *authorization);
+
 #endif
