@@ -352,5 +352,6 @@ const struct chan_type chan_type_email = {
 	.describe = describe,
 	.secrets = secrets,
 	.addressed = true,
+	.calendar = true,
 	.backend = &(const struct chan_backend){ .prepare = prepare, .finish = finish },
 };

@@ -62,6 +62,18 @@ struct engine {
 	size_t nres, capres;
 	struct engine_counters c;
 	int64_t renew_at;         /* a `herald send` queue: next lease renewal */
+	/* The last email calendar attachment: every member of one occurrence
+	 * gets the same one, and building it expands the schedule.  Keyed on
+	 * all it depends on (plans are kept until exit, so a pointer names
+	 * one plan). */
+	struct {
+		const struct plan *p;
+		size_t comm;
+		long audience;
+		int64_t start, from, to;
+		char *text;            /* NULL: none, or it failed */
+		bool valid;
+	} cal;
 };
 
 struct engine *engine_new(const struct engine_opts *o)
@@ -124,6 +136,7 @@ void engine_free(struct engine *e)
 	for (size_t i = 0; i < e->nchans; i++)
 		free(e->chans[i].id);
 	free(e->chans);
+	free(e->cal.text);
 	for (size_t i = 0; i < e->npaces; i++)
 		free(e->paces[i].key);
 	free(e->paces);
@@ -214,6 +227,37 @@ static char *fill_person(const char *msg, const char *url, const char *name)
 	return buf_take(&b);
 }
 
+/* The calendar attachment of (communication, audience, start), built
+ * once for all the members it goes to. */
+static const char *calendar_for(struct engine *e, const struct plan *p, size_t comm,
+				long audience, int64_t start)
+{
+	int64_t now = clock_now(), from, to;
+	ics_default_window(p, now, &from, &to);
+	if (e->cal.valid && e->cal.p == p && e->cal.comm == comm && e->cal.audience == audience &&
+	    e->cal.start == start && e->cal.from == from && e->cal.to == to)
+		return e->cal.text;
+	free(e->cal.text);
+	struct buf cal;
+	buf_init(&cal);
+	struct herald_err err;
+	herald_err_clear(&err);
+	if (ics_occurrence(p, comm, audience, start, now, &cal, &err) == H_OK) {
+		e->cal.text = buf_take(&cal);
+	} else {
+		buf_free(&cal);
+		e->cal.text = NULL;
+	}
+	e->cal.p = p;
+	e->cal.comm = comm;
+	e->cal.audience = audience;
+	e->cal.start = start;
+	e->cal.from = from;
+	e->cal.to = to;
+	e->cal.valid = true;
+	return e->cal.text;
+}
+
 /* Builds the message of a claimed delivery; false (with o) if the plan no
  * longer has its channel. */
 static bool job_build(struct engine *e, struct job *j, const struct plan *p,
@@ -268,15 +312,9 @@ static bool job_build(struct engine *e, struct job *j, const struct plan *p,
 	}
 	/* Email attaches the occurrence as the audience's feed writes it
 	 * (same UID and SEQUENCE), so calendars merge the two. */
-	if (m->start && c && strcmp(p->channels[ci].type->name, "email") == 0) {
-		struct buf cal;
-		buf_init(&cal);
-		struct herald_err err;
-		herald_err_clear(&err);
-		if (ics_occurrence(p, (size_t)cx, ax, m->start, clock_now(), &cal, &err) == H_OK)
-			j->calendar = buf_take(&cal);
-		else
-			buf_free(&cal);
+	if (m->start && c && p->channels[ci].type->calendar) {
+		const char *cal = calendar_for(e, p, (size_t)cx, ax, m->start);
+		j->calendar = cal ? xstrdup(cal) : NULL;
 		m->calendar = j->calendar;
 	}
 	m->recipient = it->recipient;

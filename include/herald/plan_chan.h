@@ -81,6 +81,8 @@ struct chan_type {
 	bool secret_headers;              /* every header value is a secret */
 	bool addressed;                   /* deliver entries say "to" whom
 					     (email): W-EMAIL-ONLY counts these */
+	bool calendar;                    /* messages carry the occurrence as
+					     an iCalendar attachment (email) */
 	struct chan_pacing pacing;
 	const struct chan_backend *backend;
 };
