@@ -700,8 +700,7 @@ static bool series_safe(const struct schedule *s, bool all_day, int64_t reach)
 	return true;
 }
 
-static enum herald_rc comm_mode(struct feed *f, const struct plan_comm *c,
-				struct comm_mode *m)
+static void comm_mode(struct feed *f, const struct plan_comm *c, struct comm_mode *m)
 {
 	const struct schedule *s = &c->sched;
 	memset(m, 0, sizeof *m);
@@ -711,7 +710,6 @@ static enum herald_rc comm_mode(struct feed *f, const struct plan_comm *c,
 		m->utc = true;
 	else if (rule_mappable(s, c->all_day, &m->rule) && series_safe(s, c->all_day, reach))
 		m->series = true;
-	return H_OK;
 }
 
 struct collect {

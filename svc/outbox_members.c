@@ -132,10 +132,8 @@ static size_t joiners(struct store *s, const struct plan *p, const struct plan_c
 }
 
 /* Whether c goes to a's members one by one. */
-static bool personal(const struct plan *p, const struct plan_comm *c,
-		     const struct plan_audience *a)
+static bool personal(const struct plan_comm *c, const struct plan_audience *a)
 {
-	(void)p;
 	for (size_t d = 0; d < a->ndeliver; d++)
 		if (a->deliver[d].to == TO_MEMBERS && plan_comm_uses_channel(c, a->deliver[d].channel))
 			return true;
@@ -163,7 +161,7 @@ static enum herald_rc onboard(struct store *s, const struct plan *old, const str
 			const struct plan_audience *was = audience_of(old, a->id);
 			if (!was || same_people(a, was) || oc < 0 ||
 			    !comm_reaches(old, &old->comms[oc], a->id) ||
-			    !personal(old, &old->comms[oc], was) || !personal(p, c, a))
+			    !personal(&old->comms[oc], was) || !personal(c, a))
 				continue;
 			if (!looked) {
 				found = latest_past(&c->sched, now, &o);

@@ -466,13 +466,6 @@ static void add_delivery(struct buf *b, const struct plan *p,
 		buf_adds(b, "calendar feed only");
 }
 
-/* Public facts about a channel (its type's row says them): never a URL, a
- * password or a header value. */
-static void add_channel_details(struct buf *b, const struct plan_channel *ch)
-{
-	plan_channel_describe(ch, b);
-}
-
 struct warnings {
 	struct lint_warning *w;
 	size_t n;
@@ -668,7 +661,7 @@ static void render_text(struct doc *d)
 	for (size_t i = 0; i < p->nchannels; i++) {
 		struct buf v;
 		buf_init(&v);
-		add_channel_details(&v, &p->channels[i]);
+		plan_channel_describe(&p->channels[i], &v);
 		buf_printf(b, "%s (%s)\n", p->channels[i].id, plan_channel_type(&p->channels[i]));
 		text_field(b, "Details", v.data);
 		buf_free(&v);
@@ -754,7 +747,7 @@ static void render_md(struct doc *d)
 	for (size_t i = 0; i < p->nchannels; i++) {
 		struct buf v;
 		buf_init(&v);
-		add_channel_details(&v, &p->channels[i]);
+		plan_channel_describe(&p->channels[i], &v);
 		buf_adds(b, "|");
 		md_cell(b, p->channels[i].id);
 		md_cell(b, plan_channel_type(&p->channels[i]));
@@ -886,7 +879,7 @@ static void render_html_body(struct doc *d, const struct html_shape *sh)
 	for (size_t i = 0; i < p->nchannels; i++) {
 		struct buf v;
 		buf_init(&v);
-		add_channel_details(&v, &p->channels[i]);
+		plan_channel_describe(&p->channels[i], &v);
 		buf_adds(b, "<tr data-channel=\"");
 		buf_add_html(b, p->channels[i].id);
 		buf_adds(b, "\">");

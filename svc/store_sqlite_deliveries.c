@@ -135,12 +135,12 @@ static void maps_free(struct maps *m)
 static int64_t count_rows(struct store *s, const char *table)
 {
 	char sql[96];
-	snprintf(sql, sizeof sql, "SELECT max(seq) IS NOT NULL, count(*) FROM %s", table);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
 	sqlite3_stmt *st;
 	int64_t n = 0;
 	if (sqlite3_prepare_v2(s->h, sql, -1, &st, NULL) == SQLITE_OK) {
 		if (sqlite3_step(st) == SQLITE_ROW)
-			n = sqlite3_column_int64(st, 1);
+			n = sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
 	}
 	return n;
