@@ -191,8 +191,11 @@ check "dry-run send next to the real one: exit 0" test $? -eq 0
 check "dry-run drill: exit 0" test $? -eq 0
 check "both dry runs are recorded" test "$(q "$T/d.db" "sum(1 for x in d if x['state']=='dry-run')")" = 10
 dacks() { "$HERALD" evidence acks --db "$T/d.db" "$@"; }
+# Exactly the register of the copy taken before the dry runs (the real
+# send's people and times; its messages may straddle a second, so the
+# times are compared, not counted).
 check "register (JSON): the people of the real send only" \
-	test "$(dacks --format json | $PY -c 'import json,sys; r=json.load(sys.stdin); print(len(r), len({x["first_sent"] for x in r}))')" = "$nacks 1"
+	test "$(dacks --format json)" = "$("$HERALD" evidence acks --db "$T/a.db" --format json)"
 check "register (CSV): the same rows as before the dry runs" \
 	test "$(dacks --format csv | tail -n +2 | wc -l)" = "$nacks"
 check "register (text): the dry runs asked no one" \
