@@ -146,15 +146,53 @@ static int64_t count_rows(struct store *s, const char *table)
 	return n;
 }
 
-static enum herald_rc load_states(struct store *s, struct maps *m,
-				  struct herald_err *err)
+/* The deliveries a filter keeps (?1 to ?5 as the scan binds them): a
+ * narrow filter (herald send's own, one communication of the report)
+ * loads only their states and acknowledgements, not the whole log's. */
+#define FILTERED_SEQS \
+	"SELECT d.seq FROM deliveries d JOIN messages m ON m.seq=d.message" \
+	" WHERE (?1 IS NULL OR m.due>=?1) AND (?2 IS NULL OR m.due<?2)" \
+	" AND (?3 IS NULL OR m.communication=?3) AND (?4 IS NULL OR m.audience=?4)" \
+	" AND (?5 IS NULL OR m.kind=?5)"
+
+static bool narrows(const struct store_filter *f)
 {
+	return f && (f->has_from || f->has_to || f->communication || f->audience || f->kind);
+}
+
+static void bind_filter(sqlite3_stmt *st, const struct store_filter *f)
+{
+	sqlite_bind_scope(st, f->has_from, f->from, f->has_to, f->to, f->communication,
+			  f->audience);
+	if (f->kind)
+		sqlite3_bind_text(st, 5, f->kind, -1, SQLITE_STATIC);
+}
+
+/* Prepares sql, or sql with `narrowed` appended when f narrows. */
+static sqlite3_stmt *side_query(struct store *s, const struct store_filter *f,
+				const char *sql, const char *narrowed)
+{
+	bool narrow = narrows(f);
+	char *full = narrow ? xasprintf("%s%s", sql, narrowed) : NULL;
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->h, "SELECT delivery, at, state, late, duplicate, detail,"
-				     " attempts, possible_duplicate, reply FROM delivery_states",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->h, narrow ? full : sql, -1, &st, NULL) != SQLITE_OK)
+		st = NULL;
+	free(full);
+	if (st && narrow)
+		bind_filter(st, f);
+	return st;
+}
+
+static enum herald_rc load_states(struct store *s, struct maps *m,
+				  const struct store_filter *f, struct herald_err *err)
+{
+	sqlite3_stmt *st = side_query(s, f, "SELECT delivery, at, state, late, duplicate, detail,"
+					    " attempts, possible_duplicate, reply FROM delivery_states",
+				      " WHERE delivery IN (" FILTERED_SEQS ")");
+	if (!st)
 		return sqlite_fail(s, err, "deliveries");
-	m->capst = (size_t)count_rows(s, "delivery_states") + 1;
+	/* A narrow filter's states are few: grown from a little. */
+	m->capst = narrows(f) ? 64 : (size_t)count_rows(s, "delivery_states") + 1;
 	m->st = xcalloc(m->capst, sizeof *m->st);
 	int r;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
@@ -181,14 +219,24 @@ static enum herald_rc load_states(struct store *s, struct maps *m,
 	return H_OK;
 }
 
-static enum herald_rc load_acks(struct store *s, struct maps *m, struct herald_err *err)
+static enum herald_rc load_acks(struct store *s, struct maps *m,
+				const struct store_filter *f, struct herald_err *err)
 {
-	int64_t n = count_rows(s, "acks");
+	static const char narrowed[] = " AND ack IN (SELECT ack FROM deliveries WHERE seq IN ("
+				       FILTERED_SEQS "))";
+	/* The table is sized for the acknowledgements it will hold. */
+	int64_t n = 0;
+	sqlite3_stmt *st = side_query(s, f, "SELECT count(*) FROM acks WHERE length(ack)=16",
+				      narrowed);
+	if (!st)
+		return sqlite_fail(s, err, "deliveries");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
 	m->nacks_slot = pow2_at_least((size_t)(2 * n + 1));
 	m->acks = xcalloc(m->nacks_slot, sizeof *m->acks);
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->h, "SELECT ack, at, person FROM acks WHERE length(ack)=16",
-			       -1, &st, NULL) != SQLITE_OK)
+	st = side_query(s, f, "SELECT ack, at, person FROM acks WHERE length(ack)=16", narrowed);
+	if (!st)
 		return sqlite_fail(s, err, "deliveries");
 	int r;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
@@ -345,9 +393,9 @@ enum herald_rc sqlite_each_delivery_v2(struct store *s, const struct store_filte
 	struct maps m = { 0 };
 	struct texts tc = { 0 };
 	sqlite3_stmt *st = NULL, *att = NULL;
-	enum herald_rc rc = load_states(s, &m, err);
+	enum herald_rc rc = load_states(s, &m, f, err);
 	if (!rc)
-		rc = load_acks(s, &m, err);
+		rc = load_acks(s, &m, f, err);
 	if (!rc && f && f->with_text)
 		rc = load_texts(s, &tc, err);
 	if (!rc && sqlite3_prepare_v2(s->h, scan_sql, -1, &st, NULL) != SQLITE_OK)
@@ -355,10 +403,7 @@ enum herald_rc sqlite_each_delivery_v2(struct store *s, const struct store_filte
 	if (rc)
 		goto out;
 	if (f)
-		sqlite_bind_scope(st, f->has_from, f->from, f->has_to, f->to, f->communication,
-				  f->audience);
-	if (f && f->kind)
-		sqlite3_bind_text(st, 5, f->kind, -1, SQLITE_STATIC);
+		bind_filter(st, f);
 	bool with_text = f && f->with_text;
 	char key[65], ackid[TOKEN_ACKID_LEN + 1];
 	int r;
