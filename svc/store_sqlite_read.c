@@ -465,6 +465,19 @@ bool store_ack_lookup(struct store *s, const char *ackid,
 
 bool store_ack_done(struct store *s, const char *ackid)
 {
+	/* Asked before every reminder is sent: the acks row answers it, and
+	 * only a first-release link needs the whole lookup (its message
+	 * included). */
+	unsigned char ack[16];
+	sqlite3_stmt *st;
+	if (has_v2(s) && token_ackid_decode(ackid, ack) &&
+	    sqlite3_prepare_v2(s->h, "SELECT 1 FROM acks WHERE ack=?", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_blob(st, 1, ack, 16, SQLITE_STATIC);
+		bool done = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_finalize(st);
+		if (done || s->legacy == LEGACY_NONE)
+			return done;
+	}
 	struct store_ack_target t;
 	if (!store_ack_lookup(s, ackid, &t, NULL))
 		return false;
